@@ -1,0 +1,149 @@
+"""User accounts as `pwdgrp.cgi` manages them, with the manuals' limits.
+
+Up to 100 accounts; names 1-14 characters [A-Za-z0-9]; passwords 1-64 printable
+ASCII (32-126); the root account cannot be removed; a fresh device has no
+account and needs its first administrator created (vapix-wire.md §4.4).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from param_tree import Role
+
+MAX_ACCOUNTS = 100
+ROLE_GROUPS = ("admin", "operator", "viewer", "ptz")
+_NAME = re.compile(r"^[A-Za-z0-9]{1,14}$")
+
+
+class AccountError(Exception):
+    """A refused account change; `kind` names the reason, the state is unchanged."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass(slots=True)
+class Account:
+    name: str
+    password: str
+    groups: frozenset[str]  # secondary groups: admin, operator, viewer, ptz
+    primary: str = "users"  # "root" for the device's root account
+    comment: str = ""
+
+    @property
+    def role(self) -> Role:
+        if "admin" in self.groups:
+            return Role.ADMIN
+        if "operator" in self.groups:
+            return Role.OPERATOR
+        if "viewer" in self.groups:
+            return Role.VIEWER
+        return Role.ANONYMOUS
+
+    @property
+    def is_root(self) -> bool:
+        return self.primary == "root"
+
+
+def parse_sgrp(text: str) -> frozenset[str]:
+    """`admin:operator:viewer:ptz` in any order; every part must be a role group."""
+    parts = [p for p in text.split(":")]
+    if not text or any(p not in ROLE_GROUPS for p in parts):
+        raise AccountError("groups")
+    groups = frozenset(parts)
+    # an administrator is also operator and viewer, an operator also viewer
+    if "admin" in groups:
+        groups |= {"operator", "viewer"}
+    if "operator" in groups:
+        groups |= {"viewer"}
+    return groups
+
+
+def groups_for_role(role: str) -> frozenset[str]:
+    """Shorthand used by the CLI and fixtures: admin, operator, viewer (+ptz)."""
+    base = {"admin": "admin", "administrator": "admin", "operator": "operator", "viewer": "viewer"}
+    head, _, ptz = role.partition("+")
+    if head not in base or ptz not in ("", "ptz"):
+        raise AccountError("groups")
+    return parse_sgrp(base[head] + (":ptz" if ptz else ""))
+
+
+def check_password(password: str) -> None:
+    if not 1 <= len(password) <= 64 or any(not 32 <= ord(c) <= 126 for c in password):
+        raise AccountError("password")
+
+
+@dataclass
+class AccountStore:
+    accounts: dict[str, Account] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.accounts)
+
+    def get(self, name: str) -> Account | None:
+        return self.accounts.get(name)
+
+    @property
+    def needs_setup(self) -> bool:
+        return not any(a.role >= Role.ADMIN for a in self.accounts.values())
+
+    def add(
+        self, name: str, password: str, groups: frozenset[str], primary: str = "users", comment: str = ""
+    ) -> Account:
+        if not _NAME.match(name):
+            raise AccountError("name")
+        if name in self.accounts:
+            raise AccountError("exists")
+        check_password(password)
+        if primary not in ("users", "root"):
+            raise AccountError("groups")
+        if self.needs_setup and "admin" not in groups:
+            raise AccountError("initial")
+        if primary == "root" and any(a.is_root for a in self.accounts.values()):
+            raise AccountError("groups")
+        if len(self.accounts) >= MAX_ACCOUNTS:
+            raise AccountError("limit")
+        account = Account(name, password, groups, primary, comment)
+        self.accounts[name] = account
+        return account
+
+    def update(
+        self, name: str, password: str | None = None, groups: frozenset[str] | None = None, comment: str | None = None
+    ) -> Account:
+        account = self.accounts.get(name)
+        if account is None:
+            raise AccountError("name")
+        if password is not None:
+            check_password(password)
+        if groups is not None and "admin" not in groups and self._last_admin(account):
+            raise AccountError("groups")
+        if password is not None:
+            account.password = password
+        if groups is not None:
+            account.groups = groups
+        if comment is not None:
+            account.comment = comment
+        return account
+
+    def remove(self, name: str) -> None:
+        account = self.accounts.get(name)
+        if account is None:
+            raise AccountError("name")
+        if account.is_root or self._last_admin(account):
+            raise AccountError("root")
+        del self.accounts[name]
+
+    def _last_admin(self, account: Account) -> bool:
+        admins = [a for a in self.accounts.values() if a.role >= Role.ADMIN]
+        return admins == [account]
+
+    def members(self, group: str) -> list[str]:
+        """Account names in a role group, root first as devices list them."""
+        return [name for name in self.members_all() if group in self.accounts[name].groups]
+
+    def members_all(self) -> list[str]:
+        """Every account (the `digusers` group), root first."""
+        return sorted(self.accounts, key=lambda n: (not self.accounts[n].is_root, n))

@@ -1,0 +1,206 @@
+"""HTTP authentication as AXIS OS does it (Apache mod_auth_digest defaults), without HTTP objects.
+
+- Digest MD5, `qop="auth"`, realm `AXIS_<serial>`, nonces in Apache's form:
+  base64 of an 8-byte microsecond timestamp (12 characters ending in `=`) then
+  the hex SHA-1 of a per-boot secret, the realm and that timestamp. Stateless:
+  any nonce the device issued is good, on any request, with any `nc`
+  (AuthDigestNcCheck Off) until it is older than the nonce lifetime (300 s,
+  AuthDigestNonceLifetime), then the reply says `stale=true`. A strict mode
+  tracks `nc` per nonce and refuses replays.
+- The `uri` of the Authorization header must be the request-target; Apache
+  answers a mismatch with 400.
+- Basic where `Network.HTTP.AuthenticationPolicy` allows it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import Enum
+
+from .accounts import Account, AccountStore
+
+NONCE_LIFETIME = 300.0
+_PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,]*?)\s*(?:,|$)')
+_NONCE = re.compile(r"^([A-Za-z0-9+/]{11}=)([0-9a-f]{40})$")
+_NC = re.compile(r"^[0-9a-fA-F]{8}$")
+
+
+class Outcome(Enum):
+    OK = "ok"
+    MISSING = "missing"  # no credentials, or a scheme the policy does not accept
+    INVALID = "invalid"  # wrong user, password, realm, nonce or malformed header
+    STALE = "stale"  # right credentials on an expired nonce
+    BAD_REQUEST = "bad_request"  # digest uri does not name this request
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    outcome: Outcome
+    account: Account | None = None
+    username: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Schemes:
+    """Which schemes a policy offers and accepts on one listener."""
+
+    digest: bool
+    basic: bool
+
+
+def schemes_for(policy: str, https: bool) -> Schemes:
+    """`recommended` is Digest on HTTP and Basic (and Digest) on HTTPS, per the VAPIX docs."""
+    if policy == "basic":
+        return Schemes(digest=False, basic=True)
+    if policy == "basic_digest":
+        return Schemes(digest=True, basic=True)
+    if policy == "recommended" and https:
+        return Schemes(digest=True, basic=True)
+    return Schemes(digest=True, basic=False)
+
+
+def parse_digest_params(text: str) -> dict[str, str]:
+    """Parse `k=v, k="v"` pairs; malformed input yields what could be read."""
+    params: dict[str, str] = {}
+    position = 0
+    while position < len(text):
+        match = _PARAM.match(text, position)
+        if not match or match.end() == position:
+            break
+        key, value = match.group(1).lower(), match.group(2)
+        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params[key] = value
+        position = match.end()
+    return params
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class DigestAuthority:
+    """Issues and checks nonces for one device boot."""
+
+    def __init__(self, realm: str, *, strict_nc: bool = False, lifetime: float = NONCE_LIFETIME) -> None:
+        self.realm = realm
+        self.strict_nc = strict_nc
+        self.lifetime = lifetime
+        self._secret = os.urandom(20)
+        self._seen_nc: OrderedDict[str, int] = OrderedDict()
+
+    def new_secret(self) -> None:
+        """A reboot: nonces issued before it are no longer valid."""
+        self._secret = os.urandom(20)
+        self._seen_nc.clear()
+
+    def _nonce_hash(self, stamp: str) -> str:
+        return hmac.new(self._secret, f"{self.realm}:{stamp}".encode(), hashlib.sha1).hexdigest()
+
+    def nonce(self, now: float | None = None) -> str:
+        micros = int((time.time() if now is None else now) * 1_000_000)
+        stamp = base64.b64encode(micros.to_bytes(8, "little")).decode()
+        return stamp + self._nonce_hash(stamp)
+
+    def challenge(self, stale: bool = False) -> str:
+        header = f'Digest realm="{self.realm}", nonce="{self.nonce()}", algorithm=MD5, qop="auth"'
+        return header + (", stale=true" if stale else "")
+
+    def _nonce_age(self, nonce: str) -> float | None:
+        """Seconds since the nonce was issued, or None if this boot did not issue it."""
+        match = _NONCE.match(nonce)
+        if not match or not hmac.compare_digest(match.group(2), self._nonce_hash(match.group(1))):
+            return None
+        try:
+            micros = int.from_bytes(base64.b64decode(match.group(1), validate=True), "little")
+        except (binascii.Error, ValueError):
+            return None
+        return time.time() - micros / 1_000_000
+
+    def verify(self, header_params: str, method: str, target: str, accounts: AccountStore) -> AuthResult:
+        params = parse_digest_params(header_params)
+        username = params.get("username", "")
+        required = ("username", "realm", "nonce", "uri", "response")
+        if any(not params.get(key) for key in required):
+            return AuthResult(Outcome.INVALID, username=username)
+        if params["uri"] != target and not _same_target(params["uri"], target):
+            return AuthResult(Outcome.BAD_REQUEST, username=username)
+        if params["realm"] != self.realm or params.get("algorithm", "MD5").upper() != "MD5":
+            return AuthResult(Outcome.INVALID, username=username)
+        account = accounts.get(username)
+        age = self._nonce_age(params["nonce"])
+        if account is None or age is None:
+            return AuthResult(Outcome.INVALID, username=username)
+        qop = params.get("qop")
+        ha1 = _md5(f"{username}:{self.realm}:{account.password}")
+        ha2 = _md5(f"{method}:{params['uri']}")
+        if qop is None:
+            expected = _md5(f"{ha1}:{params['nonce']}:{ha2}")
+        elif qop == "auth" and _NC.match(params.get("nc", "")) and params.get("cnonce"):
+            expected = _md5(f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:{qop}:{ha2}")
+        else:
+            return AuthResult(Outcome.INVALID, username=username)
+        if not hmac.compare_digest(expected, params["response"].lower()):
+            return AuthResult(Outcome.INVALID, username=username)
+        if age > self.lifetime or age < -60:
+            return AuthResult(Outcome.STALE, username=username)
+        if self.strict_nc and qop and not self._fresh_nc(params["nonce"], int(params["nc"], 16)):
+            return AuthResult(Outcome.INVALID, username=username)
+        return AuthResult(Outcome.OK, account=account, username=username)
+
+    def _fresh_nc(self, nonce: str, nc: int) -> bool:
+        last = self._seen_nc.get(nonce, 0)
+        if nc <= last:
+            return False
+        self._seen_nc[nonce] = nc
+        self._seen_nc.move_to_end(nonce)
+        while len(self._seen_nc) > 4096:
+            self._seen_nc.popitem(last=False)
+        return True
+
+
+def _same_target(uri: str, target: str) -> bool:
+    """An absolute URI (`http://host/path?q`) names the same target as `/path?q`."""
+    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*(/.*)$", uri)
+    return bool(match) and match.group(1) == target
+
+
+def verify_basic(token: str, accounts: AccountStore) -> AuthResult:
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return AuthResult(Outcome.INVALID)
+    username, sep, password = decoded.partition(":")
+    account = accounts.get(username)
+    if not sep or account is None or not hmac.compare_digest(account.password.encode(), password.encode()):
+        return AuthResult(Outcome.INVALID, username=username)
+    return AuthResult(Outcome.OK, account=account, username=username)
+
+
+def authenticate(
+    authorization: str | None,
+    *,
+    method: str,
+    target: str,
+    schemes: Schemes,
+    digest: DigestAuthority,
+    accounts: AccountStore,
+) -> AuthResult:
+    """Check one Authorization header value against the accepted schemes."""
+    if not authorization:
+        return AuthResult(Outcome.MISSING)
+    scheme, _, rest = authorization.strip().partition(" ")
+    scheme = scheme.lower()
+    if scheme == "digest" and schemes.digest:
+        return digest.verify(rest, method, target, accounts)
+    if scheme == "basic" and schemes.basic:
+        return verify_basic(rest, accounts)
+    return AuthResult(Outcome.MISSING)

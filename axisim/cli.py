@@ -1,0 +1,103 @@
+"""`axisim serve | models`: start a simulated device, list what can be simulated."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import sys
+
+from .accounts import AccountError
+from .device import AccountSpec, make_device
+from .model import ModelError, load_model, model_ids
+from .server import start_device
+
+
+def _account(text: str) -> AccountSpec:
+    name, sep, rest = text.partition(":")
+    password, _, role = rest.partition(":")
+    if not sep or not name or not password:
+        raise argparse.ArgumentTypeError("use NAME:PASSWORD[:ROLE], ROLE admin|operator|viewer[+ptz]")
+    return AccountSpec(name, password, role or "admin")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="axisim", description="Simulated Axis devices that speak VAPIX.")
+    commands = top.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start one simulated device")
+    serve.add_argument("--model", default="S3008", help="model to simulate (see `axisim models`), default S3008")
+    serve.add_argument("--variant", help="model variant, e.g. 4TB (default: the model's first)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on, default 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="HTTP port, default 8080 (0 = any free port)")
+    serve.add_argument("--user", default="root", help="first account's name, default root")
+    serve.add_argument("--password", default="pass", help="first account's password, default pass")
+    serve.add_argument(
+        "--account", action="append", type=_account, default=[], metavar="NAME:PASSWORD[:ROLE]",
+        help="another account (repeatable); ROLE admin|operator|viewer[+ptz]",
+    )  # fmt: skip
+    serve.add_argument("--no-account", action="store_true", help="start with no account: the device needs setup")
+    serve.add_argument("--seed", default="axisim", help="identity seed (same seed, same serial)")
+    serve.add_argument("--index", type=int, default=0, help="identity index within the seed")
+    serve.add_argument("--strict-nonce", action="store_true", help="refuse replayed Digest nonce counts")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
+    commands.add_parser("models", help="list models and variants")
+    return top
+
+
+def list_models() -> int:
+    for model_id in model_ids():
+        model = load_model(model_id)
+        variants = ", ".join(model.variants)
+        print(
+            f"{model_id:<10} {model.param('Brand.ProdFullName'):<42} firmware {model.firmware:<10} variants: {variants}"
+        )
+    return 0
+
+
+async def serve(args: argparse.Namespace) -> int:
+    accounts = [] if args.no_account else [AccountSpec(args.user, args.password, "admin"), *args.account]
+    try:
+        ip = args.host if args.host not in ("0.0.0.0", "::") else "192.168.0.90"
+        ipaddress.ip_address(ip)
+        device = make_device(
+            args.model, variant=args.variant, accounts=accounts, seed=args.seed, index=args.index, ip=ip,
+            strict_nc=args.strict_nonce,
+        )  # fmt: skip
+    except (ModelError, AccountError, ValueError) as exc:
+        print(f"axisim: {exc}", file=sys.stderr)
+        return 2
+    try:
+        running = await start_device(device, args.host, args.port, access_log=args.verbose)
+    except OSError as exc:
+        print(f"axisim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"model:    {device.param('Brand.ProdFullName')} ({device.variant.name})")
+    print(f"firmware: {device.param('Properties.Firmware.Version')}")
+    print(f"serial:   {device.serial}")
+    print(f"url:      {running.url}")
+    if accounts:
+        print("accounts: " + ", ".join(f"{a.name}/{a.password} ({a.role})" for a in accounts))
+    else:
+        print("accounts: none; create the first administrator with pwdgrp.cgi?action=add")
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await running.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "models":
+        return list_models()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""What every handler needs: the device of the request, forms, exact replies, Apache pages.
+
+Forms are parsed from the raw query and from the body as
+`application/x-www-form-urlencoded` whatever Content-Type says (the Home Assistant
+client posts forms labelled `text/plain`, vapix-wire.md §0.3). Bytes that are not
+UTF-8 are kept as surrogate escapes, so validation refuses them instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from aiohttp import web
+
+from axisim.auth import Outcome
+from axisim.device import Device
+from param_tree import Role
+
+DEVICE_KEY: web.AppKey[Device] = web.AppKey("device", Device)
+HTTPS_KEY: web.AppKey[bool] = web.AppKey("https", bool)
+ROLE_KEY = "axisim.role"
+USER_KEY = "axisim.user"
+MAX_FORM_BYTES = 64 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class AccessDenied(Exception):
+    """Raised by a handler whose action needs a higher role than the caller has."""
+
+    def __init__(self, required: Role) -> None:
+        super().__init__(required.name)
+        self.required = required
+
+
+class BodyTooLarge(Exception):
+    """A request body over the endpoint's limit (Apache answers 413)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    path: str
+    handler: Handler
+    role: Role  # the least role the path requires before the handler runs
+    methods: tuple[str, ...] = ("GET", "POST")
+
+
+def device_of(request: web.Request) -> Device:
+    return request.app[DEVICE_KEY]
+
+
+def role_of(request: web.Request) -> Role:
+    return request.get(ROLE_KEY, Role.ANONYMOUS)
+
+
+def user_of(request: web.Request) -> str:
+    return request.get(USER_KEY, "")
+
+
+def require(request: web.Request, role: Role) -> None:
+    if role_of(request) < role:
+        raise AccessDenied(role)
+
+
+# -- request bodies -------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "surrogateescape")
+
+
+def parse_form(raw: bytes) -> list[tuple[str, str]]:
+    pairs = []
+    for part in raw.split(b"&"):
+        if part:
+            key, _, value = part.partition(b"=")
+            pairs.append((_decode(key), _decode(value)))
+    return pairs
+
+
+async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
+    """The body, refusing (BodyTooLarge) anything over `limit` without reading it all."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(16384):
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_form(request: web.Request) -> list[tuple[str, str]]:
+    """Query and body form fields, query first, in order."""
+    pairs = parse_form(request.rel_url.raw_query_string.encode("latin-1", "replace"))
+    if request.method == "POST" and request.can_read_body:
+        pairs += parse_form(await read_body(request))
+    return pairs
+
+
+def first(pairs: list[tuple[str, str]], key: str) -> str | None:
+    return next((value for name, value in pairs if name == key), None)
+
+
+# -- replies --------------------------------------------------------------------
+
+
+def text_reply(body: str, *, status: int = 200, content_type: str = "text/plain") -> web.Response:
+    """A reply whose Content-Type is exactly `content_type` (aiohttp would add a charset)."""
+    return web.Response(body=body.encode("utf-8"), status=status, headers={"Content-Type": content_type})
+
+
+def json_reply(document: dict[str, Any], *, content_type: str = "application/json") -> web.Response:
+    """Python-style JSON (`", "` and `": "`), as AXIS OS CGIs write it (vapix-wire.md §5.1 [REC])."""
+    return text_reply(json.dumps(document, ensure_ascii=False), content_type=content_type)
+
+
+def json_envelope(
+    api_version: str, method: str | None, context: Any, *, data: Any = None, error: tuple[int, str] | None = None
+) -> dict[str, Any]:
+    """The AJR envelope: context echoed only when the request had one (§0.2)."""
+    document: dict[str, Any] = {"apiVersion": api_version}
+    if context is not None:
+        document["context"] = context
+    if method is not None:
+        document["method"] = method
+    if error is not None:
+        document["error"] = {"code": error[0], "message": error[1]}
+    else:
+        document["data"] = data if data is not None else {}
+    return document
+
+
+APACHE_PAGES = {
+    400: ("Bad Request", "<p>Your browser sent a request that this server could not understand.<br />\n</p>\n"),
+    401: (
+        "Unauthorized",
+        "<p>This server could not verify that you\nare authorized to access the document\nrequested.  Either you "
+        "supplied the wrong\ncredentials (e.g., bad password), or your\nbrowser doesn't understand how to supply\n"
+        "the credentials required.</p>\n",
+    ),
+    404: ("Not Found", "<p>The requested URL was not found on this server.</p>\n"),
+    405: ("Method Not Allowed", "<p>The requested method is not allowed for this URL.</p>\n"),
+    413: (
+        "Request Entity Too Large",
+        "The requested resource does not allow request data with the requested method or the amount of data provided"
+        " in\nthe request exceeds the capacity limit.\n",
+    ),
+}
+REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Request Entity Too Large",
+}
+
+
+def apache_page(status: int, headers: list[tuple[str, str]] | None = None) -> web.Response:
+    """Apache's stock error page (the 401 one is the 381 bytes real devices send, §4.1)."""
+    title, body = APACHE_PAGES[status]
+    page = (
+        '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n'
+        f"<title>{status} {REASONS[status]}</title>\n</head><body>\n<h1>{title}</h1>\n{body}</body></html>\n"
+    )
+    response = web.Response(body=page.encode("iso-8859-1"), status=status)
+    response.headers["Content-Type"] = "text/html; charset=iso-8859-1"
+    for name, value in headers or []:
+        response.headers.add(name, value)
+    return response
+
+
+def challenge_headers(device: Device, https: bool, stale: bool = False) -> list[tuple[str, str]]:
+    schemes = device.schemes(https)
+    headers = []
+    if schemes.digest:
+        headers.append(("WWW-Authenticate", device.digest.challenge(stale=stale)))
+    if schemes.basic:
+        headers.append(("WWW-Authenticate", f'Basic realm="{device.identity.realm}"'))
+    return headers
+
+
+def unauthorized(request: web.Request, outcome: Outcome = Outcome.MISSING) -> web.Response:
+    https = request.app.get(HTTPS_KEY, False)
+    return apache_page(401, challenge_headers(device_of(request), https, stale=outcome is Outcome.STALE))

@@ -1,0 +1,204 @@
+"""Discovery JSON APIs: apidiscovery.cgi, basicdeviceinfo.cgi, systemready.cgi (vapix-wire.md §5.1, 5.2, 5.4).
+
+All answer HTTP 200 with an AJR envelope, errors included (§0.2); `context` is
+echoed only when the request carried one.
+"""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+from typing import Any
+
+from aiohttp import web
+
+from param_tree import Role
+
+from .common import AccessDenied, BodyTooLarge, Route, device_of, json_envelope, json_reply, read_body, role_of
+
+# apidiscovery / basicdeviceinfo error family (vapix-wire.md §0.2)
+ERRORS = {
+    1000: "Invalid parameter value specified",
+    2002: "HTTP request type not supported. Only POST is supported",
+    2003: "Requested API version is not supported",
+    2004: "Method not supported",
+    4000: "Invalid JSON",
+    4002: "Required parameter missing or invalid",
+}
+
+
+class JsonRequestError(Exception):
+    def __init__(self, code: int, message: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message or ERRORS.get(code, "Internal error")
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request object, or JsonRequestError(2002/4000) as the device answers."""
+    if request.method != "POST":
+        raise JsonRequestError(2002)
+    try:
+        document = json.loads(await read_body(request))
+    except (ValueError, UnicodeDecodeError, BodyTooLarge) as exc:
+        raise JsonRequestError(4000) from exc
+    if not isinstance(document, dict):
+        raise JsonRequestError(4000)
+    return document
+
+
+def check_version(document: dict[str, Any], supported_major: str = "1") -> None:
+    version = document.get("apiVersion")
+    if not isinstance(version, str) or not version:
+        raise JsonRequestError(4002)
+    if version.split(".")[0] != supported_major:
+        raise JsonRequestError(2003)
+
+
+def _context(document: dict[str, Any]) -> Any:
+    return document.get("context")
+
+
+def _string_param(params: Any, key: str) -> str | None:
+    value = params.get(key) if isinstance(params, dict) else None
+    return value if isinstance(value, str) else None
+
+
+# -- apidiscovery ---------------------------------------------------------------
+
+
+def _discovery_reply(method: str | None, version: str | None, context: Any, **body: Any) -> web.Response:
+    # real key order: method, apiVersion, data (§5.1 [REC])
+    document: dict[str, Any] = {}
+    if method is not None:
+        document["method"] = method
+    if version is not None:
+        document["apiVersion"] = version
+    if context is not None:
+        document["context"] = context
+    document.update(body)
+    return json_reply(document)
+
+
+async def apidiscovery_cgi(request: web.Request) -> web.Response:
+    device = device_of(request)
+    version = device.api_version("api-discovery", "1.1")
+    document: dict[str, Any] = {}
+    try:
+        document = await read_json(request)
+        method = document.get("method")
+        if not isinstance(method, str):
+            raise JsonRequestError(4002)
+        if method == "getSupportedVersions":
+            return _discovery_reply(method, None, _context(document), data={"apiVersions": [version]})
+        if method != "getApiList":
+            raise JsonRequestError(2004)
+        check_version(document)
+        params = document.get("params", {})
+        id_glob = _string_param(params, "id") or "*"
+        version_glob = _string_param(params, "version") or "*"
+        apis = [
+            api
+            for api in device.api_list()
+            if fnmatchcase(api["id"], id_glob) and fnmatchcase(api["version"], version_glob)
+        ]
+        return _discovery_reply(method, version, _context(document), data={"apiList": [_api_entry(a) for a in apis]})
+    except JsonRequestError as exc:
+        method = document.get("method") if isinstance(document.get("method"), str) else None
+        error = {"code": exc.code, "message": exc.message}
+        return _discovery_reply(method, version, _context(document), error=error)
+
+
+def _api_entry(api: dict[str, str]) -> dict[str, str]:
+    entry = {
+        "id": api["id"],
+        "version": api["version"],
+        "name": api.get("name", api["id"]),
+        "docLink": api.get("docLink", "https://www.axis.com/partner_pages/vapix_library/#/"),
+    }
+    if api.get("status"):
+        entry["status"] = api["status"]
+    return entry
+
+
+# -- basicdeviceinfo ------------------------------------------------------------
+
+
+async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
+    device = device_of(request)
+    version = device.api_version("basic-device-info", "1.3")
+    document: dict[str, Any] = {}
+    try:
+        document = await read_json(request)
+        method = document.get("method")
+        if not isinstance(method, str):
+            raise JsonRequestError(4002)
+        if method == "getSupportedVersions":
+            return json_reply(json_envelope(version, None, _context(document), data={"apiVersions": [version]}))
+        if method not in ("getAllProperties", "getAllUnrestrictedProperties", "getProperties"):
+            raise JsonRequestError(2004, f"JSON semantic error: Unknown method '{method}'")
+        check_version(document)
+        if method == "getAllUnrestrictedProperties":
+            properties = device.unrestricted_properties()
+        else:
+            if role_of(request) < Role.VIEWER:
+                raise AccessDenied(Role.VIEWER)
+            properties = device.all_properties()
+            if method == "getProperties":
+                properties = _pick(properties, document.get("params"))
+        return json_reply(json_envelope(version, None, _context(document), data={"propertyList": properties}))
+    except JsonRequestError as exc:
+        return json_reply(json_envelope(version, None, _context(document), error=(exc.code, exc.message)))
+
+
+def _pick(properties: dict[str, str], params: Any) -> dict[str, str]:
+    wanted = params.get("propertyList") if isinstance(params, dict) else None
+    if not isinstance(wanted, list) or not wanted or not all(isinstance(w, str) for w in wanted):
+        raise JsonRequestError(4002)
+    for name in wanted:
+        if name not in properties:
+            raise JsonRequestError(1000, f"Property not supported: {name}")
+    return {name: properties[name] for name in wanted}
+
+
+# -- systemready ----------------------------------------------------------------
+
+
+async def systemready_cgi(request: web.Request) -> web.Response:
+    device = device_of(request)
+    version = device.api_version("systemready", "1.5")
+    document: dict[str, Any] = {}
+    try:
+        document = await read_json(request)
+    except JsonRequestError:
+        return json_reply({"apiVersion": version, "error": {"code": 1000, "message": "Invalid JSON input"}})
+    method = document.get("method")
+    context = _context(document)
+    if method == "getSupportedVersions":
+        return json_reply(json_envelope(version, method, context, data={"apiVersions": [version]}))
+    if method != "systemready":
+        return json_reply(json_envelope(version, None, context, error=(1000, "Invalid method")))
+    data = {
+        "systemready": "yes",
+        "needsetup": "yes" if device.needs_setup else "no",
+        "uptime": str(device.uptime),
+        "bootid": device.boot_id,
+        "passphrasepolicy": "none",
+    }
+    return json_reply(json_envelope(version, method, context, data=data))
+
+
+# -- applications ---------------------------------------------------------------
+
+
+async def applications_list_cgi(request: web.Request) -> web.Response:
+    """No ACAP applications are installed on a simulated device."""
+    return web.Response(body=b'<reply result="ok">\n</reply>\n', headers={"Content-Type": "text/xml"})
+
+
+ROUTES = [
+    Route("/axis-cgi/apidiscovery.cgi", apidiscovery_cgi, Role.ANONYMOUS),
+    Route("/axis-cgi/basicdeviceinfo.cgi", basicdeviceinfo_cgi, Role.ANONYMOUS),
+    Route("/axis-cgi/systemready.cgi", systemready_cgi, Role.ANONYMOUS),
+    Route("/axis-cgi/applications/list.cgi", applications_list_cgi, Role.VIEWER),
+]

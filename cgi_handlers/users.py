@@ -1,0 +1,101 @@
+"""`/axis-cgi/pwdgrp.cgi` and `/axis-cgi/usergroup.cgi` (vapix-wire.md §4.3-4.4).
+
+pwdgrp replies are HTML with CRLF line ends and HTTP 200 even for errors,
+except the two setup errors, which are 401 [REC/DOC §4.4].
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from axisim.accounts import ROLE_GROUPS, AccountError, parse_sgrp
+from param_tree import Role, printable
+
+from .common import Route, device_of, first, read_form, require, role_of, text_reply, user_of
+
+ERROR_TEXT = {
+    "exists": "Error: this user name already exists, consult the system log file.",
+    "password": "Error: invalid password.",
+    "name": "Error: account user name.",
+    "groups": "Error: consult the system log file.",
+    "limit": "Error: consult the system log file.",
+    "root": "Error: consult the system log file.",
+    "initial": "Error: not a valid initial admin user.",
+}
+
+
+def html_reply(text: str, status: int = 200) -> web.Response:
+    page = f"<html><head><title>User accounts</title></head><body bgcolor=#ffffff>{text}\r\n</body>\r\n\r\n</html>\r\n"
+    return text_reply(page, status=status, content_type="text/html")
+
+
+def _add(device, form: list[tuple[str, str]], initial: bool) -> str:
+    user = first(form, "user") or ""
+    groups = parse_sgrp(first(form, "sgrp") or "")
+    primary = "root" if initial else (first(form, "grp") or "users")
+    device.accounts.add(user, first(form, "pwd") or "", groups, primary, first(form, "comment") or "")
+    return f"Created account {user}."
+
+
+def _update(device, form: list[tuple[str, str]]) -> str:
+    user = first(form, "user") or ""
+    sgrp = first(form, "sgrp")
+    device.accounts.update(
+        user, password=first(form, "pwd"), groups=parse_sgrp(sgrp) if sgrp is not None else None,
+        comment=first(form, "comment"),
+    )  # fmt: skip
+    return f"Modified account {user}."
+
+
+def _remove(device, form: list[tuple[str, str]]) -> str:
+    user = first(form, "user") or ""
+    device.accounts.remove(user)
+    return f"Removed account {user}."
+
+
+def _get(device) -> web.Response:
+    lines = [f'{group}="{",".join(device.accounts.members(group))}"' for group in ROLE_GROUPS]
+    lines.append(f'digusers="{",".join(device.accounts.members_all())}"')
+    return text_reply("".join(line + "\r\n" for line in lines))
+
+
+async def pwdgrp_cgi(request: web.Request) -> web.Response:
+    device = device_of(request)
+    form = await read_form(request)
+    action = first(form, "action")
+    initial = device.needs_setup
+    if initial and action != "add":
+        return html_reply("Error: initial admin user must be created first.", status=401)
+    if not initial:
+        require(request, Role.ADMIN)
+    try:
+        if action == "add":
+            return html_reply(_add(device, form, initial))
+        if action == "update":
+            return html_reply(_update(device, form))
+        if action == "remove":
+            return html_reply(_remove(device, form))
+        if action == "get":
+            return _get(device)
+    except AccountError as exc:
+        if exc.kind == "initial" or (initial and exc.kind == "groups"):
+            return html_reply(ERROR_TEXT["initial"], status=401)
+        return html_reply(ERROR_TEXT[exc.kind])
+    if action is None:
+        return html_reply("Error: action operation type.")
+    return html_reply(f"Error: malformed action operation, {printable(action)}.")
+
+
+async def usergroup_cgi(request: web.Request) -> web.Response:
+    device = device_of(request)
+    account = device.accounts.get(user_of(request))
+    if account is None:  # anonymous viewer access
+        return text_reply(f"anonymous\nanonymous {'viewer' if role_of(request) >= Role.VIEWER else ''}".rstrip() + "\n")
+    groups = " ".join(sorted(account.groups))
+    return text_reply(f"{account.name}\n{account.primary} {groups}\n")
+
+
+ROUTES = [
+    Route("/axis-cgi/pwdgrp.cgi", pwdgrp_cgi, Role.ANONYMOUS),
+    Route("/axis-cgi/usergroup.cgi", usergroup_cgi, Role.VIEWER),
+]

@@ -1,0 +1,37 @@
+"""The VAPIX parameter tree: typed definitions, shared model trees, per-device overlays.
+
+Knows nothing of HTTP or of devices; `axisim` builds on it.
+"""
+
+from .definitions import MASK, ParamDef, ParamType, Role, SecurityLevel
+from .patterns import GroupPattern, is_valid_pattern, parse_group_list, parse_pattern
+from .text_io import error_getting, error_setting, printable, render_list
+from .tree import ModelTree, ParamStore, Template, UpdateError, sort_key, strip_root
+from .xml_io import DefinitionsDocument, DefinitionsError, parse_definitions, parse_templates, render_definitions
+
+__all__ = [
+    "MASK",
+    "DefinitionsDocument",
+    "DefinitionsError",
+    "GroupPattern",
+    "ModelTree",
+    "ParamDef",
+    "ParamStore",
+    "ParamType",
+    "Role",
+    "SecurityLevel",
+    "Template",
+    "UpdateError",
+    "error_getting",
+    "error_setting",
+    "is_valid_pattern",
+    "parse_definitions",
+    "parse_group_list",
+    "parse_pattern",
+    "parse_templates",
+    "printable",
+    "render_definitions",
+    "render_list",
+    "sort_key",
+    "strip_root",
+]

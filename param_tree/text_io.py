@@ -1,0 +1,41 @@
+"""The text formats of `param.cgi`: the `list` body and its error lines.
+
+vapix-wire.md §1.1-1.2 [REC]: LF-terminated `name=value` lines with a trailing
+LF, the `root.` prefix echoed as requested, `# Error: ...` lines for what
+cannot be listed or set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .definitions import Role
+from .patterns import GroupPattern, is_valid_pattern
+from .tree import ParamStore
+
+
+def printable(text: str) -> str:
+    """Text safe to echo in a reply: undecodable bytes become U+FFFD, no line breaks."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in text)
+
+
+def error_getting(group_text: str) -> str:
+    return f"# Error: Error -1 getting param in group '{printable(group_text)}'\n"
+
+
+def error_setting(name: str, value: str) -> str:
+    return f"# Error: Error setting 'root.{printable(name)}' to '{printable(value)}'!\n"
+
+
+def render_list(store: ParamStore, patterns: Iterable[GroupPattern], role: Role) -> str:
+    """The body of `action=list` for the given patterns, in request order."""
+    out: list[str] = []
+    for pattern in patterns:
+        found = store.readable(store.select(pattern), role) if is_valid_pattern(pattern) else []
+        if not found:
+            out.append(error_getting(pattern.text))
+            continue
+        prefix = "root." if pattern.rooted else ""
+        value = store.value
+        out.extend(f"{prefix}{d.name}={d.type.display(value(d.name))}\n" for d in found)
+    return "".join(out)

@@ -1,0 +1,279 @@
+"""The parameter tree: a shared, immutable model tree and a small per-device overlay.
+
+A model tree holds every definition and factory value in AXIS OS 9+ list order
+(case-insensitive, parameters before subgroups). A device holds only what it
+changed (values, added and removed dynamic groups) on top of the model and of its
+identity values, so a thousand devices of one model cost a thousand overlays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .definitions import ParamDef, Role
+from .patterns import GroupPattern
+
+
+def strip_root(name: str) -> str:
+    """`root.Network.HostName` and `Network.HostName` name the same parameter."""
+    return name[5:] if name.startswith("root.") else name
+
+
+def sort_key(path: tuple[str, ...]) -> tuple[tuple[int, str, str], ...]:
+    """Order of `list`: per level, parameters (0) before groups (1), case-insensitive."""
+    *groups, leaf = path
+    return (*((1, g.lower(), g) for g in groups), (0, leaf.lower(), leaf))
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A dynamic-group template (`action=add&template=<name>&group=<group>`)."""
+
+    name: str
+    group: str  # parent group, without root.
+    letter: str  # instance key letter: MediaClip -> M
+    max_groups: str | None  # name of the MaxGroups parameter
+    params: tuple[ParamDef, ...]  # names relative to the instance (e.g. "Name")
+
+    def instance_pattern(self) -> re.Pattern[str]:
+        return re.compile(re.escape(self.group) + r"\." + re.escape(self.letter) + r"([0-9]+)$")
+
+
+@dataclass(slots=True)
+class _View:
+    """Ordered definitions plus an index from every group prefix to its slice."""
+
+    order: list[ParamDef]
+    defs: dict[str, ParamDef]
+    index: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, defs: Iterable[ParamDef]) -> _View:
+        order = sorted(defs, key=lambda d: sort_key(d.path))
+        view = cls(order=order, defs={d.name: d for d in order})
+        index = view.index
+        for position, definition in enumerate(order):
+            parts = definition.path
+            for depth in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:depth])
+                start, _ = index.get(prefix, (position, position))
+                index[prefix] = (start, position + 1)
+        return view
+
+
+class ModelTree:
+    """Every definition and factory value of one model. Shared; never mutated."""
+
+    def __init__(self, defs: Iterable[ParamDef], templates: Iterable[Template] = ()) -> None:
+        self._view = _View.build(defs)
+        if len(self._view.defs) != len(self._view.order):
+            raise ValueError("duplicate parameter names in model tree")
+        self.templates: dict[str, Template] = {t.name: t for t in templates}
+
+    def __len__(self) -> int:
+        return len(self._view.order)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._view.defs
+
+    def definition(self, name: str) -> ParamDef | None:
+        return self._view.defs.get(name)
+
+    @property
+    def definitions(self) -> list[ParamDef]:
+        return list(self._view.order)
+
+    def template_of_group(self, group: str) -> tuple[Template, int] | None:
+        """The template a dynamic group instance (e.g. `MediaClip.M3`) was made from."""
+        for template in self.templates.values():
+            match = template.instance_pattern().match(group)
+            if match:
+                return template, int(match.group(1))
+        return None
+
+
+class UpdateError(Exception):
+    """A request to add or remove groups that the tree refuses; state unchanged."""
+
+
+ValueProvider = Callable[[str], str | None]
+
+
+class ParamStore:
+    """One device's view of its model: identity values and an overlay of changes."""
+
+    __slots__ = ("_added", "_identity", "_overlay", "_providers", "_removed", "_view", "model")
+
+    def __init__(self, model: ModelTree, identity: Mapping[str, str] | None = None) -> None:
+        self.model = model
+        self._identity: dict[str, str] = dict(identity or {})
+        self._overlay: dict[str, str] = {}
+        self._added: dict[str, ParamDef] = {}
+        self._removed: set[str] = set()  # names of removed model parameters
+        self._view: _View | None = None  # None: same structure as the model
+        self._providers: list[tuple[str, ValueProvider]] = []
+
+    # -- reading -----------------------------------------------------------
+
+    def _current(self) -> _View:
+        if self._view is not None:
+            return self._view
+        if not self._added and not self._removed:
+            return self.model._view
+        kept = (d for d in self.model._view.order if d.name not in self._removed)
+        self._view = _View.build([*kept, *self._added.values()])
+        return self._view
+
+    def definition(self, name: str) -> ParamDef | None:
+        return self._current().defs.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._current().defs
+
+    def value(self, name: str) -> str:
+        """The current raw value (unmasked)."""
+        for prefix, provider in self._providers:
+            if name.startswith(prefix):
+                provided = provider(name)
+                if provided is not None:
+                    return provided
+        if name in self._overlay:
+            return self._overlay[name]
+        if name in self._identity:
+            return self._identity[name]
+        return self._current().defs[name].value
+
+    def add_provider(self, prefix: str, provider: ValueProvider) -> None:
+        """Let a subsystem supply live values (derived, read-only) under `prefix`."""
+        self._providers.append((prefix, provider))
+
+    def select(self, pattern: GroupPattern) -> list[ParamDef]:
+        """Definitions a pattern names, in list order (empty when none)."""
+        view = self._current()
+        if not pattern.segments:
+            return list(view.order)
+        if not pattern.is_glob:
+            span = view.index.get(pattern.dotted)
+            return view.order[span[0] : span[1]] if span else []
+        return [d for d in view.order if pattern.matches(d.path)]
+
+    def readable(self, definitions: Iterable[ParamDef], role: Role) -> list[ParamDef]:
+        return [d for d in definitions if d.security.may_read(role)]
+
+    def all(self) -> list[ParamDef]:
+        return list(self._current().order)
+
+    # -- writing -----------------------------------------------------------
+
+    def check_write(self, name: str, value: str, role: Role) -> bool:
+        """Whether `role` may set `name` to `value` (type, range, flags, access)."""
+        definition = self.definition(name)
+        if definition is None:
+            return False
+        if not definition.type.writable or not definition.security.may_write(role):
+            return False
+        return definition.type.accepts(value)
+
+    def update(self, changes: Iterable[tuple[str, str]], role: Role) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """Validate every change; store the valid ones. Returns (applied, refused)."""
+        applied: dict[str, str] = {}
+        refused: list[tuple[str, str]] = []
+        for raw_name, value in changes:
+            name = strip_root(raw_name)
+            if self.check_write(name, value, role):
+                applied[name] = value
+            else:
+                refused.append((name, value))
+        self.set_values(applied)
+        return applied, refused
+
+    def set_values(self, values: Mapping[str, str]) -> None:
+        """Store already-validated values; a value equal to the factory one is dropped."""
+        for name, value in values.items():
+            if self._factory_value(name) == value:
+                self._overlay.pop(name, None)
+            else:
+                self._overlay[name] = value
+
+    def _factory_value(self, name: str) -> str:
+        if name in self._identity:
+            return self._identity[name]
+        return self._current().defs[name].value
+
+    def add_group(self, template_name: str, group: str, role: Role, force: bool = False) -> str:
+        """Instantiate a template under `group`; return the new instance key (e.g. `M3`)."""
+        template = self.model.templates.get(template_name)
+        if template is None or template.group != group:
+            raise UpdateError(f"Template '{template_name}' is not available for group '{group}'")
+        if any(d.security.create > role for d in template.params):
+            raise PermissionError(template_name)
+        used = self.instance_numbers(template)
+        if template.max_groups and not force:
+            limit = self.value(template.max_groups)
+            if limit.isdigit() and len(used) >= int(limit):
+                raise UpdateError("Maximum number of groups reached")
+        number = next(n for n in range(len(used) + 1) if n not in used)
+        key = f"{template.letter}{number}"
+        for definition in template.params:
+            full = definition.renamed(f"{group}.{key}.{definition.name}")
+            self._removed.discard(full.name)
+            if full.name not in self.model:
+                self._added[full.name] = full
+            self._overlay.pop(full.name, None)
+        self._view = None
+        return key
+
+    def instance_numbers(self, template: Template) -> set[int]:
+        pattern = template.instance_pattern()
+        numbers: set[int] = set()
+        span = self._current().index.get(template.group)
+        if span is None:
+            return numbers
+        for definition in self._current().order[span[0] : span[1]]:
+            match = pattern.match(definition.name.rsplit(".", 1)[0])
+            if match:
+                numbers.add(int(match.group(1)))
+        return numbers
+
+    def remove_group(self, group: str, role: Role) -> None:
+        """Remove one dynamic group instance (e.g. `MediaClip.M3`)."""
+        found = self.model.template_of_group(group)
+        names = [d.name for d in self.select_exact(group)]
+        if found is None or not names:
+            raise UpdateError(f"Group '{group}' could not be removed")
+        template, _ = found
+        if any(d.security.delete > role for d in template.params):
+            raise PermissionError(group)
+        for name in names:
+            if self._added.pop(name, None) is None:
+                self._removed.add(name)
+            self._overlay.pop(name, None)
+        self._view = None
+
+    def select_exact(self, group: str) -> list[ParamDef]:
+        view = self._current()
+        span = view.index.get(group)
+        return view.order[span[0] : span[1]] if span else []
+
+    # -- state -------------------------------------------------------------
+
+    def changes(self) -> dict[str, object]:
+        """Everything this device changed, for persistence (plain data)."""
+        return {
+            "values": dict(self._overlay),
+            "added": sorted(self._added),
+            "removed": sorted(self._removed),
+        }
+
+    def reset(self, keep: Iterable[str] = ()) -> None:
+        """Back to the model's factory state, keeping the named parameters' values."""
+        kept = {name: self._overlay[name] for name in keep if name in self._overlay}
+        self._overlay = kept
+        self._added.clear()
+        self._removed.clear()
+        self._view = None
+
+    def set_identity(self, identity: Mapping[str, str]) -> None:
+        self._identity = dict(identity)

@@ -1,0 +1,67 @@
+"""Shared fixtures: a simulated device behind aiohttp's test client, with Digest login."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+
+from axisim.device import AccountSpec, Device, make_device
+from axisim.server import build_app
+from tests.digest import authorization
+
+ROOT = ("root", "pass")
+MODELS = ["S3008", "S3016", "S4000", "C1410MkII", "W401"]
+
+
+class DeviceClient:
+    """Sends requests as a given account, answering Digest challenges like curl --digest."""
+
+    def __init__(self, client: TestClient, device: Device) -> None:
+        self.client = client
+        self.device = device
+
+    async def request(
+        self, method: str, path: str, *, auth: tuple[str, str] | None = ROOT, **kwargs: Any
+    ) -> ClientResponse:
+        response = await self.client.request(method, path, **kwargs)
+        if response.status != 401 or auth is None:
+            return response
+        challenge = response.headers.get("WWW-Authenticate", "")
+        if not challenge.startswith("Digest"):
+            return response
+        await response.read()
+        headers = dict(kwargs.pop("headers", {}) or {})
+        uri = response.request_info.url.raw_path_qs  # the request-target exactly as sent
+        headers["Authorization"] = authorization(challenge, user=auth[0], password=auth[1], method=method, uri=uri)
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> ClientResponse:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> ClientResponse:
+        return await self.request("POST", path, **kwargs)
+
+    async def text(self, method: str, path: str, **kwargs: Any) -> str:
+        response = await self.request(method, path, **kwargs)
+        assert response.status == 200, (response.status, await response.text())
+        return await response.text()
+
+
+DeviceClientFactory = Callable[..., Awaitable[DeviceClient]]
+
+
+@pytest.fixture
+def device_client(aiohttp_client: Any) -> DeviceClientFactory:
+    """Factory: `await device_client("S3008", accounts=[...])` -> DeviceClient."""
+
+    async def make(model: str = "S3008", **options: Any) -> DeviceClient:
+        options.setdefault("accounts", [AccountSpec("root", "pass", "admin")])
+        device = make_device(model, **options)
+        client = await aiohttp_client(build_app(device))
+        return DeviceClient(client, device)
+
+    return make

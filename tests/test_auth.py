@@ -1,0 +1,147 @@
+"""Authentication as AXIS OS devices do it (vapix-wire.md §4.1)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+
+from axisim.auth import NONCE_LIFETIME
+from tests.conftest import DeviceClientFactory
+from tests.digest import authorization
+
+LIST = "/axis-cgi/param.cgi?action=list&group=root.Brand.ProdNbr"
+
+
+async def test_digest_challenge_shape(device_client: DeviceClientFactory) -> None:
+    # §4.1 [REC]: Digest realm="AXIS_<serial>", Apache-style nonce, algorithm=MD5, qop="auth"; 381-byte page
+    client = await device_client("S3008")
+    response = await client.client.get(LIST)
+    assert response.status == 401
+    challenges = response.headers.getall("WWW-Authenticate")
+    assert len(challenges) == 1  # policy "recommended" on HTTP: Digest only
+    match = re.fullmatch(
+        r'Digest realm="AXIS_([0-9A-F]{12})", nonce="([A-Za-z0-9+/]{11}=[0-9a-f]{40})", algorithm=MD5, qop="auth"',
+        challenges[0],
+    )
+    assert match and match.group(1) == client.device.serial
+    stamp = int.from_bytes(base64.b64decode(match.group(2)[:12]), "little") / 1e6
+    assert abs(stamp - time.time()) < 5
+    assert response.headers["Content-Type"] == "text/html; charset=iso-8859-1"
+    body = await response.read()
+    assert len(body) == 381 and b"<title>401 Unauthorized</title>" in body
+
+
+async def test_digest_login_and_nonce_reuse_with_any_nc(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3008")
+    challenge = (await client.client.get(LIST)).headers["WWW-Authenticate"]
+    for nc in (1, 2, 2, 1, 7):  # Apache default: AuthDigestNcCheck Off
+        header = authorization(challenge, user="root", password="pass", method="GET", uri=LIST, nc=nc)
+        response = await client.client.get(LIST, headers={"Authorization": header})
+        assert response.status == 200
+        assert await response.text() == "root.Brand.ProdNbr=S3008\n"
+
+
+async def test_strict_mode_refuses_replayed_nc(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3008", strict_nc=True)
+    challenge = (await client.client.get(LIST)).headers["WWW-Authenticate"]
+    header = authorization(challenge, user="root", password="pass", method="GET", uri=LIST, nc=1, cnonce="abc")
+    assert (await client.client.get(LIST, headers={"Authorization": header})).status == 200
+    assert (await client.client.get(LIST, headers={"Authorization": header})).status == 401
+    header = authorization(challenge, user="root", password="pass", method="GET", uri=LIST, nc=2, cnonce="abc")
+    assert (await client.client.get(LIST, headers={"Authorization": header})).status == 200
+
+
+async def test_expired_nonce_is_stale(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3008")
+    old = client.device.digest.nonce(now=time.time() - NONCE_LIFETIME - 5)
+    challenge = f'Digest realm="{client.device.identity.realm}", nonce="{old}", algorithm=MD5, qop="auth"'
+    header = authorization(challenge, user="root", password="pass", method="GET", uri=LIST)
+    response = await client.client.get(LIST, headers={"Authorization": header})
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"].endswith(", stale=true")
+    # a wrong password on the same stale nonce is plainly refused, not stale
+    header = authorization(challenge, user="root", password="wrong", method="GET", uri=LIST)
+    response = await client.client.get(LIST, headers={"Authorization": header})
+    assert response.status == 401 and "stale" not in response.headers["WWW-Authenticate"]
+
+
+async def test_wrong_password_unknown_user_forged_nonce(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3008")
+    challenge = (await client.client.get(LIST)).headers["WWW-Authenticate"]
+    for user, password in (("root", "nope"), ("ghost", "pass")):
+        header = authorization(challenge, user=user, password=password, method="GET", uri=LIST)
+        assert (await client.client.get(LIST, headers={"Authorization": header})).status == 401
+    forged = challenge.replace(challenge.split('nonce="')[1][:52], "AAAAAAAAAAA=" + "0" * 40)
+    header = authorization(forged, user="root", password="pass", method="GET", uri=LIST)
+    assert (await client.client.get(LIST, headers={"Authorization": header})).status == 401
+
+
+async def test_uri_must_be_the_request_target(device_client: DeviceClientFactory) -> None:
+    # the full request-target (query included) is hashed; Apache answers a mismatch with 400
+    client = await device_client("S3008")
+    challenge = (await client.client.get(LIST)).headers["WWW-Authenticate"]
+    header = authorization(challenge, user="root", password="pass", method="GET", uri="/axis-cgi/param.cgi")
+    response = await client.client.get(LIST, headers={"Authorization": header})
+    assert response.status == 400
+
+
+async def test_policy_switches_accepted_schemes(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3008")
+    basic = {"Authorization": "Basic " + base64.b64encode(b"root:pass").decode()}
+    assert (await client.client.get(LIST, headers=basic)).status == 401  # recommended: Digest only on HTTP
+    update = "/axis-cgi/param.cgi?action=update&Network.HTTP.AuthenticationPolicy=basic_digest"
+    assert await client.text("GET", update) == "OK"
+    response = await client.client.get(LIST)
+    assert [h.split(" ")[0] for h in response.headers.getall("WWW-Authenticate")] == ["Digest", "Basic"]
+    assert (await client.client.get(LIST, headers=basic)).status == 200
+    update = "/axis-cgi/param.cgi?action=update&Network.HTTP.AuthenticationPolicy=basic"
+    assert await client.text("GET", update) == "OK"
+    response = await client.client.get(LIST)
+    assert response.headers.getall("WWW-Authenticate") == [f'Basic realm="AXIS_{client.device.serial}"']
+    assert (await client.client.get(LIST, headers=basic)).status == 200
+    challenge = client.device.digest.challenge()
+    digest = authorization(challenge, user="root", password="pass", method="GET", uri=LIST)
+    assert (await client.client.get(LIST, headers={"Authorization": digest})).status == 401
+
+
+async def test_broken_authorization_headers_get_401(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3008")
+    for value in (
+        "Digest",
+        "Digest garbage",
+        'Digest username="root"',
+        'Digest username="root", realm=, nonce="x", uri="/", response="y"',
+        "Digest " + "a=" * 5000,
+        "Basic !!!notbase64",
+        "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
+        "Bearer token",
+        "\x00\x01",
+    ):
+        response = await client.client.get(LIST, headers={"Authorization": value})
+        assert response.status in (400, 401), value
+    assert client.device.params.value("Brand.ProdNbr") == "S3008"
+
+
+async def test_anonymous_endpoints(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3008")
+    for path, method in (("/axis-cgi/apidiscovery.cgi", "getApiList"), ("/axis-cgi/systemready.cgi", "systemready")):
+        response = await client.client.post(path, json={"apiVersion": "1.0", "method": method})
+        assert response.status == 200, path
+    response = await client.client.post(
+        "/axis-cgi/basicdeviceinfo.cgi", json={"apiVersion": "1.0", "method": "getAllUnrestrictedProperties"}
+    )
+    assert response.status == 200
+    response = await client.client.post(
+        "/axis-cgi/basicdeviceinfo.cgi", json={"apiVersion": "1.0", "method": "getAllProperties"}
+    )
+    assert response.status == 401
+
+
+async def test_unknown_path_is_apache_404(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3008")
+    for path in ("/axis-cgi/nosuch.cgi", "/axis-cgi/nvr/poe/getportstatuses.cgi", "/x"):
+        response = await client.client.get(path)
+        assert response.status == 404
+        assert response.headers["Content-Type"] == "text/html; charset=iso-8859-1"
+        assert b"<title>404 Not Found</title>" in await response.read()
