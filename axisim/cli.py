@@ -56,7 +56,7 @@ def list_models() -> int:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    accounts = [] if args.no_account else [AccountSpec(args.user, args.password, "admin"), *args.account]
+    accounts = [] if args.no_account else [AccountSpec(args.user, args.password, "admin+ptz"), *args.account]
     try:
         ip = args.host if args.host not in ("0.0.0.0", "::") else "192.168.0.90"
         ipaddress.ip_address(ip)

@@ -130,7 +130,7 @@ class Device:
         return next((api["version"] for api in self.model.apis if api.get("id") == api_id), default)
 
 
-DEFAULT_ACCOUNT = AccountSpec("root", "pass", "admin")
+DEFAULT_ACCOUNT = AccountSpec("root", "pass", "admin+ptz")  # a real root account is in every role group
 
 
 def make_device(

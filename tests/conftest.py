@@ -9,7 +9,7 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from axisim.device import AccountSpec, Device, make_device
+from axisim.device import DEFAULT_ACCOUNT, Device, make_device
 from axisim.server import build_app
 from tests.digest import authorization
 
@@ -59,7 +59,7 @@ def device_client(aiohttp_client: Any) -> DeviceClientFactory:
     """Factory: `await device_client("S3008", accounts=[...])` -> DeviceClient."""
 
     async def make(model: str = "S3008", **options: Any) -> DeviceClient:
-        options.setdefault("accounts", [AccountSpec("root", "pass", "admin")])
+        options.setdefault("accounts", [DEFAULT_ACCOUNT])
         device = make_device(model, **options)
         client = await aiohttp_client(build_app(device))
         return DeviceClient(client, device)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from axis.device import AxisDevice
 from axis.models.configuration import Configuration
+from axis.models.pwdgrp_cgi import SecondaryGroup
 
 from axisim.device import AccountSpec, make_device
 from axisim.server import start_device
@@ -38,7 +39,7 @@ async def test_axis_library_initializes(model: str) -> None:
             assert vapix.basic_device_info.initialized
             assert "root" in vapix.users
             assert vapix.users["root"].admin
-            assert vapix.access_rights.value == "admin"
+            assert vapix.access_rights is SecondaryGroup.ADMIN_PTZ  # root is in every role group
             if model == "W401":  # no io-port-management listed: ports come from param.cgi IOPort groups
                 assert len(vapix.ports) == sum(1 for d in device.params.all() if d.name.endswith(".Direction"))
     finally:
@@ -56,6 +57,6 @@ async def test_axis_library_with_a_viewer_account() -> None:
             await axis.vapix.load_user_groups()
             assert axis.vapix.serial_number == device.serial
             assert len(axis.vapix.users) == 0
-            assert axis.vapix.access_rights.value == "viewer"
+            assert axis.vapix.access_rights is SecondaryGroup.VIEWER
     finally:
         await running.stop()
