@@ -17,11 +17,22 @@ ROLE_GROUPS = ("admin", "operator", "viewer", "ptz")
 _NAME = re.compile(r"^[A-Za-z0-9]{1,14}$")
 
 
+REASONS = {
+    "name": "account names are 1-14 letters and digits, and must exist to be changed",
+    "exists": "an account with that name already exists",
+    "password": "passwords are 1-64 printable ASCII characters",
+    "groups": "roles are admin, operator, viewer, optionally with ptz; the last administrator stays one",
+    "limit": "a device holds at most 100 accounts",
+    "root": "the root account and the last administrator cannot be removed",
+    "initial": "the first account must be an administrator",
+}
+
+
 class AccountError(Exception):
     """A refused account change; `kind` names the reason, the state is unchanged."""
 
     def __init__(self, kind: str) -> None:
-        super().__init__(kind)
+        super().__init__(REASONS.get(kind, kind))
         self.kind = kind
 
 

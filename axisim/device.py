@@ -22,6 +22,7 @@ from .model import DeviceModel, Variant, load_model
 HOSTNAME = "Network.HostName"
 VOLATILE_HOSTNAME = "Network.VolatileHostName.HostName"
 AUTH_POLICY = "Network.HTTP.AuthenticationPolicy"
+ANONYMOUS_VIEWER = "System.BoaProtViewer"  # "Allow anonymous viewing": anonymous | password
 
 # basicdeviceinfo property -> parameter, in the key order real devices reply with
 # (vapix-wire.md §5.2 [REC]: 12.9 unrestricted reply; 8.45 getAllProperties).
@@ -93,6 +94,11 @@ class Device:
     @property
     def uptime(self) -> int:
         return int(time.monotonic() - self._booted_at)
+
+    @property
+    def anonymous_role(self) -> Role:
+        """What a caller without credentials may do: view, if anonymous viewing is allowed."""
+        return Role.VIEWER if self.param(ANONYMOUS_VIEWER) == "anonymous" else Role.ANONYMOUS
 
     def schemes(self, https: bool = False) -> Schemes:
         return schemes_for(self.param(AUTH_POLICY, "digest"), https)

@@ -72,7 +72,9 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
     if result.account is not None:
         request[ROLE_KEY] = result.account.role
         request[USER_KEY] = result.account.name
-    if request.get(ROLE_KEY, Role.ANONYMOUS) < required:
+    else:
+        request[ROLE_KEY] = device.anonymous_role
+    if request[ROLE_KEY] < required:
         return unauthorized(request, result.outcome)
     try:
         return await handler(request)

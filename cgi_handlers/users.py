@@ -11,7 +11,7 @@ from aiohttp import web
 from axisim.accounts import ROLE_GROUPS, AccountError, parse_sgrp
 from param_tree import Role, printable
 
-from .common import Route, device_of, first, read_form, require, role_of, text_reply, user_of
+from .common import Route, device_of, first, read_form, require, text_reply, user_of
 
 ERROR_TEXT = {
     "exists": "Error: this user name already exists, consult the system log file.",
@@ -89,8 +89,8 @@ async def pwdgrp_cgi(request: web.Request) -> web.Response:
 async def usergroup_cgi(request: web.Request) -> web.Response:
     device = device_of(request)
     account = device.accounts.get(user_of(request))
-    if account is None:  # anonymous viewer access
-        return text_reply(f"anonymous\nanonymous {'viewer' if role_of(request) >= Role.VIEWER else ''}".rstrip() + "\n")
+    if account is None:  # only reached with anonymous viewing allowed
+        return text_reply("anonymous\nanonymous viewer\n")
     groups = " ".join(sorted(account.groups))
     return text_reply(f"{account.name}\n{account.primary} {groups}\n")
 

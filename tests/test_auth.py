@@ -145,3 +145,17 @@ async def test_unknown_path_is_apache_404(device_client: DeviceClientFactory) ->
         assert response.status == 404
         assert response.headers["Content-Type"] == "text/html; charset=iso-8859-1"
         assert b"<title>404 Not Found</title>" in await response.read()
+
+
+async def test_anonymous_viewing_when_allowed(device_client: DeviceClientFactory) -> None:
+    # System.BoaProtViewer (bool anonymous/password): "Allow anonymous viewing" in the manuals
+    client = await device_client("C1410MkII")
+    assert (await client.client.get(LIST)).status == 401
+    assert await client.text("GET", "/axis-cgi/param.cgi?action=update&System.BoaProtViewer=anonymous") == "OK"
+    response = await client.client.get(LIST)
+    assert (response.status, await response.text()) == (200, "root.Brand.ProdNbr=C1410 Mk II\n")
+    assert await (await client.client.get("/axis-cgi/usergroup.cgi")).text() == "anonymous\nanonymous viewer\n"
+    # viewing only: updates still need an operator
+    response = await client.client.get("/axis-cgi/param.cgi?action=update&Network.SSH.Enabled=yes")
+    assert response.status == 401
+    assert client.device.params.value("Network.SSH.Enabled") == "no"
