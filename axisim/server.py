@@ -30,7 +30,6 @@ from .device import Device
 
 LOG = logging.getLogger("axisim")
 ROLES_KEY: web.AppKey[dict[str, Role]] = web.AppKey("roles", dict)
-OUTCOME_KEY = "axisim.auth_outcome"
 
 
 @web.middleware
@@ -68,7 +67,6 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
     )
     if result.outcome is Outcome.BAD_REQUEST:
         return apache_page(400)
-    request[OUTCOME_KEY] = result.outcome
     if result.account is not None:
         request[ROLE_KEY] = result.account.role
         request[USER_KEY] = result.account.name

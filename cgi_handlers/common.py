@@ -22,8 +22,16 @@ from param_tree import Role
 
 DEVICE_KEY: web.AppKey[Device] = web.AppKey("device", Device)
 HTTPS_KEY: web.AppKey[bool] = web.AppKey("https", bool)
-ROLE_KEY = "axisim.role"
-USER_KEY = "axisim.user"
+
+
+def request_key(name: str, kind: type) -> Any:
+    """A typed request-storage key where aiohttp has them (3.14+), a string before."""
+    factory = getattr(web, "RequestKey", None)
+    return factory(name, kind) if factory else f"axisim.{name}"
+
+
+ROLE_KEY = request_key("role", Role)
+USER_KEY = request_key("user", str)
 MAX_FORM_BYTES = 64 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
