@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
+from urllib.parse import unquote
 
 from .accounts import Account, AccountStore
 
@@ -168,9 +169,20 @@ class DigestAuthority:
 
 
 def _same_target(uri: str, target: str) -> bool:
-    """An absolute URI (`http://host/path?q`) names the same target as `/path?q`."""
-    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*(/.*)$", uri)
-    return bool(match) and match.group(1) == target
+    """Apache's second chance: path and query equal once percent-decoded, absolute URIs allowed.
+
+    mod_auth_digest compares the unescaped components when the strings differ, so a
+    client that hashed `?group=a,b` for a request sent as `?group=a%2Cb` is accepted.
+    """
+    absolute = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(.*)$", uri)
+    if absolute:
+        uri = absolute.group(1) or "/"
+
+    def parts(text: str) -> tuple[str, str | None]:
+        path, sep, query = text.partition("?")
+        return unquote(path), (unquote(query) if sep else None)
+
+    return parts(uri) == parts(target)
 
 
 def verify_basic(token: str, accounts: AccountStore) -> AuthResult:

@@ -6,6 +6,8 @@ import base64
 import re
 import time
 
+from yarl import URL
+
 from axisim.auth import NONCE_LIFETIME
 from tests.conftest import DeviceClientFactory
 from tests.digest import authorization
@@ -84,6 +86,23 @@ async def test_uri_must_be_the_request_target(device_client: DeviceClientFactory
     header = authorization(challenge, user="root", password="pass", method="GET", uri="/axis-cgi/param.cgi")
     response = await client.client.get(LIST, headers={"Authorization": header})
     assert response.status == 400
+
+
+async def test_uri_matching_after_percent_decoding(device_client: DeviceClientFactory) -> None:
+    # Apache compares unescaped path and query when the strings differ; absolute URIs are allowed
+    client = await device_client("S3008")
+    sent = "/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr%2CBrand.Brand"
+    for hashed in (
+        "/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr,Brand.Brand",
+        "http://127.0.0.1/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr%2CBrand.Brand",
+    ):
+        challenge = (await client.client.get(sent)).headers["WWW-Authenticate"]
+        header = authorization(challenge, user="root", password="pass", method="GET", uri=hashed)
+        response = await client.client.get(URL(sent, encoded=True), headers={"Authorization": header})
+        assert (response.status, await response.text()) == (200, "Brand.ProdNbr=S3008\nBrand.Brand=AXIS\n")
+    challenge = (await client.client.get(sent)).headers["WWW-Authenticate"]
+    header = authorization(challenge, user="root", password="pass", method="GET", uri=sent + "&x=1")
+    assert (await client.client.get(URL(sent, encoded=True), headers={"Authorization": header})).status == 400
 
 
 async def test_policy_switches_accepted_schemes(device_client: DeviceClientFactory) -> None:
