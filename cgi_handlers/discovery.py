@@ -47,6 +47,13 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return document
 
 
+def method_of(document: dict[str, Any]) -> str:
+    method = document.get("method")
+    if not isinstance(method, str):
+        raise JsonRequestError(4002)
+    return method
+
+
 def check_version(document: dict[str, Any], supported_major: str = "1") -> None:
     version = document.get("apiVersion")
     if not isinstance(version, str) or not version:
@@ -86,9 +93,7 @@ async def apidiscovery_cgi(request: web.Request) -> web.Response:
     document: dict[str, Any] = {}
     try:
         document = await read_json(request)
-        method = document.get("method")
-        if not isinstance(method, str):
-            raise JsonRequestError(4002)
+        method = method_of(document)
         if method == "getSupportedVersions":
             return _discovery_reply(method, None, _context(document), data={"apiVersions": [version]})
         if method != "getApiList":
@@ -130,9 +135,7 @@ async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
     document: dict[str, Any] = {}
     try:
         document = await read_json(request)
-        method = document.get("method")
-        if not isinstance(method, str):
-            raise JsonRequestError(4002)
+        method = method_of(document)
         if method == "getSupportedVersions":
             return json_reply(json_envelope(version, None, _context(document), data={"apiVersions": [version]}))
         if method not in ("getAllProperties", "getAllUnrestrictedProperties", "getProperties"):

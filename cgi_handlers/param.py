@@ -85,17 +85,11 @@ def add_action(request: web.Request, form: list[tuple[str, str]]) -> web.Respons
 def remove_action(request: web.Request, form: list[tuple[str, str]]) -> web.Response:
     require(request, Role.OPERATOR)
     device = device_of(request)
-    groups = [strip_root(g) for g in _groups(form).split(",")]
-    targets = [g for g in groups if g != ANY_GROUP]
+    targets = [strip_root(g) for g in _groups(form).split(",") if g != ANY_GROUP]
     if not targets:
         return request_failed("No group specified")
-    for group in targets:  # check all first so a bad list changes nothing
-        found = device.params.model.template_of_group(group)
-        if found is None or not device.params.select_exact(group):
-            return request_failed(f"Group '{printable(group)}' could not be removed")
     try:
-        for group in targets:
-            device.params.remove_group(group, role_of(request))
+        device.params.remove_groups(targets, role_of(request))
     except PermissionError as exc:
         raise AccessDenied(Role.ADMIN) from exc
     except UpdateError as exc:

@@ -237,19 +237,22 @@ class ParamStore:
                 numbers.add(int(match.group(1)))
         return numbers
 
-    def remove_group(self, group: str, role: Role) -> None:
-        """Remove one dynamic group instance (e.g. `MediaClip.M3`)."""
-        found = self.model.template_of_group(group)
-        names = [d.name for d in self.select_exact(group)]
-        if found is None or not names:
-            raise UpdateError(f"Group '{group}' could not be removed")
-        template, _ = found
-        if any(d.security.delete > role for d in template.params):
-            raise PermissionError(group)
-        for name in names:
-            if self._added.pop(name, None) is None:
-                self._removed.add(name)
-            self._overlay.pop(name, None)
+    def remove_groups(self, groups: Iterable[str], role: Role) -> None:
+        """Remove dynamic group instances (e.g. `MediaClip.M3`): all of them, or none."""
+        targets: list[list[str]] = []
+        for group in groups:
+            found = self.model.template_of_group(group)
+            names = [d.name for d in self.select_exact(group)]
+            if found is None or not names:
+                raise UpdateError(f"Group '{group}' could not be removed")
+            if any(d.security.delete > role for d in found[0].params):
+                raise PermissionError(group)
+            targets.append(names)
+        for names in targets:
+            for name in names:
+                if self._added.pop(name, None) is None:
+                    self._removed.add(name)
+                self._overlay.pop(name, None)
         self._view = None
 
     def select_exact(self, group: str) -> list[ParamDef]:

@@ -258,11 +258,13 @@ def test_add_and_remove_dynamic_groups_with_max_groups(store: ParamStore) -> Non
     with pytest.raises(UpdateError):  # MaxGroups=2: M0 and M9 exist
         store.add_group("mediaclip", "MediaClip", Role.OPERATOR)
     assert store.add_group("mediaclip", "MediaClip", Role.OPERATOR, force=True) == "M1"
-    store.remove_group("MediaClip.M9", Role.OPERATOR)
-    store.remove_group("MediaClip.M0", Role.OPERATOR)
+    with pytest.raises(UpdateError):  # all or nothing: Network.SSH is no dynamic group
+        store.remove_groups(["MediaClip.M9", "Network.SSH"], Role.OPERATOR)
+    assert "MediaClip.M9.Name" in store
+    store.remove_groups(["MediaClip.M9", "MediaClip.M0"], Role.OPERATOR)
     assert [d.name for d in store.select_exact("MediaClip")] == ["MediaClip.MaxGroups", "MediaClip.M1.Name"]
     with pytest.raises(UpdateError):
-        store.remove_group("Network.SSH", Role.ADMIN)
+        store.remove_groups(["Network.SSH"], Role.ADMIN)
     with pytest.raises(UpdateError):
         store.add_group("nosuch", "MediaClip", Role.ADMIN)
 
