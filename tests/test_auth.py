@@ -178,3 +178,18 @@ async def test_anonymous_viewing_when_allowed(device_client: DeviceClientFactory
     response = await client.client.get("/axis-cgi/param.cgi?action=update&Network.SSH.Enabled=yes")
     assert response.status == 401
     assert client.device.params.value("Network.SSH.Enabled") == "no"
+
+
+async def test_quoted_and_unquoted_parameter_styles(device_client: DeviceClientFactory) -> None:
+    # clients differ: newer axis releases quote algorithm="MD5"; requests quotes qop="auth"
+    client = await device_client("S3008")
+    challenge = (await client.client.get(LIST)).headers["WWW-Authenticate"]
+    header = authorization(challenge, user="root", password="pass", method="GET", uri=LIST)
+    variants = (
+        header.replace("algorithm=MD5", 'algorithm="MD5"'),
+        header.replace("qop=auth", 'qop="auth"'),
+        header.replace(", ", ","),
+    )
+    for variant in variants:
+        response = await client.client.get(LIST, headers={"Authorization": variant})
+        assert response.status == 200, variant
