@@ -9,7 +9,7 @@ identity values, so a thousand devices of one model cost a thousand overlays.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .definitions import ParamDef, Role
@@ -98,9 +98,6 @@ class UpdateError(Exception):
     """A request to add or remove groups that the tree refuses; state unchanged."""
 
 
-ValueProvider = Callable[[str], str | None]
-
-
 class ParamStore:
     """One device's view of its model: identity values and an overlay of changes."""
 
@@ -113,7 +110,6 @@ class ParamStore:
         self._added: dict[str, ParamDef] = {}
         self._removed: set[str] = set()  # names of removed model parameters
         self._view: _View | None = None  # None: same structure as the model
-        self._providers: list[tuple[str, ValueProvider]] = []
 
     # -- reading -----------------------------------------------------------
 
@@ -134,20 +130,11 @@ class ParamStore:
 
     def value(self, name: str) -> str:
         """The current raw value (unmasked)."""
-        for prefix, provider in self._providers:
-            if name.startswith(prefix):
-                provided = provider(name)
-                if provided is not None:
-                    return provided
         if name in self._overlay:
             return self._overlay[name]
         if name in self._identity:
             return self._identity[name]
         return self._current().defs[name].value
-
-    def add_provider(self, prefix: str, provider: ValueProvider) -> None:
-        """Let a subsystem supply live values (derived, read-only) under `prefix`."""
-        self._providers.append((prefix, provider))
 
     def select(self, pattern: GroupPattern) -> list[ParamDef]:
         """Definitions a pattern names, in list order (empty when none)."""
@@ -277,6 +264,3 @@ class ParamStore:
         self._added.clear()
         self._removed.clear()
         self._view = None
-
-    def set_identity(self, identity: Mapping[str, str]) -> None:
-        self._identity = dict(identity)
