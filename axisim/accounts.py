@@ -22,7 +22,7 @@ REASONS = {
     "exists": "an account with that name already exists",
     "password": "passwords are 1-64 printable ASCII characters",
     "groups": "roles are admin, operator, viewer, optionally with ptz; the last administrator stays one",
-    "limit": "a device holds at most 100 accounts",
+    "limit": f"a device holds at most {MAX_ACCOUNTS} accounts",
     "root": "the root account and the last administrator cannot be removed",
     "initial": "the first account must be an administrator",
 }

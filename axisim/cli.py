@@ -9,7 +9,7 @@ import logging
 import sys
 
 from .accounts import AccountError
-from .device import AccountSpec, make_device
+from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
 from .model import ModelError, load_model, model_ids
 from .server import start_device
 
@@ -56,7 +56,7 @@ def list_models() -> int:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    accounts = [] if args.no_account else [AccountSpec(args.user, args.password, "admin+ptz"), *args.account]
+    accounts = [] if args.no_account else [AccountSpec(args.user, args.password, DEFAULT_ACCOUNT.role), *args.account]
     try:
         ip = args.host if args.host not in ("0.0.0.0", "::") else "192.168.0.90"
         ipaddress.ip_address(ip)

@@ -227,7 +227,7 @@ class ParamStore:
     def remove_groups(self, groups: Iterable[str], role: Role) -> None:
         """Remove dynamic group instances (e.g. `MediaClip.M3`): all of them, or none."""
         targets: list[list[str]] = []
-        for group in groups:
+        for group in dict.fromkeys(groups):  # a group named twice is removed once
             found = self.model.template_of_group(group)
             names = [d.name for d in self.select_exact(group)]
             if found is None or not names:

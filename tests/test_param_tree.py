@@ -261,7 +261,8 @@ def test_add_and_remove_dynamic_groups_with_max_groups(store: ParamStore) -> Non
     with pytest.raises(UpdateError):  # all or nothing: Network.SSH is no dynamic group
         store.remove_groups(["MediaClip.M9", "Network.SSH"], Role.OPERATOR)
     assert "MediaClip.M9.Name" in store
-    store.remove_groups(["MediaClip.M9", "MediaClip.M0"], Role.OPERATOR)
+    store.remove_groups(["MediaClip.M9", "MediaClip.M0", "MediaClip.M0"], Role.OPERATOR)
+    assert store.changes()["removed"] == ["MediaClip.M9.Name"]  # M0 was added, so it is simply gone
     assert [d.name for d in store.select_exact("MediaClip")] == ["MediaClip.MaxGroups", "MediaClip.M1.Name"]
     with pytest.raises(UpdateError):
         store.remove_groups(["Network.SSH"], Role.ADMIN)
