@@ -158,3 +158,32 @@ class AccountStore:
     def members_all(self) -> list[str]:
         """Every account (the `digusers` group), root first."""
         return sorted(self.accounts, key=lambda n: (not self.accounts[n].is_root, n))
+
+    def clear(self) -> None:
+        """No account at all: a device after a hard factory default, waiting for setup."""
+        self.accounts.clear()
+
+    def to_state(self) -> list[dict[str, object]]:
+        return [
+            {"name": a.name, "password": a.password, "groups": sorted(a.groups), "primary": a.primary,
+             "comment": a.comment}
+            for a in (self.accounts[n] for n in self.members_all())
+        ]  # fmt: skip
+
+    @classmethod
+    def from_state(cls, state: object) -> AccountStore:
+        """Accounts saved by `to_state`, checked with the same rules as pwdgrp.cgi (ValueError)."""
+        if not isinstance(state, list):
+            raise ValueError("accounts: a list of accounts is expected")
+        store = cls()
+        admins_first = sorted(state, key=lambda a: not (isinstance(a, dict) and "admin" in a.get("groups", ())))
+        for number, entry in enumerate(admins_first, 1):
+            try:
+                groups = entry["groups"]
+                if not isinstance(groups, list) or not groups:
+                    raise AccountError("groups")
+                store.add(entry["name"], entry["password"], parse_sgrp(":".join(groups)), entry["primary"],
+                          entry.get("comment", ""))  # fmt: skip
+            except (AccountError, KeyError, TypeError) as exc:  # never echo a password back
+                raise ValueError(f"accounts: account {number} is not valid ({exc})") from exc
+        return store

@@ -47,6 +47,7 @@ class AuthResult:
     outcome: Outcome
     account: Account | None = None
     username: str = ""
+    reason: str = ""  # why a failure failed, as the access log records it
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +132,17 @@ class DigestAuthority:
         username = params.get("username", "")
         required = ("username", "realm", "nonce", "uri", "response")
         if any(not params.get(key) for key in required):
-            return AuthResult(Outcome.INVALID, username=username)
+            return AuthResult(Outcome.INVALID, username=username, reason="malformed Digest credentials")
         if params["uri"] != target and not _same_target(params["uri"], target):
-            return AuthResult(Outcome.BAD_REQUEST, username=username)
+            return AuthResult(Outcome.BAD_REQUEST, username=username, reason="uri mismatch")
         if params["realm"] != self.realm or params.get("algorithm", "MD5").upper() != "MD5":
-            return AuthResult(Outcome.INVALID, username=username)
+            return AuthResult(Outcome.INVALID, username=username, reason="realm or algorithm mismatch")
         account = accounts.get(username)
+        if account is None:
+            return AuthResult(Outcome.INVALID, username=username, reason="user not found")
         age = self._nonce_age(params["nonce"])
-        if account is None or age is None:
-            return AuthResult(Outcome.INVALID, username=username)
+        if age is None:
+            return AuthResult(Outcome.INVALID, username=username, reason="invalid nonce")
         qop = params.get("qop")
         ha1 = _md5(f"{username}:{self.realm}:{account.password}")
         ha2 = _md5(f"{method}:{params['uri']}")
@@ -148,13 +151,13 @@ class DigestAuthority:
         elif qop == "auth" and _NC.match(params.get("nc", "")) and params.get("cnonce"):
             expected = _md5(f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:{qop}:{ha2}")
         else:
-            return AuthResult(Outcome.INVALID, username=username)
+            return AuthResult(Outcome.INVALID, username=username, reason="invalid qop, nc or cnonce")
         if not hmac.compare_digest(expected, params["response"].lower()):
-            return AuthResult(Outcome.INVALID, username=username)
+            return AuthResult(Outcome.INVALID, username=username, reason="password mismatch")
         if age > self.lifetime or age < -60:
             return AuthResult(Outcome.STALE, username=username)
         if self.strict_nc and qop and not self._fresh_nc(params["nonce"], int(params["nc"], 16)):
-            return AuthResult(Outcome.INVALID, username=username)
+            return AuthResult(Outcome.INVALID, username=username, reason="nonce count replayed")
         return AuthResult(Outcome.OK, account=account, username=username)
 
     def _fresh_nc(self, nonce: str, nc: int) -> bool:
@@ -189,11 +192,13 @@ def verify_basic(token: str, accounts: AccountStore) -> AuthResult:
     try:
         decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
-        return AuthResult(Outcome.INVALID)
+        return AuthResult(Outcome.INVALID, reason="malformed Basic credentials")
     username, sep, password = decoded.partition(":")
     account = accounts.get(username)
-    if not sep or account is None or not hmac.compare_digest(account.password.encode(), password.encode()):
-        return AuthResult(Outcome.INVALID, username=username)
+    if not sep or account is None:
+        return AuthResult(Outcome.INVALID, username=username, reason="user not found")
+    if not hmac.compare_digest(account.password.encode(), password.encode()):
+        return AuthResult(Outcome.INVALID, username=username, reason="password mismatch")
     return AuthResult(Outcome.OK, account=account, username=username)
 
 

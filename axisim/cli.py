@@ -10,8 +10,11 @@ import sys
 
 from .accounts import AccountError
 from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
+from .lifecycle import DEFAULT_BOOTING_SECONDS, DEFAULT_OFFLINE_SECONDS, BootTimes
 from .model import ModelError, load_model, model_ids
+from .persistence import StateDir, StateError
 from .server import start_device
+from .tls import Certificate, CertificateError
 
 
 def _account(text: str) -> AccountSpec:
@@ -40,6 +43,23 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", default="axisim", help="identity seed (same seed, same serial)")
     serve.add_argument("--index", type=int, default=0, help="identity index within the seed")
     serve.add_argument("--strict-nonce", action="store_true", help="refuse replayed Digest nonce counts")
+    serve.add_argument(
+        "--https-port", type=int, help="HTTPS port, default 8443, or any free port when --port is 0"
+    )  # fmt: skip
+    serve.add_argument("--no-https", action="store_true", help="serve HTTP only")
+    serve.add_argument("--cert", help="PEM certificate for HTTPS (default: a self-signed one)")
+    serve.add_argument("--key", help="PEM private key for --cert")
+    serve.add_argument(
+        "--state-dir", help="keep everything the device is told in this directory, across restarts"
+    )  # fmt: skip
+    serve.add_argument(
+        "--boot-time", type=float, default=DEFAULT_OFFLINE_SECONDS, metavar="SECONDS",
+        help=f"how long a restart keeps the device offline, default {DEFAULT_OFFLINE_SECONDS:g}",
+    )  # fmt: skip
+    serve.add_argument(
+        "--ready-time", type=float, default=DEFAULT_BOOTING_SECONDS, metavar="SECONDS",
+        help=f"how long it then boots before systemready says yes, default {DEFAULT_BOOTING_SECONDS:g}",
+    )  # fmt: skip
     serve.add_argument("--verbose", action="store_true", help="log every request")
     commands.add_parser("models", help="list models and variants")
     return top
@@ -55,30 +75,62 @@ def list_models() -> int:
     return 0
 
 
+def _certificate(args: argparse.Namespace) -> Certificate | None:
+    if not args.cert and not args.key:
+        return None
+    if not (args.cert and args.key):
+        raise ValueError("--cert and --key go together")
+    try:
+        with open(args.cert, "rb") as cert, open(args.key, "rb") as key:
+            return Certificate(cert.read(), key.read())
+    except OSError as exc:
+        raise ValueError(f"cannot read {exc.filename}: {exc.strerror}") from exc
+
+
 async def serve(args: argparse.Namespace) -> int:
     accounts = [] if args.no_account else [AccountSpec(args.user, args.password, DEFAULT_ACCOUNT.role), *args.account]
+    state = StateDir(args.state_dir) if args.state_dir else None
     try:
         ip = args.host if args.host not in ("0.0.0.0", "::") else "192.168.0.90"
         ipaddress.ip_address(ip)
+        if args.boot_time < 0 or args.ready_time < 0:
+            raise ValueError("boot and ready times are seconds, zero or more")
         device = make_device(
             args.model, variant=args.variant, accounts=accounts, seed=args.seed, index=args.index, ip=ip,
-            strict_nc=args.strict_nonce,
+            strict_nc=args.strict_nonce, boot_times=BootTimes(args.boot_time, args.ready_time),
         )  # fmt: skip
-    except (ModelError, AccountError, ValueError) as exc:
+        certificate = _certificate(args)
+        restored = state.attach(device) if state else False
+    except (ModelError, AccountError, ValueError, StateError) as exc:
         print(f"axisim: {exc}", file=sys.stderr)
         return 2
     try:
-        running = await start_device(device, args.host, args.port, access_log=args.verbose)
+        https_port = args.https_port if args.https_port is not None else (0 if args.port == 0 else 8443)
+        https_port = None if args.no_https else https_port
+        running = await start_device(
+            device, args.host, args.port, https_port=https_port, certificate=certificate, state=state,
+            access_log=args.verbose,
+        )  # fmt: skip
+    except CertificateError as exc:
+        print(f"axisim: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
-        print(f"axisim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"axisim: cannot listen on {args.host}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"model:    {device.param('Brand.ProdFullName')} ({device.variant.name})")
-    print(f"firmware: {device.param('Properties.Firmware.Version')}")
+    print(f"firmware: {device.firmware.active}")
     print(f"serial:   {device.serial}")
     print(f"url:      {running.url}")
-    if accounts:
+    if running.https_url:
+        print(f"https:    {running.https_url}")
+    if state:
+        print(f"state:    {state.path} ({'restored' if restored else 'new'})")
+    names = device.accounts.members_all()
+    if restored:
+        print(f"accounts: {', '.join(names) or 'none'} (from the state directory)")
+    elif accounts:
         print("accounts: " + ", ".join(f"{a.name}/{a.password} ({a.role})" for a in accounts))
-    else:
+    if not names:
         print("accounts: none; create the first administrator with pwdgrp.cgi?action=add")
     sys.stdout.flush()
     try:

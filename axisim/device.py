@@ -7,16 +7,19 @@ replies. Every change a request makes goes through here, so later layers
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
-from param_tree import ParamStore, Role
+from param_tree import ParamStore, Role, printable
 
-from .accounts import AccountStore, groups_for_role
+from .accounts import AccountError, AccountStore, groups_for_role
 from .auth import DigestAuthority, Schemes, schemes_for
+from .firmware import Firmware, Image
 from .identity import Identity
+from .lifecycle import BootTimes, Lifecycle, RestartKind
+from .logs import DeviceLogs, Severity
 from .model import DeviceModel, Variant, load_model
 
 HOSTNAME = "Network.HostName"
@@ -55,6 +58,39 @@ class AccountSpec:
     role: str = "admin"
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked for a change, for the logs: an account name (or "") and a client address."""
+
+    user: str = ""
+    client: str = "-"
+
+
+SYSTEM = Actor("system", "localhost")
+
+# What a soft factory default keeps (every manual, Maintenance: "The only settings
+# saved after restore are ..."), as parameter-name patterns. Broadcast follows from
+# address and mask, so it is kept with them as vapix-wire.md §2.1 lists it.
+KEPT_ON_RESTORE = (
+    "Network.BootProto",  # boot protocol (DHCP or static)
+    "Network.Interface.*.Link.BootProto",
+    "Network.IPAddress",  # static IP address
+    "Network.DefaultRouter",  # default router
+    "Network.Routing.DefaultRouter",
+    "Network.SubnetMask",  # subnet mask
+    "Network.Broadcast",
+    "Network.Interface.*.dot1x.*",  # 802.1X settings
+    "RemoteService.*",  # O3C settings
+    "Network.DNSServer1",  # DNS server IP address
+    "Network.DNSServer2",
+    "Network.Resolver.NameServer1",
+    "Network.Resolver.NameServer2",
+    "Network.Resolver.NameServerList",
+)
+FIRMWARE_VERSION = "Properties.Firmware.Version"
+AUDIT_LOG_API = "audit-log"
+
+
 class Device:
     def __init__(
         self,
@@ -64,6 +100,7 @@ class Device:
         variant: str | None = None,
         accounts: Iterable[AccountSpec] = (),
         strict_nc: bool = False,
+        boot_times: BootTimes | None = None,
     ) -> None:
         self.model = model
         self.variant: Variant = model.variant(variant)
@@ -74,8 +111,14 @@ class Device:
             primary = "root" if index == 0 and spec.name == "root" else "users"
             self.accounts.add(spec.name, spec.password, groups_for_role(spec.role), primary)
         self.digest = DigestAuthority(identity.realm, strict_nc=strict_nc)
-        self.boot_id = str(uuid.uuid4())
-        self._booted_at = time.monotonic()
+        self.firmware = Firmware(active=self.param(FIRMWARE_VERSION, model.firmware))
+        self.lifecycle = Lifecycle(boot_times)
+        has_audit = any(api.get("id") == AUDIT_LOG_API for api in model.apis)
+        self.logs = DeviceLogs(lambda: self.hostname, audit=has_audit)
+        self.on_change: list[Callable[[], None]] = []  # persistence listens here
+        self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
+        self._pending: RestartKind | None = None
+        self.logs.system_event(f"{self.model.short_name or model.id} started, AXIS OS {self.firmware.active}")
 
     # -- identity and state --------------------------------------------------
 
@@ -92,8 +135,12 @@ class Device:
         return self.accounts.needs_setup
 
     @property
+    def boot_id(self) -> str:
+        return self.lifecycle.boot_id
+
+    @property
     def uptime(self) -> int:
-        return int(time.monotonic() - self._booted_at)
+        return self.lifecycle.uptime
 
     @property
     def anonymous_role(self) -> Role:
@@ -103,18 +150,153 @@ class Device:
     def schemes(self, https: bool = False) -> Schemes:
         return schemes_for(self.param(AUTH_POLICY, "digest"), https)
 
+    def changed(self) -> None:
+        for listener in self.on_change:
+            listener()
+
     # -- parameters ----------------------------------------------------------
 
-    def update_params(self, changes: list[tuple[str, str]], role: Role) -> list[tuple[str, str]]:
+    def update_params(
+        self, changes: list[tuple[str, str]], role: Role, actor: Actor = SYSTEM
+    ) -> list[tuple[str, str]]:
         """Apply the valid changes; return the refused (name, value) pairs."""
         applied, refused = self.params.update(changes, role)
         if HOSTNAME in applied and VOLATILE_HOSTNAME in self.params:
             # the running host name follows the configured one
             self.params.set_values({VOLATILE_HOSTNAME: applied[HOSTNAME]})
+        if applied:
+            shown = ", ".join(f"{name}={self._shown(name, value)}" for name, value in applied.items())
+            self.logs.configuration(actor.user, actor.client, f"Parameters changed: {shown}")
+            self.changed()
         return refused
 
-    # -- discovery -----------------------------------------------------------
+    def _shown(self, name: str, value: str) -> str:
+        definition = self.params.definition(name)
+        return printable(definition.type.display(value) if definition else value)
 
+    def add_group(self, template: str, group: str, role: Role, force: bool = False, actor: Actor = SYSTEM) -> str:
+        key = self.params.add_group(template, group, role, force=force)
+        self.logs.configuration(actor.user, actor.client, f"Parameter group added: {group}.{key}")
+        self.changed()
+        return key
+
+    def remove_groups(self, groups: list[str], role: Role, actor: Actor = SYSTEM) -> None:
+        self.params.remove_groups(groups, role)
+        self.logs.configuration(actor.user, actor.client, f"Parameter groups removed: {', '.join(groups)}")
+        self.changed()
+
+    # -- accounts ------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _account_change(self, actor: Actor, what: str) -> Iterator[None]:
+        """pwdgrp.cgi errors tell the caller to "consult the system log file": the reason is there."""
+        try:
+            yield
+        except AccountError as exc:
+            self.logs.system.write(
+                Severity.WARNING, "accounts", f"Could not {what} (by {actor.user or 'anonymous'}): {exc}"
+            )
+            raise
+
+    def add_account(
+        self, name: str, password: str, groups: frozenset[str], primary: str, comment: str, actor: Actor
+    ) -> None:
+        with self._account_change(actor, f"add {name}"):
+            self.accounts.add(name, password, groups, primary, comment)
+        roles = ":".join(g for g in ("admin", "operator", "viewer", "ptz") if g in groups)
+        self.logs.configuration(actor.user, actor.client, f"Account added: {name} ({roles})", source="accounts")
+        self.changed()
+
+    def update_account(
+        self, name: str, password: str | None, groups: frozenset[str] | None, comment: str | None, actor: Actor
+    ) -> None:
+        with self._account_change(actor, f"change {name}"):
+            self.accounts.update(name, password, groups, comment)
+        what = [w for w, v in (("password", password), ("roles", groups), ("comment", comment)) if v is not None]
+        self.logs.configuration(
+            actor.user, actor.client, f"Account changed: {name} ({', '.join(what) or 'nothing'})", source="accounts"
+        )
+        self.changed()
+
+    def remove_account(self, name: str, actor: Actor) -> None:
+        with self._account_change(actor, f"remove {name}"):
+            self.accounts.remove(name)
+        self.logs.configuration(actor.user, actor.client, f"Account removed: {name}", source="accounts")
+        self.changed()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def restart(self, kind: RestartKind, actor: Actor = SYSTEM) -> None:
+        """Restart, optionally after a factory default; the reset happens before going offline,
+        so a simulator killed during the reboot comes back reset, as a real device would."""
+        if kind is RestartKind.REBOOT:
+            self.logs.system_event(f"Restart requested by {actor.user or 'anonymous'} from {actor.client}")
+        else:
+            self.logs.system_event(
+                f"Factory default ({kind.value}) requested by {actor.user or 'anonymous'} from {actor.client}",
+                severity=Severity.NOTICE,
+            )
+            self._factory_default(kind)
+        self.changed()
+        if not self.lifecycle.go_offline():
+            self.boot()
+            self.ready()
+        elif self.lifecycle.cycle is not None:
+            self.lifecycle.cycle()
+
+    def _factory_default(self, kind: RestartKind) -> None:
+        keep: list[str] = []
+        if kind is RestartKind.SOFT:
+            keep = [d.name for d in self.params.all() if any(fnmatchcase(d.name, p) for p in KEPT_ON_RESTORE)]
+        self.params.reset(keep)
+        if kind is RestartKind.HARD:
+            self.accounts.clear()
+        if not self.firmware.rolling_back:
+            self.firmware.purge()  # a factory default leaves nothing to roll back to
+        for listener in self.on_factory_default:
+            listener(kind)
+
+    def boot(self) -> None:
+        """The device comes back: staged firmware becomes active, new boot id, uptime from zero."""
+        if self.firmware.boot():
+            self.params.set_base({FIRMWARE_VERSION: self.firmware.active})
+            self.logs.system_event(f"Entity Management: Upgrade completed ({self.firmware.active}).", source="fwmgr")
+        self.lifecycle.booted()
+        self.digest.new_secret()
+        self.logs.system_event(f"System booted, AXIS OS {self.firmware.active}, boot id {self.boot_id}")
+        self.changed()
+
+    def ready(self) -> None:
+        self.lifecycle.mark_ready()
+        self.logs.system_event("System ready")
+
+    def upgrade(self, image: Image, factory_default_mode: str, actor: Actor = SYSTEM) -> None:
+        """Stage an accepted image and restart into it (ImageError when refused)."""
+        self.firmware.accept(image, factory_default_mode)
+        self.logs.system_event(
+            f"Firmware upgrade to {image.version} requested by {actor.user or 'anonymous'} from {actor.client}",
+            source="fwmgr",
+        )
+        kinds = {"soft": RestartKind.SOFT, "hard": RestartKind.HARD}
+        self.restart(kinds.get(factory_default_mode, RestartKind.REBOOT), actor)
+
+    def rollback(self, actor: Actor = SYSTEM) -> bool:
+        """Restart into the previous firmware; False when there is none."""
+        if not self.firmware.rollback():
+            return False
+        self.logs.system_event(
+            f"Firmware rollback to {self.firmware.pending} requested by {actor.user or 'anonymous'}", source="fwmgr"
+        )
+        self.restart(RestartKind.REBOOT, actor)
+        return True
+
+    def purge_firmware(self, actor: Actor = SYSTEM) -> None:
+        """Forget the inactive firmware: nothing left to roll back to."""
+        self.firmware.purge()
+        self.logs.system_event(f"Inactive firmware purged by {actor.user or 'anonymous'}", source="fwmgr")
+        self.changed()
+
+    # -- discovery -----------------------------------------------------------
     def param(self, name: str, default: str = "") -> str:
         """A parameter's current value, or `default` where the model has no such parameter."""
         return self.params.value(name) if name in self.params else default
@@ -148,8 +330,9 @@ def make_device(
     index: int = 0,
     ip: str = "127.0.0.1",
     strict_nc: bool = False,
+    boot_times: BootTimes | None = None,
 ) -> Device:
     """A device of a named model with a deterministic identity (seed, index)."""
     loaded = load_model(model)
     identity = Identity.derive(loaded.oui, index=index, seed=seed, ip=ip)
-    return Device(loaded, identity, variant=variant, accounts=accounts, strict_nc=strict_nc)
+    return Device(loaded, identity, variant=variant, accounts=accounts, strict_nc=strict_nc, boot_times=boot_times)

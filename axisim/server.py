@@ -1,20 +1,22 @@
 """Builds the aiohttp application of one device and binds its listener.
 
-Request path: error pages -> authentication -> handler (DESIGN.md "Data flow").
-Later middlewares (journal, faults, lifecycle gate) slot in before authentication.
+Request path: error pages -> lifecycle gate -> authentication -> handler
+(DESIGN.md "Data flow"). Later middlewares (journal, faults) slot in before the gate.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from cgi_handlers import ROUTES
 from cgi_handlers.common import (
+    APACHE_PAGES,
     DEVICE_KEY,
-    HTTPS_KEY,
     ROLE_KEY,
     USER_KEY,
     AccessDenied,
@@ -27,9 +29,13 @@ from param_tree import Role
 
 from .auth import Outcome, authenticate
 from .device import Device
+from .lifecycle import State
+from .persistence import StateDir
+from .tls import Certificate, CertificateError, self_signed, server_context
 
 LOG = logging.getLogger("axisim")
 ROLES_KEY: web.AppKey[dict[str, Role]] = web.AppKey("roles", dict)
+BOOT_PATHS = frozenset({"/axis-cgi/systemready.cgi"})  # what answers while the device boots
 
 
 @web.middleware
@@ -38,7 +44,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        status = exc.status if exc.status in (400, 401, 404, 405, 413) else None
+        status = exc.status if exc.status in APACHE_PAGES else None
         if status is None:
             raise
         return apache_page(status)
@@ -50,8 +56,23 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 @web.middleware
+async def lifecycle_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Offline: the connection drops, as a rebooting box's would. Booting: only systemready answers."""
+    state = request.app[DEVICE_KEY].lifecycle.state
+    if state is State.OFFLINE:
+        if request.transport is not None:
+            request.transport.abort()
+        return apache_page(503)
+    if state is State.BOOTING and request.path not in BOOT_PATHS:
+        return apache_page(503)
+    return await handler(request)
+
+
+@web.middleware
 async def authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Digest/Basic per the device's policy; the route's least role; handler-raised AccessDenied."""
+    """Digest/Basic per the device's policy; the route's least role; handler-raised AccessDenied.
+
+    Failed authentications go to the access log with the client, the user name and why."""
     match = request.match_info
     if match.http_exception is not None:
         raise match.http_exception
@@ -61,29 +82,39 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
         request.headers.get("Authorization"),
         method=request.method,
         target=request.raw_path,
-        schemes=device.schemes(request.app[HTTPS_KEY]),
+        schemes=device.schemes(request.secure),
         digest=device.digest,
         accounts=device.accounts,
     )
+    client = request.remote or "-"
+    if result.outcome in (Outcome.INVALID, Outcome.BAD_REQUEST):
+        device.logs.failed_login(result.username, client, result.reason, request.path)
     if result.outcome is Outcome.BAD_REQUEST:
         return apache_page(400)
     if result.account is not None:
         request[ROLE_KEY] = result.account.role
         request[USER_KEY] = result.account.name
+        device.logs.successful_login(result.account.name, client)
     else:
         request[ROLE_KEY] = device.anonymous_role
     if request[ROLE_KEY] < required:
+        if result.account is not None:
+            device.logs.failed_login(result.username, client, "authorization failure", request.path)
         return unauthorized(request, result.outcome)
     try:
         return await handler(request)
     except AccessDenied:
+        if result.account is not None:
+            device.logs.failed_login(result.username, client, "authorization failure", request.path)
         return unauthorized(request, result.outcome)
 
 
-def build_app(device: Device, *, https: bool = False) -> web.Application:
-    app = web.Application(middlewares=[error_pages, authentication], client_max_size=64 * 1024 * 1024)
+def build_app(device: Device) -> web.Application:
+    """One application per device; its HTTP and HTTPS listeners share it, and so its state."""
+    app = web.Application(
+        middlewares=[error_pages, lifecycle_gate, authentication], client_max_size=64 * 1024 * 1024
+    )
     app[DEVICE_KEY] = device
-    app[HTTPS_KEY] = https
     roles: dict[str, Role] = {}
     for route in ROUTES:
         for method in route.methods:
@@ -93,32 +124,144 @@ def build_app(device: Device, *, https: bool = False) -> web.Application:
     return app
 
 
+class Certificates:
+    """The HTTPS certificate: supplied (kept as is) or self-signed, renewed by a factory
+    default (manuals: "all certificates are deleted") and kept in the state directory."""
+
+    def __init__(self, device: Device, supplied: Certificate | None, state: StateDir | None) -> None:
+        self.device = device
+        self.supplied = supplied
+        self.state = state
+        self._current = supplied or (state.certificate() if state else None)
+        if self._current is None:
+            self.renew()
+
+    @property
+    def current(self) -> Certificate:
+        assert self._current is not None
+        return self._current
+
+    def renew(self) -> None:
+        if self.supplied is not None:
+            return
+        self._current = self_signed(self.device.hostname, self.device.identity.ip)
+        if self.state is not None:
+            self.state.save_certificate(self._current)
+
+
 @dataclass
 class RunningDevice:
-    """A device with its bound listener."""
+    """A device with its HTTP and (unless turned off) HTTPS listeners, which its reboots close and reopen."""
 
     device: Device
     runner: web.AppRunner
     host: str
     port: int
+    https_port: int | None = None
+    certificates: Certificates | None = None
+    _sites: list[web.TCPSite] = field(default_factory=list)
+    _cycle_task: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{self._host_text}:{self.port}"
+
+    @property
+    def https_url(self) -> str | None:
+        return None if self.https_port is None else f"https://{self._host_text}:{self.https_port}"
+
+    @property
+    def _host_text(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    async def _bind(self) -> None:
+        http = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
+        await http.start()
+        self.port = http.port
+        self._sites = [http]
+        if self.https_port is not None and self.certificates is not None:
+            context = server_context(self.certificates.current)
+            https = web.TCPSite(
+                self.runner, self.host, self.https_port, ssl_context=context, reuse_address=True
+            )
+            try:
+                await https.start()
+            except OSError:
+                await http.stop()
+                raise
+            self.https_port = https.port
+            self._sites.append(https)
+        ports = {"System.BoaPort": str(self.port)}
+        if self.https_port is not None:
+            ports["HTTPS.Port"] = str(self.https_port)  # the parameters report the real ports
+        self.device.params.set_base({k: v for k, v in ports.items() if k in self.device.params})
+
+    async def _unbind(self) -> None:
+        for site in self._sites:
+            await site.stop()
+        self._sites = []
+        if self.runner.server is not None:
+            await self.runner.server.shutdown(timeout=2)  # keep-alive connections close too
+
+    def _schedule_cycle(self) -> None:
+        self._cycle_task = asyncio.get_running_loop().create_task(self._cycle())
+
+    async def _cycle(self) -> None:
+        """Offline for the boot time, back with a new boot id, ready after the booting time."""
+        times = self.device.lifecycle.times
+        await self._unbind()
+        await asyncio.sleep(times.offline_seconds)
+        self.device.boot()
+        while True:
+            try:
+                await self._bind()
+                break
+            except OSError:  # the port is briefly taken by someone else: keep trying, as a device would
+                LOG.warning("%s: port busy while coming back, retrying", self.device.serial)
+                await asyncio.sleep(0.5)
+        await asyncio.sleep(times.booting_seconds)
+        self.device.ready()
+
+    async def wait_ready(self, timeout: float = 30.0) -> bool:
+        """Wait until a running restart cycle has finished."""
+        task = self._cycle_task
+        if task is None or task.done():
+            return self.device.lifecycle.is_ready
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        return self.device.lifecycle.is_ready
 
     async def stop(self) -> None:
+        if self._cycle_task is not None:
+            self._cycle_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._cycle_task
+        self.device.lifecycle.cycle = None
         await self.runner.cleanup()
 
 
 async def start_device(
-    device: Device, host: str = "127.0.0.1", port: int = 0, *, access_log: bool = False
+    device: Device,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    https_port: int | None = 0,
+    certificate: Certificate | None = None,
+    state: StateDir | None = None,
+    access_log: bool = False,
 ) -> RunningDevice:
-    """Bind the device on host:port (0 = a free port) inside the running event loop."""
-    runner = web.AppRunner(build_app(device), access_log=LOG if access_log else None)
+    """Bind the device on host:port and host:https_port (0 = a free port, None = no HTTPS)
+    inside the running event loop."""
+    runner = web.AppRunner(build_app(device), access_log=LOG if access_log else None, shutdown_timeout=2)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
-    sockets = site._server.sockets if site._server else []
-    bound = sockets[0].getsockname()[1] if sockets else port
-    return RunningDevice(device, runner, host, bound)
+    certificates = Certificates(device, certificate, state) if https_port is not None else None
+    running = RunningDevice(device, runner, host, port, https_port, certificates)
+    try:
+        await running._bind()
+    except (OSError, CertificateError):
+        await runner.cleanup()
+        raise
+    if certificates is not None:
+        device.on_factory_default.append(lambda _kind: certificates.renew())
+    device.lifecycle.cycle = running._schedule_cycle
+    return running

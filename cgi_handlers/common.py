@@ -17,11 +17,10 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import web
 
 from axisim.auth import Outcome
-from axisim.device import Device
+from axisim.device import Actor, Device
 from param_tree import Role
 
 DEVICE_KEY: web.AppKey[Device] = web.AppKey("device", Device)
-HTTPS_KEY: web.AppKey[bool] = web.AppKey("https", bool)
 
 
 def request_key(name: str, kind: type) -> Any:
@@ -67,6 +66,11 @@ def role_of(request: web.Request) -> Role:
 
 def user_of(request: web.Request) -> str:
     return request.get(USER_KEY, "")
+
+
+def actor_of(request: web.Request) -> Actor:
+    """Who made the request, as the device's logs name them."""
+    return Actor(user_of(request), request.remote or "-")
 
 
 def require(request: web.Request, role: Role) -> None:
@@ -155,6 +159,11 @@ APACHE_PAGES = {
     ),
     404: ("Not Found", "<p>The requested URL was not found on this server.</p>\n"),
     405: ("Method Not Allowed", "<p>The requested method is not allowed for this URL.</p>\n"),
+    503: (
+        "Service Unavailable",
+        "<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\n"
+        "problems. Please try again later.</p>\n",
+    ),
     413: (
         "Request Entity Too Large",
         "The requested resource does not allow request data with the requested method or the amount of data provided"
@@ -167,6 +176,7 @@ REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Request Entity Too Large",
+    503: "Service Unavailable",
 }
 
 
@@ -195,5 +205,4 @@ def challenge_headers(device: Device, https: bool, stale: bool = False) -> list[
 
 
 def unauthorized(request: web.Request, outcome: Outcome = Outcome.MISSING) -> web.Response:
-    https = request.app.get(HTTPS_KEY, False)
-    return apache_page(401, challenge_headers(device_of(request), https, stale=outcome is Outcome.STALE))
+    return apache_page(401, challenge_headers(device_of(request), request.secure, stale=outcome is Outcome.STALE))

@@ -166,6 +166,8 @@ def _pick(properties: dict[str, str], params: Any) -> dict[str, str]:
 
 # -- systemready ----------------------------------------------------------------
 
+MAX_READY_WAIT = 60
+
 
 async def systemready_cgi(request: web.Request) -> web.Response:
     device = device_of(request)
@@ -181,8 +183,13 @@ async def systemready_cgi(request: web.Request) -> web.Response:
         return json_reply(json_envelope(version, method, context, data={"apiVersions": [version]}))
     if method != "systemready":
         return json_reply(json_envelope(version, None, context, error=(1000, "Invalid method")))
+    params = document.get("params")
+    timeout = params.get("timeout") if isinstance(params, dict) else None
+    if isinstance(timeout, int | float | str) and str(timeout).isdigit():
+        # "wait up to that long for readiness" (§5.4); bounded so a client cannot park a request
+        await device.lifecycle.wait_ready(min(int(timeout), MAX_READY_WAIT))
     data = {
-        "systemready": "yes",
+        "systemready": "yes" if device.lifecycle.is_ready else "no",
         "needsetup": "yes" if device.needs_setup else "no",
         "uptime": str(device.uptime),
         "bootid": device.boot_id,

@@ -20,7 +20,7 @@ from param_tree import (
     strip_root,
 )
 
-from .common import AccessDenied, Route, device_of, first, read_form, require, role_of, text_reply
+from .common import AccessDenied, Route, actor_of, device_of, first, read_form, require, role_of, text_reply
 
 CONTROL_KEYS = frozenset({"action", "usergroup", "responseformat", "template", "group", "force"})
 ANY_GROUP = "root"
@@ -53,7 +53,7 @@ def list_action(request: web.Request, form: list[tuple[str, str]]) -> web.Respon
 def update_action(request: web.Request, form: list[tuple[str, str]]) -> web.Response:
     require(request, Role.OPERATOR)
     changes = [(key, value) for key, value in form if key not in CONTROL_KEYS]
-    refused = device_of(request).update_params(changes, role_of(request))
+    refused = device_of(request).update_params(changes, role_of(request), actor_of(request))
     if refused:
         return text_reply("".join(error_setting(name, value) for name, value in refused))
     return text_reply("OK")
@@ -65,7 +65,8 @@ def add_action(request: web.Request, form: list[tuple[str, str]]) -> web.Respons
     template = first(form, "template") or ""
     group = strip_root(first(form, "group") or "")
     try:
-        key = device.params.add_group(template, group, role_of(request), force=first(form, "force") == "yes")
+        force = first(form, "force") == "yes"
+        key = device.add_group(template, group, role_of(request), force, actor_of(request))
     except UpdateError as exc:
         return request_failed(printable(str(exc)))
     except PermissionError as exc:
@@ -77,7 +78,7 @@ def add_action(request: web.Request, form: list[tuple[str, str]]) -> web.Respons
         for name, value in ((strip_root(k), v) for k, v in form if k not in CONTROL_KEYS)
         if name.startswith(stem)
     ]
-    refused = device.update_params(changes, role_of(request))
+    refused = device.update_params(changes, role_of(request), actor_of(request))
     errors = "".join(error_setting(name, value) for name, value in refused)
     return text_reply(f"{errors}{key} OK")
 
@@ -89,7 +90,7 @@ def remove_action(request: web.Request, form: list[tuple[str, str]]) -> web.Resp
     if not targets:
         return request_failed("No group specified")
     try:
-        device.params.remove_groups(targets, role_of(request))
+        device.remove_groups(targets, role_of(request), actor_of(request))
     except PermissionError as exc:
         raise AccessDenied(Role.ADMIN) from exc
     except UpdateError as exc:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from axisim.accounts import ROLE_GROUPS, AccountError, parse_sgrp
+from axisim.device import Actor, Device
 from param_tree import Role, printable
 
-from .common import Route, device_of, first, read_form, require, text_reply, user_of
+from .common import Route, actor_of, device_of, first, read_form, require, text_reply, user_of
 
 ERROR_TEXT = {
     "exists": "Error: this user name already exists, consult the system log file.",
@@ -29,31 +30,29 @@ def html_reply(text: str, status: int = 200) -> web.Response:
     return text_reply(page, status=status, content_type="text/html")
 
 
-def _add(device, form: list[tuple[str, str]], initial: bool) -> str:
+def _add(device: Device, form: list[tuple[str, str]], initial: bool, actor: Actor) -> str:
     user = first(form, "user") or ""
     groups = parse_sgrp(first(form, "sgrp") or "")
     primary = "root" if initial else (first(form, "grp") or "users")
-    device.accounts.add(user, first(form, "pwd") or "", groups, primary, first(form, "comment") or "")
+    device.add_account(user, first(form, "pwd") or "", groups, primary, first(form, "comment") or "", actor)
     return f"Created account {user}."
 
 
-def _update(device, form: list[tuple[str, str]]) -> str:
+def _update(device: Device, form: list[tuple[str, str]], actor: Actor) -> str:
     user = first(form, "user") or ""
     sgrp = first(form, "sgrp")
-    device.accounts.update(
-        user, password=first(form, "pwd"), groups=parse_sgrp(sgrp) if sgrp is not None else None,
-        comment=first(form, "comment"),
-    )  # fmt: skip
+    groups = parse_sgrp(sgrp) if sgrp is not None else None
+    device.update_account(user, first(form, "pwd"), groups, first(form, "comment"), actor)
     return f"Modified account {user}."
 
 
-def _remove(device, form: list[tuple[str, str]]) -> str:
+def _remove(device: Device, form: list[tuple[str, str]], actor: Actor) -> str:
     user = first(form, "user") or ""
-    device.accounts.remove(user)
+    device.remove_account(user, actor)
     return f"Removed account {user}."
 
 
-def _get(device) -> web.Response:
+def _get(device: Device) -> web.Response:
     lines = [f'{group}="{",".join(device.accounts.members(group))}"' for group in ROLE_GROUPS]
     lines.append(f'digusers="{",".join(device.accounts.members_all())}"')
     return text_reply("".join(line + "\r\n" for line in lines))
@@ -70,11 +69,11 @@ async def pwdgrp_cgi(request: web.Request) -> web.Response:
         require(request, Role.ADMIN)
     try:
         if action == "add":
-            return html_reply(_add(device, form, initial))
+            return html_reply(_add(device, form, initial, actor_of(request)))
         if action == "update":
-            return html_reply(_update(device, form))
+            return html_reply(_update(device, form, actor_of(request)))
         if action == "remove":
-            return html_reply(_remove(device, form))
+            return html_reply(_remove(device, form, actor_of(request)))
         if action == "get":
             return _get(device)
     except AccountError as exc:

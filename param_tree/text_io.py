@@ -39,3 +39,23 @@ def render_list(store: ParamStore, patterns: Iterable[GroupPattern], role: Role)
         value = store.value
         out.extend(f"{prefix}{d.name}={d.type.display(value(d.name))}\n" for d in found)
     return "".join(out)
+
+
+INI_MASK = "*****"  # the server report masks with five stars (vapix-wire.md §3 [REC])
+
+
+def render_ini(store: ParamStore, role: Role, stamp: str) -> str:
+    """The server report's parameter section (vapix-wire.md §3 [REC], fw 5.40 layout):
+    `# Axis Parameter list, <date>`, then `[Group.Sub]` headers, names padded to 25
+    columns, values quoted, two blank lines before each group, secrets masked."""
+    out = [f"# Axis Parameter list, {stamp}\n"]
+    current = None
+    for definition in store.readable(store.all(), role):
+        group, _, name = definition.name.rpartition(".")
+        if group != current:
+            out.append(f"\n\n[{group}]\n")
+            current = group
+        value = store.value(definition.name)
+        shown = INI_MASK if definition.type.secret and value else value
+        out.append(f'{name:<25}= "{shown}"\n')
+    return "".join(out)

@@ -101,13 +101,14 @@ class UpdateError(Exception):
 class ParamStore:
     """One device's view of its model: identity values and an overlay of changes."""
 
-    __slots__ = ("_added", "_identity", "_overlay", "_providers", "_removed", "_view", "model")
+    __slots__ = ("_added", "_groups", "_identity", "_overlay", "_removed", "_view", "model")
 
     def __init__(self, model: ModelTree, identity: Mapping[str, str] | None = None) -> None:
         self.model = model
         self._identity: dict[str, str] = dict(identity or {})
         self._overlay: dict[str, str] = {}
         self._added: dict[str, ParamDef] = {}
+        self._groups: dict[str, str] = {}  # added instance (e.g. MediaClip.M3) -> template name
         self._removed: set[str] = set()  # names of removed model parameters
         self._view: _View | None = None  # None: same structure as the model
 
@@ -203,14 +204,18 @@ class ParamStore:
                 raise UpdateError("Maximum number of groups reached")
         number = next(n for n in range(len(used) + 1) if n not in used)
         key = f"{template.letter}{number}"
+        self._instantiate(template, f"{group}.{key}")
+        return key
+
+    def _instantiate(self, template: Template, instance: str) -> None:
+        self._groups[instance] = template.name
         for definition in template.params:
-            full = definition.renamed(f"{group}.{key}.{definition.name}")
+            full = definition.renamed(f"{instance}.{definition.name}")
             self._removed.discard(full.name)
             if full.name not in self.model:
                 self._added[full.name] = full
             self._overlay.pop(full.name, None)
         self._view = None
-        return key
 
     def instance_numbers(self, template: Template) -> set[int]:
         pattern = template.instance_pattern()
@@ -227,7 +232,8 @@ class ParamStore:
     def remove_groups(self, groups: Iterable[str], role: Role) -> None:
         """Remove dynamic group instances (e.g. `MediaClip.M3`): all of them, or none."""
         targets: list[list[str]] = []
-        for group in dict.fromkeys(groups):  # a group named twice is removed once
+        unique = list(dict.fromkeys(groups))  # a group named twice is removed once
+        for group in unique:
             found = self.model.template_of_group(group)
             names = [d.name for d in self.select_exact(group)]
             if found is None or not names:
@@ -235,7 +241,8 @@ class ParamStore:
             if any(d.security.delete > role for d in found[0].params):
                 raise PermissionError(group)
             targets.append(names)
-        for names in targets:
+        for group, names in zip(unique, targets, strict=True):
+            self._groups.pop(group, None)
             for name in names:
                 if self._added.pop(name, None) is None:
                     self._removed.add(name)
@@ -249,18 +256,53 @@ class ParamStore:
 
     # -- state -------------------------------------------------------------
 
+    def set_base(self, values: Mapping[str, str]) -> None:
+        """Change device-fixed values (identity, firmware version, bound ports): not settings,
+        so a factory default keeps them."""
+        self._identity.update(values)
+
     def changes(self) -> dict[str, object]:
-        """Everything this device changed, for persistence (plain data)."""
+        """Everything this device changed, as plain data for persistence."""
         return {
             "values": dict(self._overlay),
-            "added": sorted(self._added),
+            "groups": dict(self._groups),
             "removed": sorted(self._removed),
         }
+
+    def restore(self, changes: Mapping[str, object]) -> None:
+        """Load what `changes()` saved, checking it against the model; ValueError says what is wrong.
+
+        On error nothing is changed."""
+        values, groups, removed = changes.get("values"), changes.get("groups"), changes.get("removed")
+        if not isinstance(values, dict) or not isinstance(groups, dict) or not isinstance(removed, list):
+            raise ValueError("parameters: 'values', 'groups' and 'removed' are missing or of the wrong type")
+        trial = ParamStore(self.model, self._identity)
+        for instance, template_name in groups.items():
+            template = self.model.templates.get(template_name) if isinstance(template_name, str) else None
+            found = self.model.template_of_group(instance) if isinstance(instance, str) else None
+            if template is None or found is None or found[0] is not template:
+                raise ValueError(f"parameters: group {instance!r} cannot be made from template {template_name!r}")
+            trial._instantiate(template, instance)
+        for name in removed:
+            if not isinstance(name, str) or name not in self.model:
+                raise ValueError(f"parameters: removed parameter {name!r} is not in the model")
+            trial._removed.add(name)
+        trial._view = None
+        for name, value in values.items():
+            definition = trial.definition(name) if isinstance(name, str) else None
+            if definition is None or not isinstance(value, str):
+                raise ValueError(f"parameters: {name!r} is not a parameter of this model")
+            if not definition.type.accepts(value):
+                raise ValueError(f"parameters: {value!r} is not a valid value for {name}")
+        self._overlay = dict(values)
+        self._added, self._groups, self._removed = trial._added, trial._groups, trial._removed
+        self._view = None
 
     def reset(self, keep: Iterable[str] = ()) -> None:
         """Back to the model's factory state, keeping the named parameters' values."""
         kept = {name: self._overlay[name] for name in keep if name in self._overlay}
         self._overlay = kept
         self._added.clear()
+        self._groups.clear()
         self._removed.clear()
         self._view = None

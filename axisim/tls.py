@@ -1,0 +1,93 @@
+"""The device's HTTPS certificate: self-signed as a factory-fresh Axis device's, or supplied.
+
+Manuals: HTTPS is on by default; a factory default deletes the certificates and
+the device makes a new self-signed one. The key is ECDSA P-256: generated in
+about a millisecond, so a fleet of thousands starts quickly.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import ssl
+import tempfile
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+VALID_DAYS = 3650
+
+
+class CertificateError(ValueError):
+    """A supplied certificate or key that cannot be used (says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    cert_pem: bytes
+    key_pem: bytes
+
+    def subject_cn(self) -> str:
+        cert = x509.load_pem_x509_certificate(self.cert_pem)
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[0].value) if names else ""
+
+
+def self_signed(hostname: str, address: str) -> Certificate:
+    """Subject CN = host name; SANs = host name and address."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.UTC)
+    alt: list[x509.GeneralName] = [x509.DNSName(hostname)]
+    try:
+        alt.append(x509.IPAddress(ipaddress.ip_address(address)))
+    except ValueError:
+        alt.append(x509.DNSName(address))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        # self-signed and trusted as its own anchor: strict verifiers (Python 3.13+) want
+        # the CA bit, key usage and both key identifiers
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=True, crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return Certificate(cert.public_bytes(serialization.Encoding.PEM), key_pem)
+
+
+def server_context(certificate: Certificate) -> ssl.SSLContext:
+    """An SSL context serving `certificate` (CertificateError when the pair is unusable)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    # ssl loads only from files: write both to a private temporary file, load, delete
+    fd, path = tempfile.mkstemp(suffix=".pem")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(certificate.cert_pem + b"\n" + certificate.key_pem)
+        context.load_cert_chain(path)
+    except (ssl.SSLError, OSError) as exc:
+        raise CertificateError(f"certificate and key do not make a usable pair: {exc}") from exc
+    finally:
+        os.unlink(path)
+    return context

@@ -1,0 +1,211 @@
+"""restart.cgi, factorydefault.cgi, hardfactorydefault.cgi and firmwaremanagement.cgi (vapix-wire.md §2).
+
+The legacy CGIs reply the HTML of §2.1 and then the device goes through its
+reboot cycle. firmwaremanagement.cgi answers HTTP 200 with a JSON body for
+success and failure alike (§2.2); its replies are indented by two spaces as the
+recorded 421 reply is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from axisim.firmware import MAX_IMAGE_BYTES, Image, ImageError, read_image
+from axisim.lifecycle import RestartKind
+from param_tree import Role
+
+from .common import MAX_FORM_BYTES, BodyTooLarge, Route, actor_of, device_of, read_body, text_reply
+
+IMAGE_HEAD_BYTES = 4096  # enough for the image header; the rest is counted, not kept
+
+# §2.1 [CLIENT]: the page each CGI answers before the device goes down
+MESSAGE_PAGES = {
+    RestartKind.REBOOT: "restartMessage",
+    RestartKind.SOFT: "factoryMessage",
+    RestartKind.HARD: "factoryMessage2",
+}
+HTML_TYPE = "text/html;charset=UTF-8"
+
+
+def restart_page(kind: RestartKind, address: str) -> str:
+    return (
+        "<html>\n  <head>\n"
+        f'    <meta http-equiv="refresh" content="0;URL=/admin/{MESSAGE_PAGES[kind]}.shtml?server={address}">\n'
+        "  </head>\n  <body>\n  </body>\n</html>\n"
+    )
+
+
+def _legacy(kind: RestartKind) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        device = device_of(request)
+        page = restart_page(kind, device.identity.ip)
+        device.restart(kind, actor_of(request))  # goes offline once this reply has been sent
+        return text_reply(page, content_type=HTML_TYPE)
+
+    return handler
+
+
+# -- firmwaremanagement.cgi ----------------------------------------------------------
+
+# general and per-method error texts (§2.2; 405 and 409 as recorded on AXIS OS 12, the rest from the docs)
+ERRORS = {
+    400: "Message could not be parsed or contains unknown parameters or values.",
+    404: "No old firmware exists.",
+    405: "Unknown method in request.",
+    409: "Downgrade is only allowed if factoryDefault=hard is set.",
+    415: "Upgrade failed due to invalid image.",
+    417: "API version not compatible.",
+    421: "Firmware image does not match this device.",
+    500: "Unexpected internal error.",
+}
+IMAGE_ERRORS = {"mismatch": 421, "downgrade": 409}
+FACTORY_MODES = {"soft": RestartKind.SOFT, "hard": RestartKind.HARD}
+UPGRADE_MODES = ("none", "soft", "hard")
+
+
+class FwmgrError(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _reply(version: str, method: str | None, context: Any, data: Any = None, code: int | None = None) -> web.Response:
+    document: dict[str, Any] = {"apiVersion": version}
+    if context is not None:
+        document["context"] = context
+    if method is not None:
+        document["method"] = method
+    if code is not None:
+        document["error"] = {"code": code, "message": ERRORS[code]}
+    else:
+        document["data"] = data if data is not None else {}
+    return text_reply(json.dumps(document, indent=2), content_type="application/json")
+
+
+async def _read_upgrade(request: web.Request) -> tuple[dict[str, Any], str | None, bytes | None]:
+    """multipart/form-data: the first part is the JSON request, the second the image, whatever
+    their names (clients use json/file, data/firmwareImage, data/fileData). Only the head of
+    the image is kept; the rest is read and counted, not stored."""
+    reader = await request.multipart()
+    parts: list[tuple[str | None, bytes]] = []
+    while len(parts) < 2:
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader):
+            raise FwmgrError(400)
+        limit = MAX_FORM_BYTES if not parts else MAX_IMAGE_BYTES
+        keep = MAX_FORM_BYTES if not parts else IMAGE_HEAD_BYTES
+        kept, size = bytearray(), 0
+        while chunk := await part.read_chunk(65536):
+            size += len(chunk)
+            if size > limit:
+                raise FwmgrError(400 if not parts else 415)
+            kept += chunk[: max(0, keep - len(kept))]
+        parts.append((part.filename, bytes(kept)))
+    if not parts:
+        raise FwmgrError(400)
+    document = _parse_json(parts[0][1])
+    if len(parts) < 2:
+        return document, None, None
+    return document, parts[1][0], parts[1][1]
+
+
+def _parse_json(raw: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FwmgrError(400) from exc
+    if not isinstance(document, dict):
+        raise FwmgrError(400)
+    return document
+
+
+async def firmwaremanagement_cgi(request: web.Request) -> web.Response:
+    device = device_of(request)
+    version = device.api_version("fwmgr", "1.8")
+    document: dict[str, Any] = {}
+    image: tuple[str | None, bytes] | None = None
+    try:
+        if request.method != "POST":
+            raise FwmgrError(400)
+        if request.content_type.startswith("multipart/"):
+            document, filename, content = await _read_upgrade(request)
+            image = (filename, content) if content is not None else None
+        else:
+            document = _parse_json(await read_body(request))
+    except FwmgrError as exc:
+        return _reply(version, document.get("method") if document else None, None, code=exc.code)
+    except (BodyTooLarge, ValueError):  # a broken multipart body
+        return _reply(version, None, None, code=400)
+    method, context = document.get("method"), document.get("context")
+    shown = method if isinstance(method, str) else None
+    try:
+        data = _dispatch(request, document, image)
+    except FwmgrError as exc:
+        return _reply(version, shown, context, code=exc.code)
+    if shown == "getSupportedVersions":
+        return _reply(version, shown, context, data={"apiVersions": [version]})
+    return _reply(version, shown, context, data=data)
+
+
+def _dispatch(request: web.Request, document: dict[str, Any], image: tuple[str | None, bytes] | None) -> Any:
+    device = device_of(request)
+    method = document.get("method")
+    if method == "getSupportedVersions":
+        return None
+    api_version = document.get("apiVersion")
+    if not isinstance(api_version, str) or not api_version:
+        raise FwmgrError(400)
+    if api_version.split(".")[0] != "1":
+        raise FwmgrError(417)
+    params = document.get("params", {})
+    if not isinstance(params, dict):
+        raise FwmgrError(400)
+    actor = actor_of(request)
+    firmware = device.firmware
+    if method == "status":
+        return firmware.status()
+    if method == "reboot":
+        device.restart(RestartKind.REBOOT, actor)
+        return {}
+    if method == "factoryDefault":
+        mode = params.get("factoryDefaultMode", "soft")
+        if mode not in FACTORY_MODES:
+            raise FwmgrError(400)
+        device.restart(FACTORY_MODES[mode], actor)
+        return {}
+    if method == "upgrade":
+        mode = params.get("factoryDefaultMode", "none")
+        if mode not in UPGRADE_MODES or image is None:
+            raise FwmgrError(400)
+        try:
+            accepted: Image = read_image(image[0], image[1], (device.param("Brand.ProdNbr"), device.model.id))
+            device.upgrade(accepted, mode, actor)
+        except ImageError as exc:
+            raise FwmgrError(IMAGE_ERRORS[exc.kind]) from exc
+        return {"firmwareVersion": accepted.version}
+    if method == "rollback":
+        if not device.rollback(actor):
+            raise FwmgrError(404)
+        return {}
+    if method == "commit":
+        return {"firmwareVersion": firmware.active}
+    if method == "purge":
+        device.purge_firmware(actor)
+        return {}
+    if method == "stopAuto":  # no automatic rollback is ever pending: upgrades commit at boot
+        return {}
+    raise FwmgrError(405)
+
+
+ROUTES = [
+    Route("/axis-cgi/restart.cgi", _legacy(RestartKind.REBOOT), Role.ADMIN),
+    Route("/axis-cgi/admin/restart.cgi", _legacy(RestartKind.REBOOT), Role.ADMIN),
+    Route("/axis-cgi/factorydefault.cgi", _legacy(RestartKind.SOFT), Role.ADMIN),
+    Route("/axis-cgi/hardfactorydefault.cgi", _legacy(RestartKind.HARD), Role.ADMIN),
+    Route("/axis-cgi/firmwaremanagement.cgi", firmwaremanagement_cgi, Role.ADMIN),
+]
