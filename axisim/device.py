@@ -249,8 +249,9 @@ class Device:
         if kind is RestartKind.SOFT:
             keep = [d.name for d in self.params.all() if any(fnmatchcase(d.name, p) for p in KEPT_ON_RESTORE)]
         self.params.reset(keep)
-        if kind is RestartKind.HARD:
-            self.accounts.clear()
+        # accounts are not on the manuals' list of what a restore keeps, so both kinds
+        # leave a device that needs its first administrator (vapix-wire.md §2.1)
+        self.accounts.clear()
         if not self.firmware.rolling_back:
             self.firmware.purge()  # a factory default leaves nothing to roll back to
         for listener in self.on_factory_default:

@@ -31,7 +31,7 @@ class State(enum.Enum):
 class RestartKind(enum.Enum):
     REBOOT = "reboot"
     SOFT = "soft"  # factory default keeping the network settings
-    HARD = "hard"  # everything, accounts included
+    HARD = "hard"  # everything, the network settings included
 
 
 @dataclass

@@ -14,6 +14,7 @@ are synthetic: no real one was found.
 from __future__ import annotations
 
 import io
+import struct
 import tarfile
 import time
 import zipfile
@@ -137,9 +138,21 @@ async def serverreport_cgi(request: web.Request) -> web.Response:
     return _download(_zip(members), "application/zip", f"{stem}.zip")
 
 
+# a pcap file with its global header and no packets: a simulator sees no traffic to trace
+EMPTY_PCAP = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+
+
 async def debug_tgz(request: web.Request) -> web.Response:
-    """The crash report: the server report and every log, as a gzip'd tar."""
+    """The crash report: the server report and every log, as a gzip'd tar; `cmd=pcapdump`
+    (C1410 Mk II manual, API commands) answers at once with an empty network trace."""
     device = device_of(request)
+    form = await read_form(request)
+    command = first(form, "cmd")
+    if command == "pcapdump":
+        members = {"pcapdump.pcap": EMPTY_PCAP}
+        return _download(_tar(members, compress=True), "application/x-gzip", f"pcapdump_{device.serial}.tgz")
+    if command is not None:
+        return text_reply(f"Error: unknown cmd '{printable(command)}'; use pcapdump.\n", status=400)
     members = {"serverreport_cgi.txt": report_text(device).encode("utf-8"), **_logs_as_files(device)}
     return _download(_tar(members, compress=True), "application/x-gzip", f"debug_{device.serial}.tgz")
 
