@@ -6,6 +6,8 @@ with httpx's Digest authentication, as it does against a real device.
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from axis.device import AxisDevice
@@ -58,5 +60,31 @@ async def test_axis_library_with_a_viewer_account() -> None:
             assert axis.vapix.serial_number == device.serial
             assert len(axis.vapix.users) == 0
             assert axis.vapix.access_rights is SecondaryGroup.VIEWER
+    finally:
+        await running.stop()
+
+
+async def test_axis_library_through_a_reboot() -> None:
+    """While the device reboots the library sees a connection error (as with a real device), and
+    the same client object works again once the device is back, with its new boot."""
+    from axis.errors import RequestError
+
+    from axisim.lifecycle import BootTimes
+
+    device = make_device("S3008", boot_times=BootTimes(offline_seconds=0.5, booting_seconds=0.0))
+    running = await start_device(device, "127.0.0.1", 0)
+    try:
+        async with httpx.AsyncClient() as session:
+            axis = AxisDevice(Configuration(session, "127.0.0.1", port=running.port, username="root", password="pass"))
+            await axis.vapix.initialize()
+            boot_id = device.boot_id
+            await axis.vapix.request("get", "/axis-cgi/restart.cgi")
+            await asyncio.sleep(0.1)
+            with pytest.raises(RequestError, match="Connection error"):
+                await axis.vapix.initialize()
+            assert await running.wait_ready(10)
+            await axis.vapix.initialize()
+            assert axis.vapix.serial_number == device.serial
+            assert device.boot_id != boot_id
     finally:
         await running.stop()
