@@ -133,6 +133,10 @@ async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
     device = device_of(request)
     version = device.api_version("basic-device-info", "1.3")
     document: dict[str, Any] = {}
+    if request.method == "POST" and request.content_length == 0 and role_of(request) < Role.VIEWER:
+        # curl --digest probes with an empty POST and sends its credentials only after a 401:
+        # an empty request asks for nothing anonymous, so challenge it (README's curl example)
+        raise AccessDenied(Role.VIEWER)
     try:
         document = await read_json(request)
         method = method_of(document)

@@ -6,6 +6,7 @@ The C1410 Mk II manual's "API commands" are run verbatim with curl, as the READM
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 
@@ -76,5 +77,23 @@ async def test_requests_digest_auth() -> None:
             (200, "root.Properties.Firmware.Version=12.6.94\n"),
             (200, "root.Brand.ProdNbr=S4000\nroot.Brand.Brand=AXIS\n"),
         ]
+    finally:
+        await running.stop()
+
+
+async def test_curl_digest_post_to_basicdeviceinfo() -> None:
+    """The README's example: curl's Digest probe is an empty POST; it must get the challenge."""
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    device = make_device("S3008")
+    running = await start_device(device, "127.0.0.1", 0, https_port=None)
+    try:
+        body = '{"apiVersion":"1.0","method":"getAllProperties"}'
+        process = await asyncio.create_subprocess_exec(
+            "curl", "-s", "--max-time", "10", "--digest", "-u", "root:pass", "-d", body,
+            f"{running.url}/axis-cgi/basicdeviceinfo.cgi", stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+        assert json.loads(out)["data"]["propertyList"]["SerialNumber"] == device.serial
     finally:
         await running.stop()
