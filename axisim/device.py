@@ -21,6 +21,7 @@ from .identity import Identity
 from .lifecycle import BootTimes, Lifecycle, RestartKind
 from .logs import DeviceLogs, Severity
 from .model import DeviceModel, Variant, load_model
+from .subsystems import SUBSYSTEMS, Subsystem
 
 HOSTNAME = "Network.HostName"
 VOLATILE_HOSTNAME = "Network.VolatileHostName.HostName"
@@ -117,7 +118,7 @@ class Device:
         self.logs = DeviceLogs(lambda: self.hostname, audit=has_audit)
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
-        self._pending: RestartKind | None = None
+        self.subsystems: dict[str, Subsystem] = {name: SUBSYSTEMS[name](self) for name in model.subsystems}
         self.logs.system_event(f"{self.model.short_name or model.id} started, AXIS OS {self.firmware.active}")
 
     # -- identity and state --------------------------------------------------
@@ -165,10 +166,16 @@ class Device:
             # the running host name follows the configured one
             self.params.set_values({VOLATILE_HOSTNAME: applied[HOSTNAME]})
         if applied:
+            self.settings_changed(applied)
             shown = ", ".join(f"{name}={self._shown(name, value)}" for name, value in applied.items())
             self.logs.configuration(actor.user, actor.client, f"Parameters changed: {shown}")
             self.changed()
         return refused
+
+    def settings_changed(self, applied: dict[str, str] | None = None) -> None:
+        """Tell the subsystems (None: anything may have changed: a reset, a state load)."""
+        for subsystem in self.subsystems.values():
+            subsystem.params_changed(applied)
 
     def _shown(self, name: str, value: str) -> str:
         definition = self.params.definition(name)
@@ -237,6 +244,8 @@ class Device:
                 severity=Severity.NOTICE,
             )
             self._factory_default(kind)
+        for subsystem in self.subsystems.values():
+            subsystem.going_down(kind)
         self.changed()
         if not self.lifecycle.go_offline():
             self.boot()
@@ -254,6 +263,7 @@ class Device:
         self.accounts.clear()
         if not self.firmware.rolling_back:
             self.firmware.purge()  # a factory default leaves nothing to roll back to
+        self.settings_changed()
         for listener in self.on_factory_default:
             listener(kind)
 
@@ -264,6 +274,8 @@ class Device:
             self.logs.system_event(f"Entity Management: Upgrade completed ({self.firmware.active}).", source="fwmgr")
         self.lifecycle.booted()
         self.digest.new_secret()
+        for subsystem in self.subsystems.values():
+            subsystem.booted()
         self.logs.system_event(f"System booted, AXIS OS {self.firmware.active}, boot id {self.boot_id}")
         self.changed()
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from param_tree import ModelTree, parse_definitions, parse_templates
 
+from .subsystems import SUBSYSTEMS
+
 FIXTURES_ENV = "AXISIM_FIXTURES"
 
 
@@ -44,6 +46,7 @@ class DeviceModel:
     apis: list[dict[str, str]] = field(default_factory=list)
     param_cgi: bool = True
     facts: dict[str, Any] = field(default_factory=dict)
+    subsystems: tuple[str, ...] = ()  # parameter-group plugins the model has (`[model] subsystems`)
 
     def variant(self, name: str | None) -> Variant:
         key = name or self.default_variant
@@ -103,7 +106,6 @@ def load_model(name: str) -> DeviceModel:
         manifest = tomllib.loads((folder / "model.toml").read_text(encoding="utf-8"))
         templates_file = folder / "templates.xml"
         templates = parse_templates(templates_file.read_bytes()) if templates_file.is_file() else []
-        tree = ModelTree(document.definitions, templates)
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise ModelError(f"fixture {folder} is broken: {exc}") from exc
     meta = manifest.get("model", {})
@@ -113,16 +115,26 @@ def load_model(name: str) -> DeviceModel:
     }
     if not variants:
         variants = {"standard": Variant("standard", "standard", {})}
+    default_variant = str(meta.get("default_variant", next(iter(variants))))
+    names = tuple(str(n) for n in meta.get("subsystems", ()))
+    try:
+        # a subsystem's parameters are part of the model's tree (DESIGN.md, subsystems)
+        facts = variants[default_variant].facts
+        extra = [d for name in names for d in SUBSYSTEMS[name].definitions(facts)]
+        tree = ModelTree([*document.definitions, *extra], templates)
+    except (KeyError, ValueError) as exc:
+        raise ModelError(f"fixture {folder} is broken: {exc!r}") from exc
     return DeviceModel(
         id=model_id,
         short_name=document.model,
         firmware=document.firmware,
         tree=tree,
         variants=variants,
-        default_variant=str(meta.get("default_variant", next(iter(variants)))),
+        default_variant=default_variant,
         oui=str(meta.get("oui", "B8A44F")).upper(),
         identity_templates={str(k): str(v) for k, v in manifest.get("identity", {}).items()},
         apis=[dict(api) for api in manifest.get("apis", [])],
         param_cgi=bool(meta.get("param_cgi", True)),
         facts={k: v for k, v in meta.items()},
+        subsystems=names,
     )

@@ -63,6 +63,7 @@ def snapshot(device: Device) -> dict[str, Any]:
         "params": device.params.changes(),
         "accounts": device.accounts.to_state(),
         "firmware": device.firmware.to_state(),
+        "subsystems": {name: subsystem.to_state() for name, subsystem in device.subsystems.items()},
     }
 
 
@@ -110,12 +111,18 @@ class StateDir:
             params = document.get("params")
             if not isinstance(params, dict):
                 raise ValueError("parameters: missing")
+            subsystems = document.get("subsystems", {})
+            if not isinstance(subsystems, dict):
+                raise ValueError("subsystems: missing")
             device.params.restore(params)  # checks everything before changing anything
+            for name, subsystem in device.subsystems.items():
+                subsystem.load_state(subsystems.get(name))
         except ValueError as exc:
             raise self._problem(f"{STATE_FILE} is damaged: {exc}") from exc
         device.accounts = accounts
         device.firmware = firmware
         device.params.set_base({FIRMWARE_VERSION: firmware.active})
+        device.settings_changed()
         return True
 
     def save(self, device: Device) -> None:
