@@ -117,6 +117,8 @@ def build_app(device: Device) -> web.Application:
     app[DEVICE_KEY] = device
     roles: dict[str, Role] = {}
     for route in ROUTES:
+        if route.subsystem is not None and route.subsystem not in device.subsystems:
+            continue  # e.g. nvr/poe on a recorder without a PoE switch
         for method in route.methods:
             app.router.add_route(method, route.path, route.handler)
         roles[route.path] = route.role

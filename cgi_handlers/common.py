@@ -54,6 +54,7 @@ class Route:
     handler: Handler
     role: Role  # the least role the path requires before the handler runs
     methods: tuple[str, ...] = ("GET", "POST")
+    subsystem: str | None = None  # served only by devices that have this subsystem (else Apache's 404)
 
 
 def device_of(request: web.Request) -> Device:

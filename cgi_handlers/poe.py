@@ -3,7 +3,7 @@
 XML replies in a `PoeResponse SchemaVersion="1.2"` envelope, HTTP 200 `text/xml` for
 errors too. `schemaversion` may be left out (a real collector client omits it); a
 major version other than 1 gets error 40. A bad or missing port or value gets 20.
-Models without a PoE switch (S4000) answer 404 here.
+Models without a PoE switch (S4000) have no such paths: Apache's 404.
 """
 
 from __future__ import annotations
@@ -54,9 +54,8 @@ def _watts(value: float) -> str:
 
 
 def _switch_of(request: web.Request) -> PoeSubsystem:
-    subsystem = device_of(request).subsystems.get("poe")
-    if not isinstance(subsystem, PoeSubsystem):
-        raise web.HTTPNotFound()
+    subsystem = device_of(request).subsystems[PoeSubsystem.name]  # routed only where it exists
+    assert isinstance(subsystem, PoeSubsystem)
     return subsystem
 
 
@@ -157,4 +156,7 @@ ACTIONS = (
     "schemaversions", "getportmode", "setportmode", "getportstatuses", "gettotalpowerlimit", "getkeeppower",
     "setkeeppower",
 )  # fmt: skip
-ROUTES = [Route(f"/axis-cgi/nvr/poe/{action}.cgi", _handler(action), Role.OPERATOR) for action in ACTIONS]
+ROUTES = [
+    Route(f"/axis-cgi/nvr/poe/{action}.cgi", _handler(action), Role.OPERATOR, subsystem=PoeSubsystem.name)
+    for action in ACTIONS
+]
