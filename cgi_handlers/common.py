@@ -117,6 +117,14 @@ async def read_form(request: web.Request) -> list[tuple[str, str]]:
     return pairs
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON request body that must be an object; ValueError otherwise."""
+    document = json.loads(raw)  # UnicodeDecodeError is a ValueError
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    return document
+
+
 def first(pairs: list[tuple[str, str]], key: str) -> str | None:
     return next((value for name, value in pairs if name == key), None)
 

@@ -6,7 +6,6 @@ echoed only when the request carried one.
 
 from __future__ import annotations
 
-import json
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -14,7 +13,17 @@ from aiohttp import web
 
 from param_tree import Role
 
-from .common import AccessDenied, BodyTooLarge, Route, device_of, json_envelope, json_reply, read_body, role_of
+from .common import (
+    AccessDenied,
+    BodyTooLarge,
+    Route,
+    device_of,
+    json_envelope,
+    json_object,
+    json_reply,
+    read_body,
+    role_of,
+)
 
 # apidiscovery / basicdeviceinfo error family (vapix-wire.md §0.2)
 ERRORS = {
@@ -39,12 +48,9 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if request.method != "POST":
         raise JsonRequestError(2002)
     try:
-        document = json.loads(await read_body(request))
-    except (ValueError, UnicodeDecodeError, BodyTooLarge) as exc:
+        return json_object(await read_body(request))
+    except (ValueError, BodyTooLarge) as exc:
         raise JsonRequestError(4000) from exc
-    if not isinstance(document, dict):
-        raise JsonRequestError(4000)
-    return document
 
 
 def method_of(document: dict[str, Any]) -> str:

@@ -17,7 +17,17 @@ from axisim.firmware import MAX_IMAGE_BYTES, Image, ImageError, read_image
 from axisim.lifecycle import RestartKind
 from param_tree import Role
 
-from .common import MAX_FORM_BYTES, BodyTooLarge, Route, actor_of, device_of, read_body, text_reply
+from .common import (
+    MAX_FORM_BYTES,
+    BodyTooLarge,
+    Route,
+    actor_of,
+    device_of,
+    json_envelope,
+    json_object,
+    read_body,
+    text_reply,
+)
 
 IMAGE_HEAD_BYTES = 4096  # enough for the image header; the rest is counted, not kept
 
@@ -73,19 +83,12 @@ class FwmgrError(Exception):
 
 
 def _reply(version: str, method: str | None, context: Any, data: Any = None, code: int | None = None) -> web.Response:
-    document: dict[str, Any] = {"apiVersion": version}
-    if context is not None:
-        document["context"] = context
-    if method is not None:
-        document["method"] = method
-    if code is not None:
-        document["error"] = {"code": code, "message": ERRORS[code]}
-    else:
-        document["data"] = data if data is not None else {}
+    error = (code, ERRORS[code]) if code is not None else None
+    document = json_envelope(version, method, context, data=data, error=error)
     return text_reply(json.dumps(document, indent=2), content_type="application/json")
 
 
-async def _read_upgrade(request: web.Request) -> tuple[dict[str, Any], str | None, bytes | None]:
+async def _read_upgrade(request: web.Request) -> tuple[dict[str, Any], tuple[str | None, bytes] | None]:
     """multipart/form-data: the first part is the JSON request, the second the image, whatever
     their names (clients use json/file, data/firmwareImage, data/fileData). Only the head of
     the image is kept; the rest is read and counted, not stored."""
@@ -108,20 +111,14 @@ async def _read_upgrade(request: web.Request) -> tuple[dict[str, Any], str | Non
         parts.append((part.filename, bytes(kept)))
     if not parts:
         raise FwmgrError(400)
-    document = _parse_json(parts[0][1])
-    if len(parts) < 2:
-        return document, None, None
-    return document, parts[1][0], parts[1][1]
+    return _parse_json(parts[0][1]), (parts[1] if len(parts) > 1 else None)
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json_object(raw)
+    except ValueError as exc:
         raise FwmgrError(400) from exc
-    if not isinstance(document, dict):
-        raise FwmgrError(400)
-    return document
 
 
 async def firmwaremanagement_cgi(request: web.Request) -> web.Response:
@@ -133,8 +130,7 @@ async def firmwaremanagement_cgi(request: web.Request) -> web.Response:
         if request.method != "POST":
             raise FwmgrError(400)
         if request.content_type.startswith("multipart/"):
-            document, filename, content = await _read_upgrade(request)
-            image = (filename, content) if content is not None else None
+            document, image = await _read_upgrade(request)
         else:
             document = _parse_json(await read_body(request))
     except FwmgrError as exc:
