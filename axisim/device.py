@@ -66,6 +66,10 @@ class Actor:
     user: str = ""
     client: str = "-"
 
+    @property
+    def who(self) -> str:
+        return self.user or "anonymous"
+
 
 SYSTEM = Actor("system", "localhost")
 
@@ -168,7 +172,7 @@ class Device:
         if applied:
             self.settings_changed(applied)
             shown = ", ".join(f"{name}={self._shown(name, value)}" for name, value in applied.items())
-            self.logs.configuration(actor.user, actor.client, f"Parameters changed: {shown}")
+            self.logs.configuration(actor.who, actor.client, f"Parameters changed: {shown}")
             self.changed()
         return refused
 
@@ -183,13 +187,13 @@ class Device:
 
     def add_group(self, template: str, group: str, role: Role, force: bool = False, actor: Actor = SYSTEM) -> str:
         key = self.params.add_group(template, group, role, force=force)
-        self.logs.configuration(actor.user, actor.client, f"Parameter group added: {group}.{key}")
+        self.logs.configuration(actor.who, actor.client, f"Parameter group added: {group}.{key}")
         self.changed()
         return key
 
     def remove_groups(self, groups: list[str], role: Role, actor: Actor = SYSTEM) -> None:
         self.params.remove_groups(groups, role)
-        self.logs.configuration(actor.user, actor.client, f"Parameter groups removed: {', '.join(groups)}")
+        self.logs.configuration(actor.who, actor.client, f"Parameter groups removed: {', '.join(groups)}")
         self.changed()
 
     # -- accounts ------------------------------------------------------------
@@ -201,7 +205,7 @@ class Device:
             yield
         except AccountError as exc:
             self.logs.system.write(
-                Severity.WARNING, "accounts", f"Could not {what} (by {actor.user or 'anonymous'}): {exc}"
+                Severity.WARNING, "accounts", f"Could not {what} (by {actor.who}): {exc}"
             )
             raise
 
@@ -211,7 +215,7 @@ class Device:
         with self._account_change(actor, f"add {name}"):
             self.accounts.add(name, password, groups, primary, comment)
         roles = ":".join(g for g in ("admin", "operator", "viewer", "ptz") if g in groups)
-        self.logs.configuration(actor.user, actor.client, f"Account added: {name} ({roles})", source="accounts")
+        self.logs.configuration(actor.who, actor.client, f"Account added: {name} ({roles})", source="accounts")
         self.changed()
 
     def update_account(
@@ -221,14 +225,14 @@ class Device:
             self.accounts.update(name, password, groups, comment)
         what = [w for w, v in (("password", password), ("roles", groups), ("comment", comment)) if v is not None]
         self.logs.configuration(
-            actor.user, actor.client, f"Account changed: {name} ({', '.join(what) or 'nothing'})", source="accounts"
+            actor.who, actor.client, f"Account changed: {name} ({', '.join(what) or 'nothing'})", source="accounts"
         )
         self.changed()
 
     def remove_account(self, name: str, actor: Actor) -> None:
         with self._account_change(actor, f"remove {name}"):
             self.accounts.remove(name)
-        self.logs.configuration(actor.user, actor.client, f"Account removed: {name}", source="accounts")
+        self.logs.configuration(actor.who, actor.client, f"Account removed: {name}", source="accounts")
         self.changed()
 
     # -- lifecycle -----------------------------------------------------------
@@ -237,21 +241,22 @@ class Device:
         """Restart, optionally after a factory default; the reset happens before going offline,
         so a simulator killed during the reboot comes back reset, as a real device would."""
         if kind is RestartKind.REBOOT:
-            self.logs.system_event(f"Restart requested by {actor.user or 'anonymous'} from {actor.client}")
+            self.logs.system_event(f"Restart requested by {actor.who} from {actor.client}")
         else:
             self.logs.system_event(
-                f"Factory default ({kind.value}) requested by {actor.user or 'anonymous'} from {actor.client}",
+                f"Factory default ({kind.value}) requested by {actor.who} from {actor.client}",
                 severity=Severity.NOTICE,
             )
             self._factory_default(kind)
         for subsystem in self.subsystems.values():
             subsystem.going_down(kind)
         self.changed()
-        if not self.lifecycle.go_offline():
+        self.lifecycle.go_offline()
+        if self.lifecycle.cycle is not None:
+            self.lifecycle.cycle()  # the server takes the listeners down and brings the device back
+        else:
             self.boot()
             self.ready()
-        elif self.lifecycle.cycle is not None:
-            self.lifecycle.cycle()
 
     def _factory_default(self, kind: RestartKind) -> None:
         keep: list[str] = []
@@ -287,7 +292,7 @@ class Device:
         """Stage an accepted image and restart into it (ImageError when refused)."""
         self.firmware.accept(image, factory_default_mode)
         self.logs.system_event(
-            f"Firmware upgrade to {image.version} requested by {actor.user or 'anonymous'} from {actor.client}",
+            f"Firmware upgrade to {image.version} requested by {actor.who} from {actor.client}",
             source="fwmgr",
         )
         kinds = {"soft": RestartKind.SOFT, "hard": RestartKind.HARD}
@@ -298,7 +303,7 @@ class Device:
         if not self.firmware.rollback():
             return False
         self.logs.system_event(
-            f"Firmware rollback to {self.firmware.pending} requested by {actor.user or 'anonymous'}", source="fwmgr"
+            f"Firmware rollback to {self.firmware.pending} requested by {actor.who}", source="fwmgr"
         )
         self.restart(RestartKind.REBOOT, actor)
         return True
@@ -306,7 +311,7 @@ class Device:
     def purge_firmware(self, actor: Actor = SYSTEM) -> None:
         """Forget the inactive firmware: nothing left to roll back to."""
         self.firmware.purge()
-        self.logs.system_event(f"Inactive firmware purged by {actor.user or 'anonymous'}", source="fwmgr")
+        self.logs.system_event(f"Inactive firmware purged by {actor.who}", source="fwmgr")
         self.changed()
 
     # -- discovery -----------------------------------------------------------

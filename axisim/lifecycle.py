@@ -59,12 +59,10 @@ class Lifecycle:
     def is_ready(self) -> bool:
         return self.state is State.READY
 
-    def go_offline(self) -> bool:
-        """Enter the offline state; True when a server will run the cycle, False to boot now."""
+    def go_offline(self) -> None:
         self.state = State.OFFLINE
         if self._ready is not None:
             self._ready.clear()
-        return self.cycle is not None
 
     def booted(self) -> None:
         self.boot_id = str(uuid.uuid4())

@@ -105,9 +105,9 @@ class DeviceLogs:
 
     def configuration(self, who: str, client: str, message: str, source: str = "param") -> None:
         """A change someone made: system log, and the audit log with who and from where."""
-        self.system.write(Severity.NOTICE, source, f"{message} (by {who or 'anonymous'} from {client})")
+        self.system.write(Severity.NOTICE, source, f"{message} (by {who} from {client})")
         if self.audit is not None:
-            self.audit.write(Severity.INFO, source, f"Configuration: {who or 'anonymous'}@{client} {message}")
+            self.audit.write(Severity.INFO, source, f"Configuration: {who}@{client} {message}")
 
     def failed_login(self, user: str, client: str, reason: str, path: str) -> None:
         """Every failed authentication goes to the access log (and the audit log)."""
