@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -97,14 +98,12 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
         device.logs.successful_login(result.account.name, client)
     else:
         request[ROLE_KEY] = device.anonymous_role
-    if request[ROLE_KEY] < required:
-        if result.account is not None:
-            device.logs.failed_login(result.username, client, "authorization failure", request.path)
-        return unauthorized(request, result.outcome)
     try:
+        if request[ROLE_KEY] < required:
+            raise AccessDenied(required)
         return await handler(request)
     except AccessDenied:
-        if result.account is not None:
+        if result.account is not None:  # an account without the role: an authorization failure
             device.logs.failed_login(result.username, client, "authorization failure", request.path)
         return unauthorized(request, result.outcome)
 
@@ -135,6 +134,7 @@ class Certificates:
         self.supplied = supplied
         self.state = state
         self._current = supplied or (state.certificate() if state else None)
+        self._context: ssl.SSLContext | None = None  # built once per certificate, reused by every reboot
         if self._current is None:
             self.renew()
 
@@ -143,10 +143,17 @@ class Certificates:
         assert self._current is not None
         return self._current
 
+    @property
+    def context(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = server_context(self.current)
+        return self._context
+
     def renew(self) -> None:
         if self.supplied is not None:
             return
         self._current = self_signed(self.device.hostname, self.device.identity.ip)
+        self._context = None
         if self.state is not None:
             self.state.save_certificate(self._current)
 
@@ -182,9 +189,8 @@ class RunningDevice:
         self.port = http.port
         self._sites = [http]
         if self.https_port is not None and self.certificates is not None:
-            context = server_context(self.certificates.current)
             https = web.TCPSite(
-                self.runner, self.host, self.https_port, ssl_context=context, reuse_address=True
+                self.runner, self.host, self.https_port, ssl_context=self.certificates.context, reuse_address=True
             )
             try:
                 await https.start()
