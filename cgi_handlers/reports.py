@@ -42,16 +42,20 @@ def _uptime(seconds: int) -> str:
     return f"{days} days, {hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+def _lines(lines: list[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
 def _section(title: str, lines: list[str]) -> str:
-    return f"\n----- {title} -----\n\n" + "".join(line + "\n" for line in lines)
+    return f"\n----- {title} -----\n\n" + _lines(lines)
 
 
-def log_files(device: Device) -> dict[str, list[str]]:
-    """The device's logs by the file names a device keeps them under."""
-    files = {"messages": device.logs.system.lines(), "auth.log": device.logs.access.lines()}
+def log_files(device: Device) -> dict[str, bytes]:
+    """The device's logs as the files a device keeps them in."""
+    logs = {"messages": device.logs.system, "auth.log": device.logs.access}
     if device.logs.audit is not None:
-        files["audit.log"] = device.logs.audit.lines()
-    return files
+        logs["audit.log"] = device.logs.audit
+    return {f"var/log/{name}": _lines(log.lines()).encode() for name, log in logs.items()}
 
 
 def report_text(device: Device) -> str:
@@ -107,11 +111,6 @@ def _tar(members: dict[str, bytes], compress: bool) -> bytes:
     return buffer.getvalue()
 
 
-def _logs_as_files(device: Device) -> dict[str, bytes]:
-    files = log_files(device)
-    return {f"var/log/{name}": "".join(f"{line}\n" for line in lines).encode() for name, lines in files.items()}
-
-
 def _download(body: bytes, content_type: str, filename: str) -> web.Response:
     return web.Response(
         body=body,
@@ -126,13 +125,13 @@ async def serverreport_cgi(request: web.Request) -> web.Response:
     if mode not in MODES:
         shown = printable(mode)
         return text_reply(f"Error: unknown mode '{shown}'; use one of {', '.join(MODES)}.\n", status=400)
-    text = report_text(device).encode("utf-8")
     stem = f"serverreport_{device.serial}"
-    if mode == "text":
-        return text_reply(text.decode("utf-8"))
     if mode == "tar_all":
-        return _download(_tar(_logs_as_files(device), compress=False), "application/x-tar", f"{stem}_logs.tar")
-    members = {"serverreport_cgi.txt": text}
+        return _download(_tar(log_files(device), compress=False), "application/x-tar", f"{stem}_logs.tar")
+    text = report_text(device)
+    if mode == "text":
+        return text_reply(text)
+    members = {"serverreport_cgi.txt": text.encode("utf-8")}
     if mode == "zip_with_image":
         members["serverreport_image.jpg"] = _snapshot_jpeg()
     return _download(_zip(members), "application/zip", f"{stem}.zip")
@@ -153,19 +152,22 @@ async def debug_tgz(request: web.Request) -> web.Response:
         return _download(_tar(members, compress=True), "application/x-gzip", f"pcapdump_{device.serial}.tgz")
     if command is not None:
         return text_reply(f"Error: unknown cmd '{printable(command)}'; use pcapdump.\n", status=400)
-    members = {"serverreport_cgi.txt": report_text(device).encode("utf-8"), **_logs_as_files(device)}
+    members = {"serverreport_cgi.txt": report_text(device).encode("utf-8"), **log_files(device)}
     return _download(_tar(members, compress=True), "application/x-gzip", f"debug_{device.serial}.tgz")
+
+
+def _log_page(title: str, lines: list[str]) -> web.Response:
+    """A log CGI's body: the header recorded from 9.80, then the lines, oldest first."""
+    return text_reply(f"\n----- {title} -----\n\n\n" + _lines(lines))
 
 
 async def systemlog_cgi(request: web.Request) -> web.Response:
     form = await read_form(request)
-    lines = device_of(request).logs.system.lines(containing=first(form, "text"))
-    return text_reply("\n----- System log -----\n\n\n" + "".join(f"{line}\n" for line in lines))
+    return _log_page("System log", device_of(request).logs.system.lines(containing=first(form, "text")))
 
 
 async def accesslog_cgi(request: web.Request) -> web.Response:
-    lines = device_of(request).logs.access.lines()
-    return text_reply("\n----- Access log -----\n\n\n" + "".join(f"{line}\n" for line in lines))
+    return _log_page("Access log", device_of(request).logs.access.lines())
 
 
 async def auditlog_cgi(request: web.Request) -> web.Response:
@@ -179,8 +181,7 @@ async def auditlog_cgi(request: web.Request) -> web.Response:
     if first(form, "version") == "true":
         return text_reply("1.0.0\n")
     tail = first(form, "tail") or ""
-    lines = log.lines(tail=int(tail) if tail.isdigit() else None)
-    return text_reply("".join(f"{line}\n" for line in lines))
+    return text_reply(_lines(log.lines(tail=int(tail) if tail.isdigit() else None)))
 
 
 ROUTES = [
