@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from axisim.subsystems.poe import STATUSES, PoeError, PoeSubsystem
+from axisim.subsystems.poe import STATUSES, PoeError, PoeSubsystem, watts
 from axisim.subsystems.poe_switch import CLASS_POWER_LIMIT
 from param_tree import Role
 
@@ -47,10 +47,6 @@ def _error(code: int) -> web.Response:
         f"    <GeneralError>\n        <ErrorCode>{code}</ErrorCode>\n"
         f"        <Description>{ERRORS[code]}</Description>\n    </GeneralError>\n"
     )
-
-
-def _watts(value: float) -> str:
-    return f"{value:.1f}"
 
 
 def _switch_of(request: web.Request) -> PoeSubsystem:
@@ -95,12 +91,12 @@ def port_status_xml(poe: PoeSubsystem, number: int) -> str:
         ("StatusCode", str(code)),
         ("Description", STATUSES[code]),
         ("Extra", DETECTED if device else ""),
-        ("ClassPowerLimit", _watts(CLASS_POWER_LIMIT[poe_class] if poe_class is not None else 0.0)),
+        ("ClassPowerLimit", watts(CLASS_POWER_LIMIT[poe_class] if poe_class is not None else 0.0)),
         ("PoeClass", "" if poe_class is None else str(poe_class)),
-        ("AllocatedPower", _watts(port.reserved_w)),
-        ("PowerConsumption", _watts(port.consumption_w)),
+        ("AllocatedPower", watts(port.reserved_w)),
+        ("PowerConsumption", watts(port.consumption_w)),
         ("PseClassLimit", str(poe.switch.max_class)),
-        ("RequestedPower", "" if requested is None else _watts(requested)),
+        ("RequestedPower", "" if requested is None else watts(requested)),
     ]
     inner = "".join(f"            <{tag}>{escape(value)}</{tag}>\n" if value else f"            <{tag}/>\n"
                     for tag, value in fields)  # fmt: skip

@@ -44,7 +44,8 @@ STATUSES = {
 STATUS_DISCONNECTED = STATUSES[0]
 
 
-def _watts(value: float) -> str:
+def watts(value: float) -> str:
+    """Watts as the recorder shows them, parameters and nvr/poe alike: one decimal (`7.0`)."""
     return f"{value:.1f}"
 
 
@@ -66,9 +67,9 @@ class PoeSubsystem(Subsystem):
             # "Turn on to supply power to connected devices during a restart": off until turned on
             _def("KeepPowerOnRestart", "no", YES_NO, OPERATOR_RW),
             _def("NbrOfPorts", str(ports), READONLY, OPERATOR_R),
-            _def("TotalPowerLimit", _watts(float(facts["poe_budget_w"])), READONLY, OPERATOR_R),
-            _def("AllocatedPower", _watts(0), READONLY, OPERATOR_R),
-            _def("PowerConsumption", _watts(0), READONLY, OPERATOR_R),
+            _def("TotalPowerLimit", watts(float(facts["poe_budget_w"])), READONLY, OPERATOR_R),
+            _def("AllocatedPower", watts(0), READONLY, OPERATOR_R),
+            _def("PowerConsumption", watts(0), READONLY, OPERATOR_R),
             _def("BudgetExceeded", "no", READONLY, OPERATOR_R),
         ]
         for number in range(1, ports + 1):
@@ -78,8 +79,8 @@ class PoeSubsystem(Subsystem):
                 _def(f"{key}.FriendlyName", "", ParamType("string", maxlen=64), OPERATOR_RW),
                 _def(f"{key}.Status", STATUS_DISCONNECTED, READONLY, OPERATOR_R),
                 _def(f"{key}.Class", "", READONLY, OPERATOR_R),
-                _def(f"{key}.AllocatedPower", _watts(0), READONLY, OPERATOR_R),
-                _def(f"{key}.PowerConsumption", _watts(0), READONLY, OPERATOR_R),
+                _def(f"{key}.AllocatedPower", watts(0), READONLY, OPERATOR_R),
+                _def(f"{key}.PowerConsumption", watts(0), READONLY, OPERATOR_R),
             ]
             if facts.get("port_modes"):
                 modes = ParamType("enum", entries=tuple((m, None) for m in MODES))
@@ -118,9 +119,9 @@ class PoeSubsystem(Subsystem):
     def publish(self) -> None:
         switch = self.switch
         values = {
-            f"{GROUP}.TotalPowerLimit": _watts(switch.budget_w),
-            f"{GROUP}.AllocatedPower": _watts(switch.allocated_w),
-            f"{GROUP}.PowerConsumption": _watts(switch.consumption_w),
+            f"{GROUP}.TotalPowerLimit": watts(switch.budget_w),
+            f"{GROUP}.AllocatedPower": watts(switch.allocated_w),
+            f"{GROUP}.PowerConsumption": watts(switch.consumption_w),
             f"{GROUP}.BudgetExceeded": "yes" if switch.budget_exceeded else "no",
         }
         for port in switch.ports:
@@ -128,8 +129,8 @@ class PoeSubsystem(Subsystem):
             device = port.device
             values[f"{key}.Status"] = self.status(port.number)
             values[f"{key}.Class"] = str(switch.effective_class(device)) if device else ""
-            values[f"{key}.AllocatedPower"] = _watts(port.reserved_w)
-            values[f"{key}.PowerConsumption"] = _watts(port.consumption_w)
+            values[f"{key}.AllocatedPower"] = watts(port.reserved_w)
+            values[f"{key}.PowerConsumption"] = watts(port.consumption_w)
             values[f"{key}.FriendlyName"] = device.name if device else ""  # shown unless renamed
         self.device.params.set_base(values)
 
@@ -227,4 +228,4 @@ class PoeSubsystem(Subsystem):
         self.sync()
 
 
-__all__ = ["CLASS_RESERVATION", "PoeError", "PoeSubsystem", "PoweredDevice"]
+__all__ = ["CLASS_RESERVATION", "PoeError", "PoeSubsystem", "PoweredDevice", "watts"]
