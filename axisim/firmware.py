@@ -78,7 +78,6 @@ class Firmware:
 
     active: str
     inactive: str | None = None
-    committed: bool = True
     last_upgrade_at: str | None = None
     pending: str | None = None  # accepted image, active after the next boot
     rolling_back: bool = False
@@ -123,7 +122,7 @@ class Firmware:
         data: dict[str, Any] = {"activeFirmwareVersion": self.active, "activeFirmwarePart": self.part}
         if self.inactive is not None:
             data["inactiveFirmwareVersion"] = self.inactive
-            data["isCommited"] = self.committed  # sic: the API spells it with one t
+            data["isCommited"] = True  # sic, one t; upgrades commit at boot (no automatic rollback)
             if self.last_upgrade_at:
                 data["lastUpgradeAt"] = self.last_upgrade_at
         return data
@@ -150,4 +149,4 @@ class Firmware:
         if when is not None and not isinstance(when, str):
             raise ValueError("firmware: 'lastUpgradeAt' must be a string")
         flags = bool(state.get("rollingBack", False)), bool(state.get("keepPrevious", True))
-        return cls(active, inactive, True, when, pending, *flags)
+        return cls(active, inactive, when, pending, *flags)

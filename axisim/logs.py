@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -75,18 +75,11 @@ class Log:
         self._entries.append(entry)
         return entry
 
-    def entries(self) -> list[Entry]:
-        return list(self._entries)
-
     def lines(self, tail: int | None = None, containing: str | None = None) -> list[str]:
-        found: Iterable[Entry] = self._entries
+        result = [e.line() for e in self._entries]
         if containing:
-            found = [e for e in found if containing in e.line()]
-        result = [e.line() for e in found]
+            result = [line for line in result if containing in line]
         return result[-tail:] if tail is not None and tail > 0 else result
-
-    def clear(self) -> None:
-        self._entries.clear()
 
 
 class DeviceLogs:
