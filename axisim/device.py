@@ -16,6 +16,7 @@ from param_tree import ParamStore, Role, printable
 
 from .accounts import AccountError, AccountStore, groups_for_role
 from .auth import DigestAuthority, Schemes, schemes_for
+from .clock import SimClock
 from .firmware import Firmware, Image
 from .identity import Identity
 from .lifecycle import BootTimes, Lifecycle, RestartKind
@@ -118,6 +119,7 @@ class Device:
         self.digest = DigestAuthority(identity.realm, strict_nc=strict_nc)
         self.firmware = Firmware(active=self.param(FIRMWARE_VERSION, model.firmware))
         self.lifecycle = Lifecycle(boot_times)
+        self.clock = SimClock()  # jobs, syncs and pulses run on it; tests move it forward
         has_audit = any(api.get("id") == AUDIT_LOG_API for api in model.apis)
         self.logs = DeviceLogs(lambda: self.hostname, audit=has_audit)
         self.on_change: list[Callable[[], None]] = []  # persistence listens here

@@ -2,7 +2,8 @@
 
 from .base import Subsystem
 from .poe import PoeSubsystem
+from .storage import StorageSubsystem
 
-SUBSYSTEMS: dict[str, type[Subsystem]] = {PoeSubsystem.name: PoeSubsystem}
+SUBSYSTEMS: dict[str, type[Subsystem]] = {cls.name: cls for cls in (PoeSubsystem, StorageSubsystem)}
 
 __all__ = ["SUBSYSTEMS", "Subsystem"]
