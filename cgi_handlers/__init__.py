@@ -3,9 +3,12 @@
 No business logic here; each module is one endpoint family.
 """
 
-from . import discovery, lifecycle, param, poe, reports, users
+from . import discovery, disks, lifecycle, networkshare, param, poe, raid, reports, users
 from .common import Route
 
-ROUTES: list[Route] = [*param.ROUTES, *users.ROUTES, *discovery.ROUTES, *lifecycle.ROUTES, *reports.ROUTES, *poe.ROUTES]
+ROUTES: list[Route] = [
+    *param.ROUTES, *users.ROUTES, *discovery.ROUTES, *lifecycle.ROUTES, *reports.ROUTES, *poe.ROUTES,
+    *disks.ROUTES, *raid.ROUTES, *networkshare.ROUTES,
+]  # fmt: skip
 
 __all__ = ["ROUTES", "Route"]

@@ -148,6 +148,8 @@ class StorageSubsystem(Subsystem):
         else:
             drive_bytes = self._drive_bytes(facts)
             self.drives = [self._new_drive(bay, drive_bytes) for bay in range(self.drive_count)]
+        self.alert_wear = 50
+        self.alert_temperature_k = int(TEMPERATURE_ALERT_C) + KELVIN
         self._timer: asyncio.TimerHandle | None = None
         device.clock.on_advance.append(self.tick)
         self.publish()
@@ -732,7 +734,7 @@ class StorageSubsystem(Subsystem):
         if drive is None:
             raise StorageError("no_drive", f"Bay {bay} is empty")
         drive.temperature = float(celsius)
-        hot = celsius >= TEMPERATURE_ALERT_C
+        hot = celsius + KELVIN >= self.alert_temperature_k
         self._settled(f"Hard drive {bay} temperature {celsius:.0f} C: too hot" if hot else None)
 
     def damage_filesystem(self, recordings: int = 1) -> None:
@@ -794,6 +796,23 @@ class StorageSubsystem(Subsystem):
 
     def set_retention(self, days: int, actor: Actor | None = None) -> None:
         self._set(f"{STORAGE}.CleanupMaxAge", str(days), actor)
+
+    def set_cleanup_policy(self, policy: str, actor: Actor | None = None) -> None:
+        self._set(f"{STORAGE}.CleanupPolicyActive", policy, actor)
+
+    def set_required_fs(self, filesystem: str, actor: Actor | None = None) -> None:
+        """Autoformat is `ext4`; `none` turns it off (disk properties setrequiredfs)."""
+        if self.kind == "share" or filesystem not in ("none", "ext4"):
+            raise StorageError("filesystem", "Specified file system is not supported.")
+        self._set(f"{STORAGE}.RequiredFileSystem", filesystem, actor)
+
+    def set_alert_levels(self, wear: int | None, temperature_k: int | None) -> None:
+        """Disk alert levels (disk properties): a drive at or over the temperature is reported."""
+        if wear is not None:
+            self.alert_wear = wear
+        if temperature_k is not None:
+            self.alert_temperature_k = temperature_k
+        self._settled()
 
     def _set(self, name: str, value: str, actor: Actor | None, *more: tuple[str, str]) -> None:
         who = (actor,) if actor is not None else ()
@@ -1000,6 +1019,7 @@ class StorageSubsystem(Subsystem):
             "next_job": self.next_job,
             "drives": [d.to_state() if d else None for d in self.drives],
             "replacements": self.replacements,
+            "alert_levels": [self.alert_wear, self.alert_temperature_k],
         }
         if self.kind == "raid":
             state["raid"] = {"level": self.level, "failed": self.array_failed,
@@ -1024,9 +1044,11 @@ class StorageSubsystem(Subsystem):
                 raise ValueError("raid: missing or unknown level")
             nas = NasBehaviour.from_state(share_state["nas"]) if self.kind == "share" else None
             next_job, replacements = int(state["next_job"]), int(state["replacements"])
+            wear, temperature_k = (int(v) for v in state.get("alert_levels", [50, 333]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"storage: state is not valid ({exc!r})") from exc
         self.drives, self.disk, self.next_job, self.replacements = drives, disk, next_job, replacements
+        self.alert_wear, self.alert_temperature_k = wear, temperature_k
         if self.kind == "raid":
             self.level, self.array_failed = str(raid_state["level"]), bool(raid_state["failed"])
             self.timings.sync_bytes_per_s = float(raid_state["speed"])

@@ -153,6 +153,7 @@ class Job:
     finish: Callable[[], str] | None = None  # returns the result description; StorageError -> ERROR
     result: str = "OK"
     description: str = ""
+    reason: str = ""  # the StorageError reason of a job that ended in ERROR
     done: bool = False
 
     def progress(self, now: float) -> int:
@@ -170,4 +171,4 @@ class Job:
         try:
             self.description = self.finish() if self.finish else ""
         except StorageError as exc:
-            self.result, self.description = "ERROR", exc.message
+            self.result, self.description, self.reason = "ERROR", exc.message, exc.reason

@@ -1,0 +1,113 @@
+"""`POST /axis-cgi/disks/raid.cgi`: VAPIX RAID management (S3016, S4000; vapix-wire.md §6.2).
+
+JSON, HTTP 200 for errors too. getStatus, getCapabilities and getSupportedVersions
+are for operators, recreateRaidOnAllComponents for administrators. Error messages
+as the documentation's examples write them (no trailing period). Models whose
+storage is not a RAID (S3008, the speaker) have no such path: Apache's 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from axisim.subsystems.storage import StorageSubsystem
+from axisim.subsystems.storage_media import StorageError
+from param_tree import Role
+
+from .common import BodyTooLarge, Route, actor_of, apache_page, json_envelope, json_reply, read_body, require
+from .disks import storage_of
+
+API_VERSION = "1.0"
+ERRORS = {
+    1100: "Internal error",
+    1200: "Generic RAID error",
+    1201: "RAID level not supported",
+    1202: "Component device error",
+    2101: "Invalid JSON",
+    2102: "Method not supported",
+    2103: "Required parameter missing",
+    2104: "Invalid parameter value specified",
+}
+REASON_CODES = {"level": 1201, "component": 1202, "mounted": 1200, "busy": 1200}
+GB = 10**9
+
+
+class RaidRequestError(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def status_data(storage: StorageSubsystem) -> dict[str, Any]:
+    components = []
+    for bay, drive in enumerate(storage.drives):
+        if drive is None or drive.failed:  # md drops a broken drive: it is no longer detected in the array
+            components.append({"componentStatus": "missing", "componentId": str(bay),
+                               "serialNumber": drive.serial if drive else "unknown",
+                               "capacity": drive.capacity // GB if drive else 0})  # fmt: skip
+            continue
+        components.append({"componentStatus": "spare" if drive.syncing else "connected", "componentId": str(bay),
+                           "serialNumber": drive.serial, "capacity": drive.capacity // GB})  # fmt: skip
+    raid = {
+        "status": storage.raid_status(),
+        "syncProgress": storage.sync_progress(),
+        "syncTimeRemaining": storage.sync_time_remaining(),
+        "raidLevel": storage.level,
+        "components": components,
+    }
+    return {"raids": [raid]}
+
+
+async def raid_cgi(request: web.Request) -> web.Response:
+    storage = storage_of(request)
+    if storage.kind != "raid":
+        return apache_page(404)
+    storage.tick()
+    context: Any = None
+    method: str | None = None
+    try:
+        try:
+            document = json.loads(await read_body(request)) if request.method == "POST" else None
+        except (BodyTooLarge, ValueError) as exc:
+            raise RaidRequestError(2101) from exc
+        if not isinstance(document, dict):
+            raise RaidRequestError(2101)
+        context = document.get("context")
+        method = document.get("method") if isinstance(document.get("method"), str) else None
+        data = _dispatch(request, storage, document)
+    except RaidRequestError as exc:
+        return json_reply(json_envelope(API_VERSION, method, context, error=(exc.code, ERRORS[exc.code])))
+    return json_reply(json_envelope(API_VERSION, method, context, data=data))
+
+
+def _dispatch(request: web.Request, storage: StorageSubsystem, document: dict[str, Any]) -> dict[str, Any]:
+    method = document.get("method")
+    if method == "getSupportedVersions":
+        return {"apiVersions": [API_VERSION]}
+    version = document.get("apiVersion")
+    if not isinstance(version, str) or version.split(".")[0] != "1":
+        raise RaidRequestError(2104)
+    if method == "getStatus":
+        return status_data(storage)
+    if method == "getCapabilities":
+        return {"raidLevels": list(storage.levels)}
+    if method == "recreateRaidOnAllComponents":
+        require(request, Role.ADMIN)
+        params = document.get("params")
+        if not isinstance(params, dict) or "raidLevel" not in params:
+            raise RaidRequestError(2103)
+        level = params["raidLevel"]
+        if not isinstance(level, str):
+            raise RaidRequestError(2104)
+        try:
+            storage.recreate_raid(level, actor_of(request))
+        except StorageError as exc:
+            raise RaidRequestError(REASON_CODES.get(exc.reason, 1200)) from exc
+        return {}
+    raise RaidRequestError(2102)
+
+
+ROUTES = [Route("/axis-cgi/disks/raid.cgi", raid_cgi, Role.OPERATOR, subsystem=StorageSubsystem.name)]
