@@ -151,6 +151,7 @@ class StorageSubsystem(Subsystem):
         self.alert_wear = 50
         self.alert_temperature_k = int(TEMPERATURE_ALERT_C) + KELVIN
         self._timer: asyncio.TimerHandle | None = None
+        self._saved_progress: int | None = None
         device.clock.on_advance.append(self.tick)
         self.publish()
 
@@ -346,7 +347,9 @@ class StorageSubsystem(Subsystem):
             self._event(f"RAID {self.level} synchronized: Online")
             changed = True
         changed = self._apply_retention() or changed
-        if changed:
+        progress = self.sync_progress() if self.sync_total else None
+        if changed or progress != self._saved_progress:  # a sync's progress is saved per percent
+            self._saved_progress = progress
             self._settled()
         else:
             self.publish()
