@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ STATUS_WORDS = {"active": "Online", "degraded": "Degraded", "syncing": "Syncing"
 KELVIN = 273
 TEMPERATURE_ALERT_C = 60.0  # a drive this hot is reported in the system log
 CHECK_FILESYSTEMS = ("ext4",)  # VAPIX: only ext4 can be checked or repaired
+SHARE_ID = re.compile(r"[A-Za-z0-9-]+")  # networkshare/add.cgi's documented shareid
 
 
 @dataclass
@@ -458,6 +460,10 @@ class StorageSubsystem(Subsystem):
         self._audit(actor, f"Mount {disk.disk_id}")
 
         def done() -> str:
+            if self.kind == "share":
+                problem = self.nas.problem(self._param(f"{SHARE}.Password"), self.smb_version())
+                if problem is not None:
+                    raise StorageError(f"test_{problem[0]}", problem[1])
             self._autoformat()
             disk.mounted = True
             return "Mounted"
@@ -818,10 +824,13 @@ class StorageSubsystem(Subsystem):
         self._settled()
 
     def _set(self, name: str, value: str, actor: Actor | None, *more: tuple[str, str]) -> None:
+        """Set related settings all or nothing (a refused share address must not leave half a share)."""
+        changes = [(name, value), *more]
+        for key, text in changes:
+            if not self.device.params.check_write(key, text, Role.ADMIN):
+                raise StorageError("invalid", f"{key} cannot be set to {text!r}")
         who = (actor,) if actor is not None else ()
-        refused = self.device.update_params([(name, value), *more], Role.ADMIN, *who)
-        if refused:
-            raise StorageError("invalid", f"{refused[0][0]} cannot be set to {refused[0][1]!r}")
+        self.device.update_params(changes, Role.ADMIN, *who)
 
     def _audit(self, actor: Actor | None, message: str) -> None:
         if actor is None:
@@ -872,7 +881,7 @@ class StorageSubsystem(Subsystem):
             raise StorageError("invalid", "Invalid request.")
         if smb_version not in SMB_VERSIONS:
             raise StorageError("invalid", f"SMB version {smb_version!r}")
-        if share_id is not None and (not share_id or not all(c.isalnum() or c == "-" for c in share_id)):
+        if share_id is not None and not SHARE_ID.fullmatch(share_id):
             raise StorageError("share_id", "Invalid ShareId")
         if test:
             problem = self.nas.problem(password, smb_version)
