@@ -44,6 +44,29 @@ class AccessDenied(Exception):
         self.required = required
 
 
+class ApiError(Exception):
+    """A request an API refuses with one of its numbered error codes (the handler formats it)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def check_schema_version(form: list[tuple[str, str]], *, required: bool) -> None:
+    """`schemaversion` of the XML APIs (nvr/poe, disk properties, network share): a major
+    version other than 1 is error 40, a malformed one 20, a missing one 20 where required."""
+    version = first(form, "schemaversion")
+    if version is None:
+        if required:
+            raise ApiError(20)
+        return
+    major = version.split(".", 1)[0]
+    if not major.isdigit():
+        raise ApiError(20)
+    if int(major) != 1:
+        raise ApiError(40)
+
+
 class BodyTooLarge(Exception):
     """A request body over the endpoint's limit (Apache answers 413)."""
 

@@ -19,7 +19,7 @@ from axisim.subsystems.storage import KELVIN, StorageSubsystem, kilobytes
 from axisim.subsystems.storage_media import Job, StorageError
 from param_tree import Role
 
-from .common import Handler, Route, actor_of, device_of, first, read_form, text_reply
+from .common import ApiError, Handler, Route, actor_of, check_schema_version, device_of, first, read_form, text_reply
 
 XSD = "http://www.axis.com/vapix/http_cgi/disk/"
 ROOT = '<root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="{xsd}">'
@@ -230,12 +230,6 @@ REASON_CODES = {
 }  # fmt: skip
 
 
-class PropertyError(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 def _properties(inner: str, version: str = "1.0") -> web.Response:
     body = f"{PROPERTIES_HEAD.format(version=version)}    <Success>\n{inner}    </Success>\n</DiskPropertiesResponse>\n"
     return text_reply(body, content_type="text/xml")
@@ -251,31 +245,19 @@ def _property_error(code: int) -> web.Response:
     return text_reply(body, content_type="text/xml")
 
 
-def check_schema(form: Form, missing: int = 20) -> None:
-    """`schemaversion` is required; a major version other than 1 gets 40."""
-    version = first(form, "schemaversion")
-    if version is None:
-        raise PropertyError(missing)
-    major = version.split(".", 1)[0]
-    if not major.isdigit():
-        raise PropertyError(20)
-    if int(major) != 1:
-        raise PropertyError(40)
-
-
 def _number(form: Form, key: str, low: int, high: int) -> int | None:
     text = first(form, key)
     if text is None:
         return None
     if not text.isdigit() or not low <= int(text) <= high:
-        raise PropertyError(20)
+        raise ApiError(20)
     return int(text)
 
 
 def _required(form: Form, key: str) -> str:
     value = first(form, key)
     if value is None:
-        raise PropertyError(20)
+        raise ApiError(20)
     return value
 
 
@@ -291,11 +273,11 @@ def _property_handler(name: str) -> Handler:
                     "                <Deprecated>false</Deprecated>\n"
                     "            </SchemaVersion>\n        </SchemaVersionsSuccess>\n"
                 )
-            check_schema(form)
+            check_schema_version(form, required=True)
             if _required(form, "diskid") != storage.disk.disk_id:
-                raise PropertyError(50)
+                raise ApiError(50)
             return _property_action(name, form, storage, request)
-        except PropertyError as exc:
+        except ApiError as exc:
             return _property_error(exc.code)
         except StorageError as exc:
             return _property_error(REASON_CODES.get(exc.reason, 10))
@@ -317,12 +299,12 @@ def _property_action(name: str, form: Form, storage: StorageSubsystem, request: 
     elif name == "setcleanupmaxage":
         days = _number(form, "maxage", 0, 7000)
         if days is None:
-            raise PropertyError(20)
+            raise ApiError(20)
         storage.set_retention(days, actor)
     elif name == "setcleanuppolicy":
         policy = _required(form, "cleanuppolicy")
         if policy not in ("fifo", "none"):
-            raise PropertyError(20)
+            raise ApiError(20)
         storage.set_cleanup_policy(policy, actor)
     elif name == "setdiskalertlevels":
         storage.set_alert_levels(_number(form, "wear", 0, 10**6), _number(form, "temperature", 0, 10**6))

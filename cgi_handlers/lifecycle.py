@@ -19,6 +19,7 @@ from param_tree import Role
 
 from .common import (
     MAX_FORM_BYTES,
+    ApiError,
     BodyTooLarge,
     Route,
     actor_of,
@@ -76,12 +77,6 @@ FACTORY_MODES = {"soft": RestartKind.SOFT, "hard": RestartKind.HARD}
 UPGRADE_MODES = ("none", "soft", "hard")
 
 
-class FwmgrError(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 def _reply(version: str, method: str | None, context: Any, data: Any = None, code: int | None = None) -> web.Response:
     error = (code, ERRORS[code]) if code is not None else None
     document = json_envelope(version, method, context, data=data, error=error)
@@ -99,18 +94,18 @@ async def _read_upgrade(request: web.Request) -> tuple[dict[str, Any], tuple[str
         if part is None:
             break
         if not isinstance(part, BodyPartReader):
-            raise FwmgrError(400)
+            raise ApiError(400)
         limit = MAX_FORM_BYTES if not parts else MAX_IMAGE_BYTES
         keep = MAX_FORM_BYTES if not parts else IMAGE_HEAD_BYTES
         kept, size = bytearray(), 0
         while chunk := await part.read_chunk(65536):
             size += len(chunk)
             if size > limit:
-                raise FwmgrError(400 if not parts else 415)
+                raise ApiError(400 if not parts else 415)
             kept += chunk[: max(0, keep - len(kept))]
         parts.append((part.filename, bytes(kept)))
     if not parts:
-        raise FwmgrError(400)
+        raise ApiError(400)
     return _parse_json(parts[0][1]), (parts[1] if len(parts) > 1 else None)
 
 
@@ -118,7 +113,7 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
     try:
         return json_object(raw)
     except ValueError as exc:
-        raise FwmgrError(400) from exc
+        raise ApiError(400) from exc
 
 
 async def firmwaremanagement_cgi(request: web.Request) -> web.Response:
@@ -128,12 +123,12 @@ async def firmwaremanagement_cgi(request: web.Request) -> web.Response:
     image: tuple[str | None, bytes] | None = None
     try:
         if request.method != "POST":
-            raise FwmgrError(400)
+            raise ApiError(400)
         if request.content_type.startswith("multipart/"):
             document, image = await _read_upgrade(request)
         else:
             document = _parse_json(await read_body(request))
-    except FwmgrError as exc:
+    except ApiError as exc:
         return _reply(version, document.get("method") if document else None, None, code=exc.code)
     except (BodyTooLarge, ValueError):  # a broken multipart body
         return _reply(version, None, None, code=400)
@@ -141,7 +136,7 @@ async def firmwaremanagement_cgi(request: web.Request) -> web.Response:
     shown = method if isinstance(method, str) else None
     try:
         data = _dispatch(request, document, image)
-    except FwmgrError as exc:
+    except ApiError as exc:
         return _reply(version, shown, context, code=exc.code)
     if shown == "getSupportedVersions":
         return _reply(version, shown, context, data={"apiVersions": [version]})
@@ -155,12 +150,12 @@ def _dispatch(request: web.Request, document: dict[str, Any], image: tuple[str |
         return None
     api_version = document.get("apiVersion")
     if not isinstance(api_version, str) or not api_version:
-        raise FwmgrError(400)
+        raise ApiError(400)
     if api_version.split(".")[0] != "1":
-        raise FwmgrError(417)
+        raise ApiError(417)
     params = document.get("params", {})
     if not isinstance(params, dict):
-        raise FwmgrError(400)
+        raise ApiError(400)
     actor = actor_of(request)
     firmware = device.firmware
     if method == "status":
@@ -171,22 +166,22 @@ def _dispatch(request: web.Request, document: dict[str, Any], image: tuple[str |
     if method == "factoryDefault":
         mode = params.get("factoryDefaultMode", "soft")
         if mode not in FACTORY_MODES:
-            raise FwmgrError(400)
+            raise ApiError(400)
         device.restart(FACTORY_MODES[mode], actor)
         return {}
     if method == "upgrade":
         mode = params.get("factoryDefaultMode", "none")
         if mode not in UPGRADE_MODES or image is None:
-            raise FwmgrError(400)
+            raise ApiError(400)
         try:
             accepted: Image = read_image(image[0], image[1], (device.param("Brand.ProdNbr"), device.model.id))
             device.upgrade(accepted, mode, actor)
         except ImageError as exc:
-            raise FwmgrError(IMAGE_ERRORS[exc.kind]) from exc
+            raise ApiError(IMAGE_ERRORS[exc.kind]) from exc
         return {"firmwareVersion": accepted.version}
     if method == "rollback":
         if not device.rollback(actor):
-            raise FwmgrError(404)
+            raise ApiError(404)
         return {}
     if method == "commit":
         return {"firmwareVersion": firmware.active}
@@ -195,7 +190,7 @@ def _dispatch(request: web.Request, document: dict[str, Any], image: tuple[str |
         return {}
     if method == "stopAuto":  # no automatic rollback is ever pending: upgrades commit at boot
         return {}
-    raise FwmgrError(405)
+    raise ApiError(405)
 
 
 ROUTES = [

@@ -16,8 +16,8 @@ from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage_media import StorageError
 from param_tree import Role
 
-from .common import Handler, Route, actor_of, apache_page, first, read_form, text_reply
-from .disks import Form, PropertyError, check_schema, storage_of
+from .common import ApiError, Handler, Route, actor_of, apache_page, check_schema_version, first, read_form, text_reply
+from .disks import Form, storage_of
 
 HEAD = (
     '<?xml version="1.0" encoding="utf-8" ?>\n<NetworkShareResponse SchemaVersion="1.0" '
@@ -61,7 +61,7 @@ def _error(code: int, description: str | None = None) -> str:
 def _required(form: Form, key: str) -> str:
     value = first(form, key)
     if not value:
-        raise PropertyError(20)
+        raise ApiError(20)
     return value
 
 
@@ -78,9 +78,9 @@ def _handler(name: str) -> Handler:
                     "<SchemaVersionsSuccess><SchemaVersion><VersionNumber>1.0</VersionNumber>"
                     "<Deprecated>false</Deprecated></SchemaVersion></SchemaVersionsSuccess>"
                 )
-            check_schema(form)
+            check_schema_version(form, required=True)
             return _reply(_action(name, form, storage, request))
-        except PropertyError as exc:
+        except ApiError as exc:
             return _reply(_error(exc.code))
         except StorageError as exc:
             if exc.reason.startswith("test_"):
@@ -122,7 +122,7 @@ def _action(name: str, form: Form, storage: StorageSubsystem, request: web.Reque
     if name == "bind":
         automount = first(form, "automaticmount") or "yes"
         if automount not in ("yes", "no"):
-            raise PropertyError(20)
+            raise ApiError(20)
         disk_id = storage.bind(_required(form, "shareid"), automount == "yes", actor)
         return f"<BindSuccess DiskID={quoteattr(disk_id)} />"
     if name == "unbind":
@@ -136,7 +136,7 @@ def _action(name: str, form: Form, storage: StorageSubsystem, request: web.Reque
     text = _required(form, "jobid")
     job = storage.job(int(text)) if text.isdigit() else None
     if job is None:
-        raise PropertyError(20)
+        raise ApiError(20)
     if not job.done:
         return f"<JobSuccess><Progress>{job.progress(storage.device.clock.now())}</Progress></JobSuccess>"
     if job.result == "ERROR":

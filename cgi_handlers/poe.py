@@ -16,7 +16,7 @@ from axisim.subsystems.poe import STATUSES, PoeError, PoeSubsystem, watts
 from axisim.subsystems.poe_switch import CLASS_POWER_LIMIT
 from param_tree import Role
 
-from .common import Handler, Route, device_of, first, read_form, text_reply
+from .common import ApiError, Handler, Route, check_schema_version, device_of, first, read_form, text_reply
 
 SCHEMA_VERSION = "1.2"
 HEAD = (
@@ -30,12 +30,6 @@ ERRORS = {
     40: "Specified version not supported.",
 }
 DETECTED = "0x01: 802.3af-compliant device detected"
-
-
-class PoeRequestError(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def _reply(body: str) -> web.Response:
@@ -58,26 +52,15 @@ def _switch_of(request: web.Request) -> PoeSubsystem:
 def _port(form: list[tuple[str, str]], poe: PoeSubsystem) -> int:
     text = first(form, "port") or ""
     if not text.isdigit() or not 1 <= int(text) <= poe.switch.port_count:
-        raise PoeRequestError(20)
+        raise ApiError(20)
     return int(text)
 
 
 def _enabled(form: list[tuple[str, str]]) -> bool:
     value = first(form, "enabled")
     if value not in ("yes", "no"):
-        raise PoeRequestError(20)
+        raise ApiError(20)
     return value == "yes"
-
-
-def _check_schema(form: list[tuple[str, str]]) -> None:
-    version = first(form, "schemaversion")
-    if version is None:
-        return
-    major = version.split(".", 1)[0]
-    if not major.isdigit():
-        raise PoeRequestError(20)
-    if int(major) != 1:
-        raise PoeRequestError(40)
 
 
 def port_status_xml(poe: PoeSubsystem, number: int) -> str:
@@ -109,9 +92,9 @@ def _handler(action: str) -> Handler:
         form = await read_form(request)
         try:
             if action != "schemaversions":
-                _check_schema(form)
+                check_schema_version(form, required=False)
             return _reply(_body(action, form, poe))
-        except PoeRequestError as exc:
+        except ApiError as exc:
             return _error(exc.code)
         except PoeError:
             return _error(20)
@@ -145,7 +128,7 @@ def _body(action: str, form: list[tuple[str, str]], poe: PoeSubsystem) -> str:
     if action == "setkeeppower":
         poe.set_keep_power(_enabled(form))
         return "    <GeneralSuccess />\n"
-    raise PoeRequestError(10)
+    raise ApiError(10)
 
 
 ACTIONS = (

@@ -17,7 +17,7 @@ from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage_media import StorageError
 from param_tree import Role
 
-from .common import BodyTooLarge, Route, actor_of, apache_page, json_envelope, json_reply, read_body, require
+from .common import ApiError, BodyTooLarge, Route, actor_of, apache_page, json_envelope, json_reply, read_body, require
 from .disks import storage_of
 
 API_VERSION = "1.0"
@@ -33,12 +33,6 @@ ERRORS = {
 }
 REASON_CODES = {"level": 1201, "component": 1202, "mounted": 1200, "busy": 1200}
 GB = 10**9
-
-
-class RaidRequestError(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def status_data(storage: StorageSubsystem) -> dict[str, Any]:
@@ -72,13 +66,13 @@ async def raid_cgi(request: web.Request) -> web.Response:
         try:
             document = json.loads(await read_body(request)) if request.method == "POST" else None
         except (BodyTooLarge, ValueError) as exc:
-            raise RaidRequestError(2101) from exc
+            raise ApiError(2101) from exc
         if not isinstance(document, dict):
-            raise RaidRequestError(2101)
+            raise ApiError(2101)
         context = document.get("context")
         method = document.get("method") if isinstance(document.get("method"), str) else None
         data = _dispatch(request, storage, document)
-    except RaidRequestError as exc:
+    except ApiError as exc:
         return json_reply(json_envelope(API_VERSION, method, context, error=(exc.code, ERRORS[exc.code])))
     return json_reply(json_envelope(API_VERSION, method, context, data=data))
 
@@ -89,7 +83,7 @@ def _dispatch(request: web.Request, storage: StorageSubsystem, document: dict[st
         return {"apiVersions": [API_VERSION]}
     version = document.get("apiVersion")
     if not isinstance(version, str) or version.split(".")[0] != "1":
-        raise RaidRequestError(2104)
+        raise ApiError(2104)
     if method == "getStatus":
         return status_data(storage)
     if method == "getCapabilities":
@@ -98,16 +92,16 @@ def _dispatch(request: web.Request, storage: StorageSubsystem, document: dict[st
         require(request, Role.ADMIN)
         params = document.get("params")
         if not isinstance(params, dict) or "raidLevel" not in params:
-            raise RaidRequestError(2103)
+            raise ApiError(2103)
         level = params["raidLevel"]
         if not isinstance(level, str):
-            raise RaidRequestError(2104)
+            raise ApiError(2104)
         try:
             storage.recreate_raid(level, actor_of(request))
         except StorageError as exc:
-            raise RaidRequestError(REASON_CODES.get(exc.reason, 1200)) from exc
+            raise ApiError(REASON_CODES.get(exc.reason, 1200)) from exc
         return {}
-    raise RaidRequestError(2102)
+    raise ApiError(2102)
 
 
 ROUTES = [Route("/axis-cgi/disks/raid.cgi", raid_cgi, Role.OPERATOR, subsystem=StorageSubsystem.name)]
