@@ -241,11 +241,15 @@ class ShareSettings:
         self._share_follows_settings()
         self._settled()
 
+    def nas_problem(self) -> tuple[int, str] | None:
+        """Why the NAS refuses the configured share now (a mount meets this), or None."""
+        return self.nas.problem(self._param(f"{SHARE}.Password"), self.smb_version())
+
     def _share_follows_settings(self) -> None:
         if self.share() is None and self.bound:
             self.bound = False
             self.disk.mounted = False
             self._event("Network share removed")
-        elif self.disk.mounted and self.nas.problem(self._param(f"{SHARE}.Password"), self.smb_version()):
+        elif self.disk.mounted and self.nas_problem():
             self.disk.mounted = False
             self._event("Network share not reachable: unmounted")

@@ -384,18 +384,27 @@ class StorageSubsystem(ShareSettings, Subsystem):
         if formatted and not self.disk.filesystem:
             raise StorageError("no_filesystem", "The disk has no file system: format it")
 
+    def _writable(self) -> None:
+        if self.locked:
+            raise StorageError("locked", "The disk is write protected")
+
     def filesystems(self) -> tuple[str, ...]:
         return ("cifs",) if self.kind == "share" else ("ext4", "vfat")
 
-    def format(self, filesystem: str | None = None, actor: Actor | None = None) -> Job:
-        """Erase all recordings and format ("Format"); encrypts when encryption is enabled."""
+    def format(
+        self, filesystem: str | None = None, actor: Actor | None = None, *,
+        mounted_after: bool | None = None, result: str | None = None,
+    ) -> Job:  # fmt: skip
+        """Erase all recordings and format ("Format"); encrypts when encryption is enabled.
+
+        The disk ends mounted as it was, or as `mounted_after` says (the web interface's
+        tools, which unmount first); `result` replaces the job's description."""
         fs = filesystem or self.disk.filesystem or self.filesystems()[0]
         if fs not in self.filesystems():
             raise StorageError("filesystem", f"File system {fs} is not supported")
         self._usable(formatted=False, opened=False)
-        if self.locked:
-            raise StorageError("locked", "The disk is write protected")
-        remount = self.disk.mounted
+        self._writable()
+        remount = self.disk.mounted if mounted_after is None else mounted_after
         self.disk.mounted = False
         self._audit(actor, f"Format {self.disk.disk_id} ({fs}) started")
 
@@ -406,7 +415,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
             disk.encrypted_with = disk.encryption_key if self.kind != "share" else None
             disk.wrong_key = False
             disk.mounted = remount
-            return "Formatted, encrypted" if disk.encrypted else "Formatted"
+            return result or ("Formatted, encrypted" if disk.encrypted else "Formatted")
 
         return self._job("format", self.timings.format_s, done)
 
@@ -457,7 +466,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
 
         def done() -> str:
             if self.kind == "share":
-                problem = self.nas.problem(self._param(f"{SHARE}.Password"), self.smb_version())
+                problem = self.nas_problem()
                 if problem is not None:
                     raise StorageError(f"test_{problem[0]}", problem[1])
             self._autoformat()
@@ -554,22 +563,11 @@ class StorageSubsystem(ShareSettings, Subsystem):
         self._usable(opened=False)
         if self.disk.encrypted:
             raise StorageError("already_enabled", "Encryption is already enabled.")
-        if self.locked:
-            raise StorageError("locked", "The disk is write protected")
+        self._writable()
         was_mounted, self.disk.mounted = self.disk.mounted, False
         self.disk.encryption_key = None
         self.enable_encryption(passphrase, actor)
-        job = self.format(actor=actor)
-        self.disk.mounted = False
-        job_finish = job.finish
-
-        def done() -> str:
-            text = job_finish() if job_finish else ""
-            self.disk.mounted = was_mounted
-            return text
-
-        job.finish = done
-        return job
+        return self.format(actor=actor, mounted_after=was_mounted)
 
     def decrypt(self, actor: Actor | None = None) -> Job:
         """The "Decrypt" tool: "All files on the storage device will be erased."""
@@ -577,20 +575,10 @@ class StorageSubsystem(ShareSettings, Subsystem):
         if not self.disk.encrypted:
             raise StorageError("not_enabled", "The disk is not encrypted.")
         self._usable()
-        if self.locked:
-            raise StorageError("locked", "The disk is write protected")
+        self._writable()
         was_mounted, self.disk.mounted = self.disk.mounted, False
         self.disable_encryption(actor)
-        job = self.format(actor=actor)
-        job_finish = job.finish
-
-        def done() -> str:
-            text = job_finish() if job_finish else ""
-            self.disk.mounted = was_mounted
-            return text
-
-        job.finish = done
-        return job
+        return self.format(actor=actor, mounted_after=was_mounted)
 
     # -- RAID -------------------------------------------------------------------------
 
@@ -620,8 +608,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
         """The "Change RAID level" tool: reformats and deletes all data, optionally encrypted."""
         if self.busy():
             raise StorageError("busy", "Another disk job is running")
-        if self.locked:
-            raise StorageError("locked", "The disk is write protected")
+        self._writable()
         if passphrase is not None:
             check_passphrase(passphrase)
         mounted, self.disk.mounted = self.disk.mounted, False
@@ -633,17 +620,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
         self.disk.encryption_key = None
         if passphrase is not None:
             self.enable_encryption(passphrase, actor)
-        job = self.format("ext4", actor)
-        finish = job.finish
-
-        def done() -> str:
-            if finish:
-                finish()
-            self.disk.mounted = True
-            return "RAID configured"
-
-        job.finish = done
-        return job
+        return self.format("ext4", actor, mounted_after=True, result="RAID configured")
 
     def _start_sync(self) -> None:
         if self.level is None or not raid.redundant(self.level):
@@ -871,7 +848,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
         ready = not self.absent() and not self.broken() and bool(disk.filesystem) and disk.key_opens()
         if disk.encrypted and disk.encryption_key is None:
             ready = False
-        if self.kind == "share" and self.nas.problem(self._param(f"{SHARE}.Password"), self.smb_version()):
+        if self.kind == "share" and self.nas_problem():
             ready = False
         if ready and not disk.mounted and self.enabled and self._param(f"{STORAGE}.MountOnBoot") == "yes":
             self._autoformat()

@@ -150,7 +150,7 @@ class Job:
     disk_id: str
     started: float
     duration: float
-    finish: Callable[[], str] | None = None  # returns the result description; StorageError -> ERROR
+    finish: Callable[[], str]  # applies the effect, returns the description; StorageError -> ERROR
     result: str = "OK"
     description: str = ""
     reason: str = ""  # the StorageError reason of a job that ended in ERROR
@@ -169,6 +169,6 @@ class Job:
             return
         self.done = True
         try:
-            self.description = self.finish() if self.finish else ""
+            self.description = self.finish()
         except StorageError as exc:
             self.result, self.description, self.reason = "ERROR", exc.message, exc.reason
