@@ -7,6 +7,7 @@ API move it forward with `advance()`, after which every listener catches up.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -30,3 +31,32 @@ class SimClock:
         self._offset += seconds
         for listener in list(self.on_advance):
             listener()
+
+
+class DeadlineTimer:
+    """Calls `callback` in real time when the earliest pending deadline passes.
+
+    Subsystems time their work on the SimClock and catch up in `advance()`; in a
+    served device this timer also lets a deadline take effect with no request
+    arriving. Without a running event loop (a device used from plain Python) it does
+    nothing: the clock's listeners are then the only way time takes effect.
+    """
+
+    def __init__(self, clock: SimClock, callback: Callable[[], None]) -> None:
+        self.clock = clock
+        self.callback = callback
+        self._handle: asyncio.TimerHandle | None = None
+
+    def arm(self, deadline: float | None) -> None:
+        """Wake at `deadline` (SimClock seconds); None cancels."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if deadline is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        delay = max(0.0, deadline - self.clock.now())
+        self._handle = loop.call_later(delay + 0.01, self.callback)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from param_tree import ParamStore, Role, printable
+from param_tree import ParamStore, Role, UpdateError, printable, strip_root
 
 from .accounts import AccountError, AccountStore, groups_for_role
 from .auth import DigestAuthority, Schemes, schemes_for
@@ -167,7 +167,12 @@ class Device:
         self, changes: list[tuple[str, str]], role: Role, actor: Actor = SYSTEM
     ) -> list[tuple[str, str]]:
         """Apply the valid changes; return the refused (name, value) pairs."""
+        vetoed = self._vetoed(changes, role)
+        if vetoed:
+            changes = [(name, value) for name, value in changes if strip_root(name) not in vetoed]
         applied, refused = self.params.update(changes, role)
+        if vetoed:
+            refused += [(name, value) for name, value in vetoed.items()]
         if HOSTNAME in applied and VOLATILE_HOSTNAME in self.params:
             # the running host name follows the configured one
             self.params.set_values({VOLATILE_HOSTNAME: applied[HOSTNAME]})
@@ -177,6 +182,20 @@ class Device:
             self.logs.configuration(actor.who, actor.client, f"Parameters changed: {shown}")
             self.changed()
         return refused
+
+    def _vetoed(self, changes: list[tuple[str, str]], role: Role) -> dict[str, str]:
+        """The valid changes a subsystem refuses for breaking a rule across parameters."""
+        if not self.subsystems:
+            return {}
+        proposed: dict[str, str] = {}
+        for raw_name, value in changes:
+            name = strip_root(raw_name)
+            if self.params.check_write(name, value, role):
+                proposed[name] = value
+        refused: set[str] = set()
+        for subsystem in self.subsystems.values():
+            refused |= subsystem.refused(proposed)
+        return {name: proposed[name] for name in proposed if name in refused}
 
     def settings_changed(self, applied: dict[str, str] | None = None) -> None:
         """Tell the subsystems (None: anything may have changed: a reset, a state load)."""
@@ -189,12 +208,18 @@ class Device:
 
     def add_group(self, template: str, group: str, role: Role, force: bool = False, actor: Actor = SYSTEM) -> str:
         key = self.params.add_group(template, group, role, force=force)
+        self.settings_changed(None)
         self.logs.configuration(actor.who, actor.client, f"Parameter group added: {group}.{key}")
         self.changed()
         return key
 
     def remove_groups(self, groups: list[str], role: Role, actor: Actor = SYSTEM) -> None:
+        for subsystem in self.subsystems.values():
+            reason = subsystem.removal_refused([strip_root(g) for g in groups])
+            if reason:
+                raise UpdateError(reason)
         self.params.remove_groups(groups, role)
+        self.settings_changed(None)
         self.logs.configuration(actor.who, actor.client, f"Parameter groups removed: {', '.join(groups)}")
         self.changed()
 

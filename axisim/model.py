@@ -121,6 +121,7 @@ def load_model(name: str) -> DeviceModel:
         # a subsystem's parameters are part of the model's tree (DESIGN.md, subsystems)
         facts = variants[default_variant].facts
         extra = [d for name in names for d in SUBSYSTEMS[name].definitions(facts)]
+        templates += [t for name in names for t in SUBSYSTEMS[name].templates(facts)]
         tree = ModelTree([*document.definitions, *extra], templates)
     except (KeyError, ValueError) as exc:
         raise ModelError(f"fixture {folder} is broken: {exc!r}") from exc

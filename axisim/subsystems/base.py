@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from param_tree import ParamDef
+from param_tree import ParamDef, Template
 
 if TYPE_CHECKING:
     from axisim.device import Device
@@ -28,6 +28,20 @@ class Subsystem:
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
         """The parameters this subsystem adds to a model with these hardware facts."""
         return []
+
+    @classmethod
+    def templates(cls, facts: dict[str, Any]) -> list[Template]:
+        """Dynamic-group templates this subsystem adds (groups a user creates, e.g. SIP accounts)."""
+        return []
+
+    def refused(self, proposed: dict[str, str]) -> set[str]:
+        """Names among a valid update that break a rule across parameters (one default SIP
+        account, ...): the device refuses them and applies the rest."""
+        return set()
+
+    def removal_refused(self, groups: list[str]) -> str | None:
+        """Why these dynamic groups may not be removed now; None allows it."""
+        return None
 
     def params_changed(self, applied: dict[str, str] | None) -> None:
         """Parameters were set (param.cgi, a native API); None: any may have changed

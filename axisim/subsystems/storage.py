@@ -15,13 +15,12 @@ with it (manuals, "Hard reset").
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from axisim.clock import DeadlineTimer
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 from param_tree.definitions import nice_name_of
@@ -148,7 +147,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
             self.drives = [self._new_drive(bay, drive_bytes) for bay in range(self.drive_count)]
         self.alert_wear = 50
         self.alert_temperature_k = int(TEMPERATURE_ALERT_C) + KELVIN
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer = DeadlineTimer(device.clock, self.tick)
         self._saved_progress: int | None = None
         device.clock.on_advance.append(self.tick)
         self.publish()
@@ -319,15 +318,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
         if self.sync_total:
             remaining = (self.sync_total - self._synced_now()) / self.timings.sync_bytes_per_s
             deadlines.append(self.device.clock.now() + remaining)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not deadlines:
-            return
-        with contextlib.suppress(RuntimeError):  # no running loop: a device used from plain Python
-            loop = asyncio.get_running_loop()
-            delay = max(0.0, min(deadlines) - self.device.clock.now())
-            self._timer = loop.call_later(delay + 0.01, self.tick)
+        self._timer.arm(min(deadlines, default=None))
 
     def tick(self) -> None:
         """Let simulated time take effect: finish due jobs and syncs, apply retention."""
