@@ -17,6 +17,7 @@ from param_tree import ParamStore, Role, UpdateError, printable, strip_root
 from .accounts import AccountError, AccountStore, groups_for_role
 from .auth import DigestAuthority, Schemes, schemes_for
 from .clock import SimClock
+from .files import FileStore
 from .firmware import Firmware, Image
 from .identity import Identity
 from .lifecycle import BootTimes, Lifecycle, RestartKind
@@ -122,6 +123,7 @@ class Device:
         self.clock = SimClock()  # jobs, syncs and pulses run on it; tests move it forward
         has_audit = any(api.get("id") == AUDIT_LOG_API for api in model.apis)
         self.logs = DeviceLogs(lambda: self.hostname, audit=has_audit)
+        self.files = FileStore()  # uploads (audio clips); on disk once a state directory is attached
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
         self.subsystems: dict[str, Subsystem] = {name: SUBSYSTEMS[name](self) for name in model.subsystems}

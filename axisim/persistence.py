@@ -2,7 +2,8 @@
 
 `device.json` holds the device's difference from its model (parameter overlay,
 added and removed groups), its accounts and its firmware; `https/` holds its
-certificate. Each save writes a temporary file, fsyncs it, renames it over the
+certificate and `files/` its uploads (audio clips), named by content digest.
+Each save writes a temporary file, fsyncs it, renames it over the
 old one and fsyncs the directory, so a process killed at any moment leaves
 either the previous state or the new one, never half of one.
 
@@ -28,6 +29,7 @@ FORMAT = 1
 STATE_FILE = "device.json"
 CERT_FILE = "https/cert.pem"
 KEY_FILE = "https/key.pem"
+FILES_DIR = "files"  # uploads by content digest (axisim/files.py)
 
 
 class StateError(Exception):
@@ -133,6 +135,7 @@ class StateDir:
     def attach(self, device: Device) -> bool:
         """Load (if saved before), then save after every change. Returns whether state was loaded."""
         self.prepare()
+        device.files.attach(self.path / FILES_DIR)
         loaded = self.load_into(device)
         if not loaded:
             self.save(device)

@@ -78,6 +78,9 @@ def change_everything(device: Device) -> dict[str, str]:
         value = alternative(definition, device.params.value(definition.name))
         if value is not None:
             changes.append((definition.name, value))
+    # leave out what a subsystem's rule across parameters refuses (e.g. SIP port = TLS port)
+    vetoed = set().union(*(s.refused(dict(changes)) for s in device.subsystems.values()))
+    changes = [(name, value) for name, value in changes if name not in vetoed]
     refused = device.update_params(changes, Role.ADMIN)
     assert not refused
     return dict(changes)

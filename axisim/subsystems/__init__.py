@@ -2,8 +2,9 @@
 
 from .base import Subsystem
 from .poe import PoeSubsystem
+from .sip import SipSubsystem
 from .storage import StorageSubsystem
 
-SUBSYSTEMS: dict[str, type[Subsystem]] = {cls.name: cls for cls in (PoeSubsystem, StorageSubsystem)}
+SUBSYSTEMS: dict[str, type[Subsystem]] = {cls.name: cls for cls in (PoeSubsystem, StorageSubsystem, SipSubsystem)}
 
 __all__ = ["SUBSYSTEMS", "Subsystem"]
