@@ -1,10 +1,13 @@
 """Parameter-group plugins, by the name a model's manifest lists them under (`[model] subsystems`)."""
 
+from .audio import AudioSubsystem
 from .base import Subsystem
 from .poe import PoeSubsystem
 from .sip import SipSubsystem
 from .storage import StorageSubsystem
 
-SUBSYSTEMS: dict[str, type[Subsystem]] = {cls.name: cls for cls in (PoeSubsystem, StorageSubsystem, SipSubsystem)}
+SUBSYSTEMS: dict[str, type[Subsystem]] = {
+    cls.name: cls for cls in (PoeSubsystem, StorageSubsystem, SipSubsystem, AudioSubsystem)
+}
 
 __all__ = ["SUBSYSTEMS", "Subsystem"]

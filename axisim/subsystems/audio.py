@@ -1,0 +1,421 @@
+"""The speaker's audio side: media clips and their playback, and the speaker test.
+
+Clips are the `MediaClip.M#` parameter groups (the model's preinstalled clips, user
+clips from M0 up); an uploaded clip's file is kept in the device's FileStore, a
+preinstalled one's is generated. Playback is timed by the device clock: a clip
+plays its duration once, `repeat` more times, or forever (-1). While a clip plays,
+a new play request is dropped (observed on real speakers, vapix-wire.md §6.4 and
+the media clip research: "a clip already sounding wins").
+
+Speaker test (C1410 Mk II manual, "Calibrate and run a remote speaker test"; the
+auto speaker test API `axast`): calibrate, then run the test, each taking a few
+seconds of test tones; the result (passed or failed) is chosen through the Python
+API, the built-in microphone must be switched on, and a factory default forgets
+the calibration (it must be redone in the mounted position).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from axisim.clock import DeadlineTimer
+from axisim.files import is_digest
+from axisim.lifecycle import RestartKind
+from param_tree import ParamDef, ParamType, Role, SecurityLevel, UpdateError
+from param_tree.definitions import nice_name_of
+
+from . import audio_formats
+from .audio_formats import ClipFormatError, SoundFile
+from .base import Subsystem
+from .service_faults import UNKNOWN_ACTION, ServiceFault
+from .sip_calls import iso
+
+if TYPE_CHECKING:
+    from axisim.device import Actor, Device
+
+CLIPS = "MediaClip"
+PLAYBACK = "AudioStatus"
+SPEAKER_TEST = "SpeakerTest"
+CLIP_DIR = "/etc/audioclips/"
+DEFAULT_UPLOAD_MB = 1.5  # media clip API: "If this parameter is missing, the maximum upload size is 1.5 MB"
+TEST_SECONDS = 8.0  # a series of test tones
+PRESET_SECONDS = {"camera_clicks16k.au": 1.0, "camera_clicks.mp3": 1.0}
+PRESET_DEFAULT_SECONDS = 4.0
+NOT_CALIBRATED = ("env:Receiver", "ter:Action", "axast:DeviceNotCalibrated")
+DISABLED_IN_HARDWARE = ("env:Receiver", "ter:Action", "axast:DisabledInHardware")
+READ = SecurityLevel.parse("7717")  # viewers see what plays and whether the speaker is calibrated
+STATUS_TYPE = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ClipError(ValueError):
+    """A media clip request the device refuses (400 Bad Request, the message says why)."""
+
+
+@dataclass(slots=True)
+class Upload:
+    digest: str
+    sound: SoundFile
+    filename: str
+
+
+@dataclass(slots=True)
+class Playback:
+    clip: int
+    repeat: int
+    volume: int
+    started: float
+    duration: float  # one play of the clip
+
+    def ends(self) -> float | None:
+        return None if self.repeat < 0 else self.started + self.duration * (self.repeat + 1)
+
+
+def _status(name: str, value: str) -> ParamDef:
+    return ParamDef(name, value, STATUS_TYPE, READ, nice_name_of(name.rsplit(".", 1)[-1]))
+
+
+class AudioSubsystem(Subsystem):
+    name = "audio"
+
+    @classmethod
+    def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
+        return [
+            _status(f"{PLAYBACK}.Playing", "no"),
+            _status(f"{PLAYBACK}.Clip", ""),
+            _status(f"{PLAYBACK}.Repeat", ""),
+            _status(f"{PLAYBACK}.Volume", ""),
+            _status(f"{SPEAKER_TEST}.Status", "Uncalibrated"),
+            _status(f"{SPEAKER_TEST}.Calibrated", "no"),
+            _status(f"{SPEAKER_TEST}.CalibrationTime", ""),
+            _status(f"{SPEAKER_TEST}.TestTime", ""),
+        ]
+
+    def __init__(self, device: Device) -> None:
+        super().__init__(device)
+        self.uploads: dict[int, Upload] = {}
+        self.playing: Playback | None = None
+        self.microphone_on = True  # the microphone disable switch, ON from the factory
+        self.test_passes = True  # what the next speaker test finds
+        self.test_status = "Uncalibrated"
+        self.calibrated_at: float | None = None  # wall time
+        self.tested_at: float | None = None
+        self.pending: tuple[str, float] | None = None  # ("calibrate" | "test", SimClock end)
+        self.dropped = 0  # play requests dropped while a clip played
+        self._timer = DeadlineTimer(device.clock, self.tick)
+        device.clock.on_advance.append(self.tick)
+        self.publish()
+
+    # -- clips -------------------------------------------------------------------------
+
+    def clip_numbers(self) -> list[int]:
+        template = self.device.params.model.templates.get("mediaclip")
+        return sorted(self.device.params.instance_numbers(template)) if template else []
+
+    def clip_param(self, number: int, name: str) -> str:
+        return self.device.params.value(f"{CLIPS}.M{number}.{name}")
+
+    def _number(self, clip: str | int | None) -> int:
+        text = str(clip) if clip is not None else ""
+        if not text.isdigit() or int(text) not in self.clip_numbers():
+            raise ClipError("Invalid clip" if text else "Missing parameter: clip")
+        return int(text)
+
+    def sound(self, number: int) -> tuple[bytes, SoundFile]:
+        """The clip's file and what is in it; ClipError when the clip has none."""
+        upload = self.uploads.get(number)
+        if upload is not None:
+            data = self.device.files.get(upload.digest)
+            if data is None:
+                raise ClipError("The clip's file is missing")
+            return data, upload.sound
+        location = self.clip_param(number, "Location")
+        if not location.startswith(CLIP_DIR) or f"{CLIPS}.M{number}.Name" not in self.device.params.model:
+            raise ClipError("The clip has no file")
+        filename = location[len(CLIP_DIR) :]
+        seconds = PRESET_SECONDS.get(filename, PRESET_DEFAULT_SECONDS)
+        data = audio_formats.silent_au(seconds) if filename.endswith(".au") else audio_formats.silent_mp3(seconds)
+        return data, audio_formats.inspect(data, filename)
+
+    def play(self, clip: str | int | None = None, *, location: str | None = None, repeat: str | int = 0,
+             volume: str | int = 100, actor: Actor | None = None) -> int:  # fmt: skip
+        """Start a clip; returns its number. ClipError for a bad request (nothing changes)."""
+        self.tick()
+        number = self._by_location(location) if location else self._number(clip)
+        repeats = _integer(repeat, "repeat", -1, None)
+        level = _integer(volume, "volume", 0, 1000)
+        _, sound = self.sound(number)
+        if self.playing is not None:
+            self.dropped += 1  # the clip already sounding wins
+            self._event(f"Media clip {number} not played: clip {self.playing.clip} is playing")
+            return number
+        self.playing = Playback(number, repeats, level, self.device.clock.now(), max(sound.duration, 0.01))
+        self._event(
+            f"Media clip {number} ({self.clip_param(number, 'Name')}) playing, repeat {repeats}, volume {level}"
+        )
+        self.publish()
+        self._arm()
+        return number
+
+    def _by_location(self, location: str) -> int:
+        """`location=ding_dong.mp3` (or a pattern with *) names a clip by its file name."""
+        matches = [
+            n for n in self.clip_numbers()
+            if fnmatch.fnmatchcase(self.clip_param(n, "Location").rsplit("/", 1)[-1], location.rsplit("/", 1)[-1])
+        ]  # fmt: skip
+        if not matches:
+            raise ClipError("Invalid location")
+        return random.choice(matches) if "*" in location else matches[0]
+
+    def stop(self) -> None:
+        if self.playing is not None:
+            self._event(f"Media clip {self.playing.clip} stopped")
+            self.playing = None
+            self.publish()
+            self._arm()
+
+    def upload(self, data: bytes, filename: str, name: str | None = None, actor: Actor | None = None) -> int:
+        """Add a clip from an uploaded file; its number. ClipError: too large, not playable, no room."""
+        if len(data) > self.max_upload_bytes():
+            raise ClipError(f"File too large (maximum {self.device.param(f'{CLIPS}.MaxUploadSize')} MB)")
+        try:
+            sound = audio_formats.inspect(data, filename)
+        except ClipFormatError as exc:
+            raise ClipError(f"Invalid file: {exc}") from exc
+        label = name if name is not None else (filename.rsplit(".", 1)[0] or filename)
+        template = self.device.params.model.templates["mediaclip"]
+        name_type = next(d.type for d in template.params if d.name == "Name")
+        if not label or not name_type.accepts(label):
+            raise ClipError("Invalid name")
+        try:
+            key = self.device.add_group("mediaclip", CLIPS, Role.ADMIN, **_by(actor))
+        except UpdateError as exc:
+            raise ClipError(f"No room for another clip ({exc})") from exc
+        number = int(key[1:])
+        stored = self._file_name(number, filename, sound.format)
+        self.uploads[number] = Upload(self.device.files.put(data), sound, stored)
+        self.device.params.set_values({f"{CLIPS}.M{number}.Location": CLIP_DIR + stored})
+        self.device.update_params([(f"{CLIPS}.M{number}.Name", label)], Role.ADMIN, **_by(actor))
+        self._event(f"Media clip {number} uploaded: {stored}, {sound.format}, {sound.duration:.1f} s")
+        self.device.changed()
+        return number
+
+    def _file_name(self, number: int, filename: str, kind: str) -> str:
+        base = _SAFE_NAME.sub("_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip("._")
+        taken = {self.clip_param(n, "Location") for n in self.clip_numbers() if n != number}
+        if not base or CLIP_DIR + base in taken:
+            base = f"{CLIPS}.M{number}.{kind}"
+        return base
+
+    def max_upload_bytes(self) -> int:
+        text = self.device.param(f"{CLIPS}.MaxUploadSize")
+        megabytes = float(text) if text.isdigit() else DEFAULT_UPLOAD_MB
+        return int(megabytes * 1024 * 1024)
+
+    def remove(self, clip: str | int | None, actor: Actor | None = None) -> int:
+        number = self._number(clip)
+        try:
+            self.device.remove_groups([f"{CLIPS}.M{number}"], Role.ADMIN, **_by(actor))
+        except UpdateError as exc:
+            raise ClipError(str(exc)) from exc
+        return number
+
+    def rename(self, clip: str | int | None, name: str | None, actor: Actor | None = None) -> int:
+        number = self._number(clip)
+        if name is None:
+            raise ClipError("Missing parameter: name")
+        refused = self.device.update_params([(f"{CLIPS}.M{number}.Name", name)], Role.ADMIN, **_by(actor))
+        if refused:
+            raise ClipError("Invalid name")
+        return number
+
+    def download(self, clip: str | int | None) -> tuple[bytes, str, str]:
+        """(file, content type, file name) of a clip."""
+        number = self._number(clip)
+        data, sound = self.sound(number)
+        return data, sound.content_type, self.clip_param(number, "Location").rsplit("/", 1)[-1]
+
+    def params_changed(self, applied: dict[str, str] | None) -> None:
+        if applied is not None and not any(n.startswith(f"{CLIPS}.") for n in applied):
+            return
+        present = set(self.clip_numbers())
+        for number in [n for n in self.uploads if n not in present]:
+            upload = self.uploads.pop(number)
+            if all(u.digest != upload.digest for u in self.uploads.values()):
+                self.device.files.discard(upload.digest)
+        if self.playing is not None and self.playing.clip not in present:
+            self.stop()
+        self.publish()
+
+    # -- speaker test ---------------------------------------------------------------------
+
+    def calibrate(self) -> None:
+        """Play the test tones and register them (Calibrate, or the control button)."""
+        self.tick()
+        if not self.microphone_on:
+            raise ServiceFault(DISABLED_IN_HARDWARE, "The built-in microphone is disabled.")
+        self.pending = ("calibrate", self.device.clock.now() + TEST_SECONDS)
+        self.test_status, self.calibrated_at, self.tested_at = "Pending", None, None
+        self._event("Speaker test: calibrating")
+        self.publish()
+        self._arm()
+
+    def run_test(self) -> None:
+        """Play the test tones again and compare them with the calibration (Run the test)."""
+        self.tick()
+        if not self.microphone_on:
+            raise ServiceFault(DISABLED_IN_HARDWARE, "The built-in microphone is disabled.")
+        if self.calibrated_at is None or (self.pending and self.pending[0] == "calibrate"):
+            raise ServiceFault(NOT_CALIBRATED, "The Auto Speaker Test cannot be done without prior calibration.")
+        self.pending = ("test", self.device.clock.now() + TEST_SECONDS)
+        self.test_status = "Pending"
+        self._event("Speaker test: running")
+        self.publish()
+        self._arm()
+
+    def press_control_button(self) -> None:
+        """Pressing and releasing the control button calibrates the speaker test (manual, "Buttons")."""
+        self.calibrate()
+
+    def set_microphone_switch(self, on: bool) -> None:
+        self.microphone_on = on
+        self._event(f"Microphone switch {'ON' if on else 'OFF'}")
+        self.publish()
+        self.device.changed()
+
+    def set_speaker_test_result(self, passes: bool) -> None:
+        """What the next speaker tests find: the speaker works (True) or not."""
+        self.test_passes = passes
+        self.device.changed()
+
+    def speaker_test_report(self) -> dict[str, str]:
+        self.tick()
+        status = self.test_status
+        if not self.microphone_on and status != "Pending":
+            status = "DisabledInHardware"
+        return {
+            "SpeakerTestStatus": status,
+            "TestTimestamp": iso(self.tested_at) if self.tested_at is not None else "",
+            "CalibrationTimestamp": iso(self.calibrated_at) if self.calibrated_at is not None else "",
+        }
+
+    def speaker_test_command(self, name: str, message: dict[str, Any]) -> dict[str, Any]:
+        """`axast:<name>` (auto speaker test API); ServiceFault when refused."""
+        if name == "CalibrateSpeakerTest":
+            self.calibrate()
+            return {}
+        if name == "PerformSpeakerTest":
+            self.run_test()
+            return {}
+        if name == "GetSpeakerTestReport":
+            return {"SpeakerTestReport": self.speaker_test_report()}
+        raise ServiceFault(UNKNOWN_ACTION, f"The action axast:{name} is not supported.")
+
+    # -- time ------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        now = self.device.clock.now()
+        changed = False
+        if self.playing is not None:
+            ends = self.playing.ends()
+            if ends is not None and now >= ends:
+                self._event(f"Media clip {self.playing.clip} finished")
+                self.playing = None
+                changed = True
+        if self.pending is not None and now >= self.pending[1]:
+            what, ended = self.pending
+            wall = self.device.clock.wall() - (now - ended)
+            self.pending = None
+            if what == "calibrate":
+                self.test_status, self.calibrated_at = "Calibrated", wall
+            else:
+                self.test_status, self.tested_at = ("OK" if self.test_passes else "Failed"), wall
+            self._event(f"Speaker test: {self.test_status}")
+            changed = True
+            self.device.changed()
+        if changed:
+            self.publish()
+        self._arm()
+
+    def _arm(self) -> None:
+        deadlines = [self.playing.ends() if self.playing else None, self.pending[1] if self.pending else None]
+        self._timer.arm(min((d for d in deadlines if d is not None), default=None))
+
+    def publish(self) -> None:
+        playing = self.playing
+        report = self.speaker_test_report() if self.pending is None else None
+        values = {
+            f"{PLAYBACK}.Playing": "yes" if playing else "no",
+            f"{PLAYBACK}.Clip": str(playing.clip) if playing else "",
+            f"{PLAYBACK}.Repeat": str(playing.repeat) if playing else "",
+            f"{PLAYBACK}.Volume": str(playing.volume) if playing else "",
+            f"{SPEAKER_TEST}.Status": report["SpeakerTestStatus"] if report else "Pending",
+            f"{SPEAKER_TEST}.Calibrated": "yes" if self.calibrated_at is not None else "no",
+            f"{SPEAKER_TEST}.CalibrationTime": iso(self.calibrated_at) if self.calibrated_at is not None else "",
+            f"{SPEAKER_TEST}.TestTime": iso(self.tested_at) if self.tested_at is not None else "",
+        }
+        self.device.params.set_base(values)
+
+    def _event(self, message: str) -> None:
+        self.device.logs.system_event(message, source="audio")
+
+    # -- restarts and persistence -------------------------------------------------------
+
+    def going_down(self, kind: RestartKind) -> None:
+        self.playing, self.pending = None, None
+        if kind is not RestartKind.REBOOT:
+            self.test_status, self.calibrated_at, self.tested_at = "Uncalibrated", None, None
+        self.publish()
+
+    def booted(self) -> None:
+        self.params_changed(None)
+
+    def to_state(self) -> Any:
+        return {
+            "uploads": {str(n): {"digest": u.digest, "filename": u.filename} for n, u in sorted(self.uploads.items())},
+            "microphone_on": self.microphone_on,
+            "test_passes": self.test_passes,
+            "test_status": self.test_status if self.test_status != "Pending" else "Uncalibrated",
+            "calibrated_at": self.calibrated_at,
+            "tested_at": self.tested_at,
+        }
+
+    def load_state(self, state: Any) -> None:
+        if state is None:
+            return
+        try:
+            uploads = {}
+            for number, entry in state["uploads"].items():
+                digest, filename = entry["digest"], str(entry["filename"])
+                data = self.device.files.get(digest) if is_digest(digest) else None
+                if data is None:
+                    raise ValueError(f"clip {number}: file {digest!r} is missing")
+                uploads[int(number)] = Upload(digest, audio_formats.inspect(data, filename), filename)
+            status = str(state["test_status"])
+            calibrated, tested = _optional(state["calibrated_at"]), _optional(state["tested_at"])
+            microphone, passes = bool(state["microphone_on"]), bool(state["test_passes"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"audio: {exc}") from exc
+        self.uploads, self.test_status, self.calibrated_at, self.tested_at = uploads, status, calibrated, tested
+        self.microphone_on, self.test_passes = microphone, passes
+        self.params_changed(None)
+
+
+def _by(actor: Actor | None) -> dict[str, Any]:
+    """Who to log a change as (the device itself when no one is named)."""
+    return {"actor": actor} if actor is not None else {}
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _integer(value: str | int, name: str, low: int, high: int | None) -> int:
+    text = str(value).strip()
+    if not re.fullmatch(r"-?[0-9]+", text) or int(text) < low or (high is not None and int(text) > high):
+        raise ClipError(f"Invalid {name}")
+    return int(text)
