@@ -49,7 +49,7 @@ NOT_CALIBRATED = ("env:Receiver", "ter:Action", "axast:DeviceNotCalibrated")
 DISABLED_IN_HARDWARE = ("env:Receiver", "ter:Action", "axast:DisabledInHardware")
 READ = SecurityLevel.parse("7717")  # viewers see what plays and whether the speaker is calibrated
 STATUS_TYPE = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9 ._()-]+")  # file names keep spaces: clients play by location
 
 
 class ClipError(ValueError):
@@ -186,7 +186,8 @@ class AudioSubsystem(Subsystem):
             sound = audio_formats.inspect(data, filename)
         except ClipFormatError as exc:
             raise ClipError(f"Invalid file: {exc}") from exc
-        label = name if name is not None else (filename.rsplit(".", 1)[0] or filename)
+        bare = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]  # browsers may send a full path
+        label = name if name is not None else (bare.rsplit(".", 1)[0] or bare)
         template = self.device.params.model.templates["mediaclip"]
         name_type = next(d.type for d in template.params if d.name == "Name")
         if not label or not name_type.accepts(label):
@@ -365,7 +366,14 @@ class AudioSubsystem(Subsystem):
 
     # -- restarts and persistence -------------------------------------------------------
 
+    def _settled_status(self) -> str:
+        """The status once an interrupted calibration or test is forgotten."""
+        if self.test_status != "Pending":
+            return self.test_status
+        return "Calibrated" if self.calibrated_at is not None else "Uncalibrated"
+
     def going_down(self, kind: RestartKind) -> None:
+        self.test_status = self._settled_status()
         self.playing, self.pending = None, None
         if kind is not RestartKind.REBOOT:
             self.test_status, self.calibrated_at, self.tested_at = "Uncalibrated", None, None
@@ -379,7 +387,7 @@ class AudioSubsystem(Subsystem):
             "uploads": {str(n): {"digest": u.digest, "filename": u.filename} for n, u in sorted(self.uploads.items())},
             "microphone_on": self.microphone_on,
             "test_passes": self.test_passes,
-            "test_status": self.test_status if self.test_status != "Pending" else "Uncalibrated",
+            "test_status": self._settled_status(),
             "calibrated_at": self.calibrated_at,
             "tested_at": self.tested_at,
         }

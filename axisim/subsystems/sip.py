@@ -272,7 +272,7 @@ class SipSubsystem(CallService, Subsystem):
             values[sp.ACCOUNTS.param(key, "Status")] = (
                 "Registered" if code == 200 else (f"{code} {text}" if code else text)
             )
-        self.device.params.set_values(values)
+        self.device.params.set_base(values)  # a status, not a setting: not saved, not reset
 
     def sip_uri(self, key: str) -> str:
         scheme = "sips" if self.field(sp.ACCOUNTS, key, "SIPSEnabled") == "yes" else "sip"
