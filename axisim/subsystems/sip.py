@@ -285,11 +285,11 @@ class SipSubsystem(CallService, Subsystem):
     # -- calls -------------------------------------------------------------------------
 
     def limits(self, call: Call | None = None) -> CallLimits:
-        max_active = int(self.setting("MaxCallDuration"))
-        timeout = (
-            VMS_TIMEOUT if call is not None and call.remote_uri == VMS_CALL else int(self.setting("CallingTimeout"))
-        )
-        return CallLimits(float(timeout), float(max_active) or None, float(self.setting("IncomingCallDuration")))
+        """The settings that end this call; MaxCallDuration "has no effect on VMS calls"."""
+        vms = call is not None and call.remote_uri == VMS_CALL
+        timeout = VMS_TIMEOUT if vms else float(self.setting("CallingTimeout"))
+        max_active = None if vms else float(self.setting("MaxCallDuration")) or None
+        return CallLimits(timeout, max_active, float(self.setting("IncomingCallDuration")))
 
     def ongoing(self) -> list[Call]:
         return [c for c in self.calls.values() if c.ongoing]
