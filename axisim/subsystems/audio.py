@@ -25,12 +25,11 @@ from typing import TYPE_CHECKING, Any
 from axisim.clock import DeadlineTimer
 from axisim.files import is_digest
 from axisim.lifecycle import RestartKind
-from param_tree import ParamDef, ParamType, Role, SecurityLevel, UpdateError
-from param_tree.definitions import nice_name_of
+from param_tree import ParamDef, Role, SecurityLevel, UpdateError
 
 from . import audio_formats
 from .audio_formats import ClipFormatError, SoundFile
-from .base import Subsystem
+from .base import PUBLISHED, Subsystem, param_def
 from .service_faults import UNKNOWN_ACTION, ServiceFault
 from .sip_calls import iso
 
@@ -48,7 +47,6 @@ PRESET_DEFAULT_SECONDS = 4.0
 NOT_CALIBRATED = ("env:Receiver", "ter:Action", "axast:DeviceNotCalibrated")
 DISABLED_IN_HARDWARE = ("env:Receiver", "ter:Action", "axast:DisabledInHardware")
 READ = SecurityLevel.parse("7717")  # viewers see what plays and whether the speaker is calibrated
-STATUS_TYPE = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9 ._()-]+")  # file names keep spaces: clients play by location
 
 
@@ -76,7 +74,7 @@ class Playback:
 
 
 def _status(name: str, value: str) -> ParamDef:
-    return ParamDef(name, value, STATUS_TYPE, READ, nice_name_of(name.rsplit(".", 1)[-1]))
+    return param_def(name, value, PUBLISHED, READ)
 
 
 class AudioSubsystem(Subsystem):

@@ -11,11 +11,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from param_tree import ParamDef, Template
+from param_tree import ParamDef, ParamType, SecurityLevel, Template
+from param_tree.definitions import nice_name_of
 
 if TYPE_CHECKING:
     from axisim.device import Device
     from axisim.lifecycle import RestartKind
+
+
+# What a subsystem publishes (status, counts): set by the device, never through param.cgi.
+PUBLISHED = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
+
+
+def param_def(name: str, value: str, kind: ParamType, security: SecurityLevel) -> ParamDef:
+    """A subsystem's parameter, named in the web interface's way after its last name segment."""
+    return ParamDef(name, value, kind, security, nice_name_of(name.rsplit(".", 1)[-1]))
 
 
 class Subsystem:

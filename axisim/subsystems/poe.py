@@ -15,9 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
-from param_tree.definitions import nice_name_of
 
-from .base import Subsystem
+from .base import PUBLISHED, Subsystem, param_def
 from .poe_switch import CLASS_RESERVATION, PoeError, PoeSwitch, PoweredDevice
 
 if TYPE_CHECKING:
@@ -29,7 +28,6 @@ KEEP = f"{GROUP}.KeepPowerOnRestart"
 OPERATOR_RW = SecurityLevel.parse("7744")  # the nvr/poe API is for operators (vapix-wire.md §4.2)
 OPERATOR_R = SecurityLevel.parse("7747")
 YES_NO = ParamType("bool", true_word="yes", false_word="no")
-READONLY = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
 MODES = ("powerandethernet", "poweronly")
 
 # nvr/poe StatusCode table (research notes from the VAPIX NVR PoE page): code -> description
@@ -50,7 +48,7 @@ def watts(value: float) -> str:
 
 
 def _def(name: str, value: str, kind: ParamType, security: SecurityLevel) -> ParamDef:
-    return ParamDef(f"{GROUP}.{name}", value, kind, security, nice_name_of(name.rsplit(".", 1)[-1]))
+    return param_def(f"{GROUP}.{name}", value, kind, security)
 
 
 def port_key(number: int) -> str:
@@ -66,21 +64,21 @@ class PoeSubsystem(Subsystem):
         defs = [
             # "Turn on to supply power to connected devices during a restart": off until turned on
             _def("KeepPowerOnRestart", "no", YES_NO, OPERATOR_RW),
-            _def("NbrOfPorts", str(ports), READONLY, OPERATOR_R),
-            _def("TotalPowerLimit", watts(float(facts["poe_budget_w"])), READONLY, OPERATOR_R),
-            _def("AllocatedPower", watts(0), READONLY, OPERATOR_R),
-            _def("PowerConsumption", watts(0), READONLY, OPERATOR_R),
-            _def("BudgetExceeded", "no", READONLY, OPERATOR_R),
+            _def("NbrOfPorts", str(ports), PUBLISHED, OPERATOR_R),
+            _def("TotalPowerLimit", watts(float(facts["poe_budget_w"])), PUBLISHED, OPERATOR_R),
+            _def("AllocatedPower", watts(0), PUBLISHED, OPERATOR_R),
+            _def("PowerConsumption", watts(0), PUBLISHED, OPERATOR_R),
+            _def("BudgetExceeded", "no", PUBLISHED, OPERATOR_R),
         ]
         for number in range(1, ports + 1):
             key = port_key(number)
             defs += [
                 _def(f"{key}.Enabled", "yes", YES_NO, OPERATOR_RW),
                 _def(f"{key}.FriendlyName", "", ParamType("string", maxlen=64), OPERATOR_RW),
-                _def(f"{key}.Status", STATUS_DISCONNECTED, READONLY, OPERATOR_R),
-                _def(f"{key}.Class", "", READONLY, OPERATOR_R),
-                _def(f"{key}.AllocatedPower", watts(0), READONLY, OPERATOR_R),
-                _def(f"{key}.PowerConsumption", watts(0), READONLY, OPERATOR_R),
+                _def(f"{key}.Status", STATUS_DISCONNECTED, PUBLISHED, OPERATOR_R),
+                _def(f"{key}.Class", "", PUBLISHED, OPERATOR_R),
+                _def(f"{key}.AllocatedPower", watts(0), PUBLISHED, OPERATOR_R),
+                _def(f"{key}.PowerConsumption", watts(0), PUBLISHED, OPERATOR_R),
             ]
             if facts.get("port_modes"):
                 modes = ParamType("enum", entries=tuple((m, None) for m in MODES))

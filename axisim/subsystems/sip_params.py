@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from param_tree import ParamDef, ParamType, SecurityLevel, Template
-from param_tree.definitions import nice_name_of
+
+from .base import PUBLISHED, param_def
 
 GROUP = "SIP"
 ACCOUNT = "SIP.Account"
@@ -35,7 +36,6 @@ RECORD_STATUS = SecurityLevel.parse("6647")  # published by the device, goes wit
 BOOL = ParamType("bool")
 TEXT = ParamType("string", maxlen=255)
 ID = ParamType("string", maxlen=64, flags=frozenset({"readonly"}))
-READONLY = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
 PORT = ParamType("int", min=1024, max=65535)  # manual: "A port number must be between 1024 and 65535"
 PASSWORD = ParamType("password", maxlen=255)
 
@@ -113,7 +113,7 @@ ACCOUNT_FIELDS = (
     Setting("VerifyServerCertificate", "no", BOOL, RECORD),
     Setting("SIPSEnabled", "no", BOOL, RECORD),
     Setting("DTMFConfigurationId", "", ParamType("string", maxlen=64), RECORD),
-    Setting("Status", "", READONLY, RECORD_STATUS),  # registration status, published
+    Setting("Status", "", PUBLISHED, RECORD_STATUS),  # registration status, published
     *(
         Setting(f"Proxy.P{slot}.{item}", "", PASSWORD if item == "Password" else TEXT, RECORD)
         for slot in range(PROXY_SLOTS)
@@ -157,10 +157,7 @@ RECORD_KINDS = (ACCOUNTS, EVENTS, TRIGGERS, CONFIGS)
 
 
 def _def(name: str, setting: Setting, value: str | None = None) -> ParamDef:
-    leaf = setting.name.rsplit(".", 1)[-1]
-    return ParamDef(
-        name, setting.default if value is None else value, setting.type, setting.security, nice_name_of(leaf)
-    )
+    return param_def(name, setting.default if value is None else value, setting.type, setting.security)
 
 
 def definitions(facts: dict[str, Any]) -> list[ParamDef]:

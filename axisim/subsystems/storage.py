@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING, Any
 from axisim.clock import DeadlineTimer
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
-from param_tree.definitions import nice_name_of
 
 from . import raid
-from .base import Subsystem
+from .base import PUBLISHED, Subsystem, param_def
 from .network_share import SHARE, STORAGE, NasBehaviour, ShareSettings
 from .storage_media import (
     TB,
@@ -46,7 +45,6 @@ if TYPE_CHECKING:
 GROUP = "DiskManagement.S0"
 READ = SecurityLevel.parse("7747")  # operators read what disks/list.cgi shows them
 ADMIN_RW = SecurityLevel.parse("7766")
-READONLY = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
 STATUS_WORDS = {"active": "Online", "degraded": "Degraded", "syncing": "Syncing", "failure": "Failed"}
 KELVIN = 273
 TEMPERATURE_ALERT_C = 60.0  # a drive this hot is reported in the system log
@@ -73,8 +71,8 @@ def kind_of(facts: dict[str, Any]) -> str:
     return "raid" if facts.get("raid") else "hdd"
 
 
-def _def(name: str, value: str, kind: ParamType = READONLY, security: SecurityLevel = READ) -> ParamDef:
-    return ParamDef(name, value, kind, security, nice_name_of(name.rsplit(".", 1)[-1]))
+def _def(name: str, value: str, kind: ParamType = PUBLISHED, security: SecurityLevel = READ) -> ParamDef:
+    return param_def(name, value, kind, security)
 
 
 def kilobytes(size: int) -> int:
