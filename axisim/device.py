@@ -169,12 +169,11 @@ class Device:
         self, changes: list[tuple[str, str]], role: Role, actor: Actor = SYSTEM
     ) -> list[tuple[str, str]]:
         """Apply the valid changes; return the refused (name, value) pairs."""
-        vetoed = self._vetoed(changes, role)
-        if vetoed:
-            changes = [(name, value) for name, value in changes if strip_root(name) not in vetoed]
-        applied, refused = self.params.update(changes, role)
-        if vetoed:
-            refused += [(name, value) for name, value in vetoed.items()]
+        applied, refused = self.params.validate(changes, role)
+        vetoed = self._vetoed(applied)
+        for name in vetoed:
+            refused.append((name, applied.pop(name)))
+        self.params.set_values(applied)
         if HOSTNAME in applied and VOLATILE_HOSTNAME in self.params:
             # the running host name follows the configured one
             self.params.set_values({VOLATILE_HOSTNAME: applied[HOSTNAME]})
@@ -185,19 +184,12 @@ class Device:
             self.changed()
         return refused
 
-    def _vetoed(self, changes: list[tuple[str, str]], role: Role) -> dict[str, str]:
-        """The valid changes a subsystem refuses for breaking a rule across parameters."""
-        if not self.subsystems:
-            return {}
-        proposed: dict[str, str] = {}
-        for raw_name, value in changes:
-            name = strip_root(raw_name)
-            if self.params.check_write(name, value, role):
-                proposed[name] = value
+    def _vetoed(self, valid: dict[str, str]) -> list[str]:
+        """The valid changes a subsystem refuses for breaking a rule across parameters, in request order."""
         refused: set[str] = set()
         for subsystem in self.subsystems.values():
-            refused |= subsystem.refused(proposed)
-        return {name: proposed[name] for name in proposed if name in refused}
+            refused |= subsystem.refused(valid)
+        return [name for name in valid if name in refused]
 
     def settings_changed(self, applied: dict[str, str] | None = None) -> None:
         """Tell the subsystems (None: anything may have changed: a reset, a state load)."""

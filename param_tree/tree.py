@@ -164,16 +164,21 @@ class ParamStore:
             return False
         return definition.type.accepts(value)
 
-    def update(self, changes: Iterable[tuple[str, str]], role: Role) -> tuple[dict[str, str], list[tuple[str, str]]]:
-        """Validate every change; store the valid ones. Returns (applied, refused)."""
-        applied: dict[str, str] = {}
+    def validate(self, changes: Iterable[tuple[str, str]], role: Role) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """Split changes into (valid, refused) without storing anything."""
+        valid: dict[str, str] = {}
         refused: list[tuple[str, str]] = []
         for raw_name, value in changes:
             name = strip_root(raw_name)
             if self.check_write(name, value, role):
-                applied[name] = value
+                valid[name] = value
             else:
                 refused.append((name, value))
+        return valid, refused
+
+    def update(self, changes: Iterable[tuple[str, str]], role: Role) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """Validate every change; store the valid ones. Returns (applied, refused)."""
+        applied, refused = self.validate(changes, role)
         self.set_values(applied)
         return applied, refused
 
@@ -197,13 +202,11 @@ class ParamStore:
             raise UpdateError(f"Template '{template_name}' is not available for group '{group}'")
         if any(d.security.create > role for d in template.params):
             raise PermissionError(template_name)
-        used = self.instance_numbers(template)
         if template.max_groups and not force:
             limit = self.value(template.max_groups)
-            if limit.isdigit() and len(used) >= int(limit):
+            if limit.isdigit() and len(self.instance_numbers(template)) >= int(limit):
                 raise UpdateError("Maximum number of groups reached")
-        number = next(n for n in range(len(used) + 1) if n not in used)
-        key = f"{template.letter}{number}"
+        key = self.next_instance(template)
         self._instantiate(template, f"{group}.{key}")
         return key
 
@@ -216,6 +219,11 @@ class ParamStore:
                 self._added[full.name] = full
             self._overlay.pop(full.name, None)
         self._view = None
+
+    def next_instance(self, template: Template) -> str:
+        """The key the next `add_group` of this template makes: the lowest free number (`M0`...)."""
+        used = self.instance_numbers(template)
+        return f"{template.letter}{next(n for n in range(len(used) + 1) if n not in used)}"
 
     def instance_numbers(self, template: Template) -> set[int]:
         pattern = template.instance_pattern()

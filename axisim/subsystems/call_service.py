@@ -214,6 +214,7 @@ class CallService:
         def ids(self, kind: sp.RecordKind) -> list[str]: ...
         def _keys_with(self, proposed: dict[str, str]) -> dict[str, list[str]]: ...
         def _violations(self, proposed: dict[str, str], keys: dict[str, list[str]]) -> set[str]: ...
+        def _new_id(self, kind: sp.RecordKind, taken: set[str]) -> str: ...
         def registration(self, key: str) -> tuple[int, str]: ...
         def sip_uri(self, key: str) -> str: ...
         def registered(self, key: str) -> bool: ...
@@ -395,9 +396,7 @@ class CallService:
             missing = [r for r in api.required if data.get(r) is None and not (r == "UserId" and data.get("Username"))]
             if missing:
                 raise ServiceFault(MISSING, f"Missing data. {', '.join(missing)} is required.")
-            template = self.device.params.model.templates[api.kind.template]
-            used = self.device.params.instance_numbers(template)
-            key = f"{api.kind.letter}{next(n for n in range(len(used) + 1) if n not in used)}"
+            key = self.device.params.next_instance(self.device.params.model.templates[api.kind.template])
         changes: dict[str, str] = {}
         for f in api.fields:
             if f.json != "Id" and data.get(f.json) is not None:
@@ -405,15 +404,10 @@ class CallService:
         if api.kind is sp.ACCOUNTS:
             changes.update(self._account_extras(key, data))
         if new:
-            taken = set(self.ids(api.kind))
-            final_id = record_id or next(
-                f"{api.kind.id_prefix}{n}" for n in range(len(taken) + 1) if f"{api.kind.id_prefix}{n}" not in taken
-            )
-            changes[api.kind.param(key, "Id")] = final_id
-        else:
-            final_id = record_id
+            record_id = record_id or self._new_id(api.kind, set(self.ids(api.kind)))
+            changes[api.kind.param(key, "Id")] = record_id
         self._apply(changes, actor, new=(api.kind, key) if new else None)
-        return final_id
+        return record_id
 
     def _account_extras(self, key: str, data: dict[str, Any]) -> dict[str, str]:
         changes: dict[str, str] = {}
@@ -463,8 +457,8 @@ class CallService:
                 definition = next((d for d in template.params if d.name == relative), None)
             if definition is None or not definition.type.accepts(value):
                 raise _invalid(f"{name.removeprefix(sp.GROUP + '.')} cannot be {value!r}.")
-        if self._violations(changes, self._keys_with(changes)):
-            bad = sorted(self._violations(changes, self._keys_with(changes)))
+        bad = sorted(self._violations(changes, self._keys_with(changes)))
+        if bad:
             raise _invalid(
                 f"{', '.join(n.removeprefix(sp.GROUP + '.') for n in bad)} breaks a rule of the SIP settings."
             )
@@ -477,8 +471,7 @@ class CallService:
             assert added == key
             id_name = kind.param(key, "Id")
             params.set_values({id_name: changes[id_name]})
-        updates = [(n, v) for n, v in changes.items() if not n.endswith(".Id") or new is None]
-        updates = [(n, v) for n, v in updates if params.definition(n) and params.definition(n).type.writable]
+        updates = [(n, v) for n, v in changes.items() if params.definition(n).type.writable]  # all but Id
         refused = self.device.update_params(updates, Role.ADMIN, actor)
         if refused:  # checked above: only a bug gets here
             raise ServiceFault(FAILURE, f"Operation failed. {refused[0][0]} was refused.")
