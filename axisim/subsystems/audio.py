@@ -254,25 +254,27 @@ class AudioSubsystem(Subsystem):
 
     def calibrate(self) -> None:
         """Play the test tones and register them (Calibrate, or the control button)."""
-        self.tick()
-        if not self.microphone_on:
-            raise ServiceFault(DISABLED_IN_HARDWARE, "The built-in microphone is disabled.")
-        self.pending = ("calibrate", self.device.clock.now() + TEST_SECONDS)
-        self.test_status, self.calibrated_at, self.tested_at = "Pending", None, None
-        self._event("Speaker test: calibrating")
-        self.publish()
-        self._arm()
+        self._check_microphone()
+        self.calibrated_at, self.tested_at = None, None
+        self._play_tones("calibrate", "Speaker test: calibrating")
 
     def run_test(self) -> None:
         """Play the test tones again and compare them with the calibration (Run the test)."""
+        self._check_microphone()
+        if self.calibrated_at is None or (self.pending and self.pending[0] == "calibrate"):
+            raise ServiceFault(NOT_CALIBRATED, "The Auto Speaker Test cannot be done without prior calibration.")
+        self._play_tones("test", "Speaker test: running")
+
+    def _check_microphone(self) -> None:
         self.tick()
         if not self.microphone_on:
             raise ServiceFault(DISABLED_IN_HARDWARE, "The built-in microphone is disabled.")
-        if self.calibrated_at is None or (self.pending and self.pending[0] == "calibrate"):
-            raise ServiceFault(NOT_CALIBRATED, "The Auto Speaker Test cannot be done without prior calibration.")
-        self.pending = ("test", self.device.clock.now() + TEST_SECONDS)
+
+    def _play_tones(self, step: str, message: str) -> None:
+        """Calibration and test alike: the tones play for TEST_SECONDS, then tick() records the outcome."""
+        self.pending = (step, self.device.clock.now() + TEST_SECONDS)
         self.test_status = "Pending"
-        self._event("Speaker test: running")
+        self._event(message)
         self.publish()
         self._arm()
 
@@ -293,6 +295,9 @@ class AudioSubsystem(Subsystem):
 
     def speaker_test_report(self) -> dict[str, str]:
         self.tick()
+        return self._report()
+
+    def _report(self) -> dict[str, str]:
         status = self.test_status
         if not self.microphone_on and status != "Pending":
             status = "DisabledInHardware"
@@ -346,16 +351,16 @@ class AudioSubsystem(Subsystem):
 
     def publish(self) -> None:
         playing = self.playing
-        report = self.speaker_test_report() if self.pending is None else None
+        report = self._report()  # not speaker_test_report(): tick() publishes, it must not re-enter
         values = {
             f"{PLAYBACK}.Playing": "yes" if playing else "no",
             f"{PLAYBACK}.Clip": str(playing.clip) if playing else "",
             f"{PLAYBACK}.Repeat": str(playing.repeat) if playing else "",
             f"{PLAYBACK}.Volume": str(playing.volume) if playing else "",
-            f"{SPEAKER_TEST}.Status": report["SpeakerTestStatus"] if report else "Pending",
+            f"{SPEAKER_TEST}.Status": report["SpeakerTestStatus"],
             f"{SPEAKER_TEST}.Calibrated": "yes" if self.calibrated_at is not None else "no",
-            f"{SPEAKER_TEST}.CalibrationTime": iso(self.calibrated_at) if self.calibrated_at is not None else "",
-            f"{SPEAKER_TEST}.TestTime": iso(self.tested_at) if self.tested_at is not None else "",
+            f"{SPEAKER_TEST}.CalibrationTime": report["CalibrationTimestamp"],
+            f"{SPEAKER_TEST}.TestTime": report["TestTimestamp"],
         }
         self.device.params.set_base(values)
 
