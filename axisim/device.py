@@ -260,7 +260,10 @@ class Device:
 
     def restart(self, kind: RestartKind, actor: Actor = SYSTEM) -> None:
         """Restart, optionally after a factory default; the reset happens before going offline,
-        so a simulator killed during the reboot comes back reset, as a real device would."""
+        so a simulator killed during the reboot comes back reset, as a real device would.
+        A device without power does nothing."""
+        if self.lifecycle.is_off:
+            return
         if kind is RestartKind.REBOOT:
             self.logs.system_event(f"Restart requested by {actor.who} from {actor.client}")
         else:
@@ -275,6 +278,29 @@ class Device:
         self.lifecycle.go_offline()
         if self.lifecycle.cycle is not None:
             self.lifecycle.cycle()  # the server takes the listeners down and brings the device back
+        else:
+            self.boot()
+            self.ready()
+
+    def power_off(self, reason: str) -> None:
+        """The device loses its power (or shuts itself down): offline until `power_on()`."""
+        if self.lifecycle.is_off:
+            return
+        self.logs.system_event(f"Power off: {reason}", severity=Severity.NOTICE)
+        for subsystem in self.subsystems.values():
+            subsystem.going_down(RestartKind.REBOOT)  # a power cycle keeps the settings
+        self.changed()
+        self.lifecycle.power_off()
+        if self.lifecycle.power is not None:
+            self.lifecycle.power(False)  # the server takes the listeners down
+
+    def power_on(self) -> None:
+        """Power returns: the device boots as after a restart."""
+        if not self.lifecycle.is_off:
+            return
+        self.lifecycle.go_offline()
+        if self.lifecycle.power is not None:
+            self.lifecycle.power(True)  # the server boots the device after its boot time
         else:
             self.boot()
             self.ready()

@@ -26,6 +26,7 @@ class State(enum.Enum):
     READY = "ready"
     OFFLINE = "offline"  # listeners closed: connections refused
     BOOTING = "booting"  # answering, but systemready says "no"
+    OFF = "off"  # no power (or shut down by its delayed shutdown): offline until power returns
 
 
 class RestartKind(enum.Enum):
@@ -49,6 +50,7 @@ class Lifecycle:
         self.boot_id = str(uuid.uuid4())
         self.booted_at = time.monotonic()
         self.cycle: Callable[[], None] | None = None  # set by the server that owns the listeners
+        self.power: Callable[[bool], None] | None = None  # likewise: listeners down (False), boot (True)
         self._ready: asyncio.Event | None = None
 
     @property
@@ -63,6 +65,15 @@ class Lifecycle:
         self.state = State.OFFLINE
         if self._ready is not None:
             self._ready.clear()
+
+    def power_off(self) -> None:
+        self.state = State.OFF
+        if self._ready is not None:
+            self._ready.clear()
+
+    @property
+    def is_off(self) -> bool:
+        return self.state is State.OFF
 
     def booted(self) -> None:
         self.boot_id = str(uuid.uuid4())

@@ -58,9 +58,9 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
 
 @web.middleware
 async def lifecycle_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Offline: the connection drops, as a rebooting box's would. Booting: only systemready answers."""
+    """Offline or off: the connection drops, as a rebooting box's would. Booting: only systemready answers."""
     state = request.app[DEVICE_KEY].lifecycle.state
-    if state is State.OFFLINE:
+    if state in (State.OFFLINE, State.OFF):
         if request.transport is not None:
             request.transport.abort()
         return apache_page(503)
@@ -214,10 +214,19 @@ class RunningDevice:
     def _schedule_cycle(self) -> None:
         self._cycle_task = asyncio.get_running_loop().create_task(self._cycle())
 
+    def _schedule_power(self, on: bool) -> None:
+        """Power lost: listeners down at once (a running restart stops); power back: boot."""
+        if self._cycle_task is not None and not self._cycle_task.done():
+            self._cycle_task.cancel()
+        self._cycle_task = asyncio.get_running_loop().create_task(self._come_back() if on else self._unbind())
+
     async def _cycle(self) -> None:
         """Offline for the boot time, back with a new boot id, ready after the booting time."""
-        times = self.device.lifecycle.times
         await self._unbind()
+        await self._come_back()
+
+    async def _come_back(self) -> None:
+        times = self.device.lifecycle.times
         await asyncio.sleep(times.offline_seconds)
         self.device.boot()
         while True:
@@ -245,6 +254,7 @@ class RunningDevice:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._cycle_task
         self.device.lifecycle.cycle = None
+        self.device.lifecycle.power = None
         await self.runner.cleanup()
 
 
@@ -272,4 +282,5 @@ async def start_device(
     if certificates is not None:
         device.on_factory_default.append(lambda _kind: certificates.renew())
     device.lifecycle.cycle = running._schedule_cycle
+    device.lifecycle.power = running._schedule_power
     return running

@@ -45,11 +45,14 @@ class AccessDenied(Exception):
 
 
 class ApiError(Exception):
-    """A request an API refuses with one of its numbered error codes (the handler formats it)."""
+    """A request an API refuses with one of its numbered error codes (the handler formats it);
+    `message` overrides the API's text for the code, `extra` adds keys to a JSON error."""
 
-    def __init__(self, code: int) -> None:
+    def __init__(self, code: int, message: str | None = None, extra: dict[str, Any] | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.message = message
+        self.extra = extra or {}
 
 
 def check_schema_version(form: list[tuple[str, str]], *, required: bool) -> None:
@@ -146,6 +149,36 @@ def json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ValueError("not a JSON object")
     return document
+
+
+async def ajr_call(
+    request: web.Request,
+    version: str,
+    errors: dict[int, str],
+    invalid_json: int,
+    dispatch: Callable[[dict[str, Any]], Any],
+    answered: Callable[[dict[str, Any]], str] | None = None,
+) -> web.Response:
+    """One AJR request (§0.2): parse the body, run `dispatch(document)`, and reply with the
+    envelope, HTTP 200 for errors too; `version` is what the device answers with, unless
+    `answered(document)` says otherwise (an API that serves two major versions)."""
+    context: Any = None
+    method: str | None = None
+    try:
+        try:
+            document = json_object(await read_body(request))
+        except (BodyTooLarge, ValueError) as exc:
+            raise ApiError(invalid_json) from exc
+        if answered is not None:
+            version = answered(document)
+        context = document.get("context")
+        method = document.get("method") if isinstance(document.get("method"), str) else None
+        data = dispatch(document)
+    except ApiError as exc:
+        envelope = json_envelope(version, method, context, error=(exc.code, exc.message or errors[exc.code]))
+        envelope["error"].update(exc.extra)
+        return json_reply(envelope)
+    return json_reply(json_envelope(version, method, context, data=data))
 
 
 def first(pairs: list[tuple[str, str]], key: str) -> str | None:

@@ -13,19 +13,19 @@ from axisim.subsystems.io_ports import CLOSED, OPEN, Port, PortError, parse_acti
 )
 def test_active_when_the_circuit_differs_from_the_normal_state(normal: str, circuit: str, active: bool) -> None:
     # W401 manual, "I/O ports": "activated when the current state is different from the normal state"
-    assert Port(0, normal=normal, circuit=circuit).active is active
+    assert Port(0, normal=normal, loop=circuit).active is active
 
 
 def test_window_sensor_example_input_normally_closed_is_active_when_the_window_opens() -> None:
     # manual, "Activate a lamp when the window is opened": Port 1 input, normal state closed circuit
-    window = Port(0, direction="input", normal=CLOSED, circuit=CLOSED, name="Window sensor")
+    window = Port(0, direction="input", normal=CLOSED, loop=CLOSED, name="Window sensor")
     assert not window.active
-    window.circuit = OPEN  # the window opens: the contact breaks the loop
+    window.loop = OPEN  # the window opens: the contact breaks the loop
     assert window.active
 
 
 def test_a_tampered_supervised_input_is_not_reported_active() -> None:
-    port = Port(0, normal=OPEN, circuit=CLOSED, supervised=True)
+    port = Port(0, normal=OPEN, loop=CLOSED, supervised=True)
     assert port.active
     port.tamper = "cut"
     assert not port.active  # the tampering is what is reported, not the contact
@@ -53,7 +53,7 @@ def test_malformed_actions_are_refused(text: str) -> None:
 
 
 def test_a_pulse_runs_on_the_clock_and_ends_at_the_normal_state() -> None:
-    lock = Port(8, direction="output", normal=OPEN, circuit=OPEN, name="Lock")
+    lock = Port(8, direction="output", normal=OPEN, drive=OPEN, name="Lock")
     schedule(lock, parse_action("9:/10000\\")[1], now=100.0)
     assert lock.active and lock.circuit == CLOSED
     assert lock.next_step() == pytest.approx(110.0)

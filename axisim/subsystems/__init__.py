@@ -2,12 +2,15 @@
 
 from .audio import AudioSubsystem
 from .base import Subsystem
+from .io import IoSubsystem
 from .poe import PoeSubsystem
+from .power import PowerSubsystem
 from .sip import SipSubsystem
 from .storage import StorageSubsystem
 
 SUBSYSTEMS: dict[str, type[Subsystem]] = {
-    cls.name: cls for cls in (PoeSubsystem, StorageSubsystem, SipSubsystem, AudioSubsystem)
+    cls.name: cls
+    for cls in (PoeSubsystem, StorageSubsystem, SipSubsystem, AudioSubsystem, IoSubsystem, PowerSubsystem)
 }
 
 __all__ = ["SUBSYSTEMS", "Subsystem"]

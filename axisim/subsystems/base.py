@@ -9,6 +9,8 @@ parameters, reacts to the device's restarts, and saves what is not a parameter
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from param_tree import ParamDef, ParamType, SecurityLevel, Template
@@ -21,6 +23,26 @@ if TYPE_CHECKING:
 
 # What a subsystem publishes (status, counts): set by the device, never through param.cgi.
 PUBLISHED = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
+KEPT_EVENTS = 500  # a subsystem remembers its latest events, for tests and the control API
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """What the event service would send (vapix-wire.md §5.3, §6.3 events): topic and data."""
+
+    time: str  # ISO 8601, device wall clock
+    topic: str  # e.g. tnsaxis:Call/State, tnsaxis:IO/Port
+    data: dict[str, str] = field(default_factory=dict)
+
+
+class EventLog(deque[DeviceEvent]):
+    """A subsystem's latest events, oldest first."""
+
+    def __init__(self) -> None:
+        super().__init__(maxlen=KEPT_EVENTS)
+
+    def topic(self, topic: str) -> list[DeviceEvent]:
+        return [event for event in self if event.topic == topic]
 
 
 def param_def(name: str, value: str, kind: ParamType, security: SecurityLevel) -> ParamDef:
@@ -56,6 +78,9 @@ class Subsystem:
     def params_changed(self, applied: dict[str, str] | None) -> None:
         """Parameters were set (param.cgi, a native API); None: any may have changed
         (a factory default, a state load)."""
+
+    def world_changed(self, source: str) -> None:
+        """Another subsystem changed the physical world (the `power` subsystem: the Ethernet cable)."""
 
     def going_down(self, kind: RestartKind) -> None:
         """The device is about to go offline for a restart."""

@@ -26,7 +26,13 @@ _TOKEN = re.compile(r"[/\\]|[0-9]+")
 
 
 class PortError(ValueError):
-    """A request the ports refuse (unknown port, wrong direction, malformed action)."""
+    """A request the ports refuse; `reason` says which kind, for the APIs' error codes:
+    port (no such port), direction (not an output / input), value (malformed), range
+    (supervision window), supervision (not supervisable), ongoing (a sequence runs)."""
+
+    def __init__(self, message: str, reason: str = "value") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def opposite(state: str) -> str:
@@ -41,29 +47,49 @@ class Step:
 
 @dataclass(slots=True)
 class Port:
-    index: int  # 0-based (IOPort.I<index>); port.cgi numbers it index + 1
+    index: int  # 0-based (IOPort.I<index>); port.cgi and the manual number it index + 1
     direction: str = "input"
     normal: str = OPEN
     configurable: bool = True
     supervisable: bool = True
     supervised: bool = False
     name: str = ""
-    circuit: str = OPEN  # what the loop is (input) or what the port drives (output)
-    tamper: str | None = None  # supervised input: "cut" or "short"
+    loop: str = OPEN  # physical: what the contact wired to the input makes of the loop
+    tamper: str | None = None  # physical: the input's wiring is "cut" or "short"
+    drive: str = OPEN  # what the port drives as an output
     steps: list[Step] = field(default_factory=list)  # an output's pending timed states
 
     @property
+    def circuit(self) -> str:
+        """What the port reads (input) or drives (output): open or closed. Without
+        supervision a cut loop reads as open and a shorted one as closed."""
+        if self.direction == "output":
+            return self.drive
+        if self.tamper is not None:
+            return OPEN if self.tamper == "cut" else CLOSED
+        return self.loop
+
+    @property
+    def tampered(self) -> bool:
+        return self.direction == "input" and self.supervised and self.tamper is not None
+
+    @property
+    def state(self) -> str:
+        """open | closed, or cut | short for a tampered supervised input."""
+        return self.tamper if self.tampered and self.tamper else self.circuit
+
+    @property
     def active(self) -> bool:
-        if self.direction == "input" and self.supervised and self.tamper:
+        if self.tampered:
             return False  # a tampered loop says nothing about the contact
         return self.circuit != self.normal
 
     def settle(self, now: float) -> bool:
-        """Apply the sequence steps due by `now`; True when the circuit changed."""
-        before = self.circuit
+        """Apply the sequence steps due by `now`; True when the drive changed."""
+        before = self.drive
         while self.steps and self.steps[0].at <= now:
-            self.circuit = self.steps.pop(0).circuit
-        return self.circuit != before
+            self.drive = self.steps.pop(0).circuit
+        return self.drive != before
 
     def next_step(self) -> float | None:
         return self.steps[0].at if self.steps else None
@@ -71,8 +97,7 @@ class Port:
     def to_normal(self) -> None:
         """An output back at its normal state, its sequence dropped (settings changed, restart ended)."""
         self.steps.clear()
-        if self.direction == "output":
-            self.circuit = self.normal
+        self.drive = self.normal
 
 
 def parse_action(text: str, default_port: int = 1) -> tuple[int, list[tuple[bool, int]]]:
@@ -101,11 +126,22 @@ def parse_action(text: str, default_port: int = 1) -> tuple[int, list[tuple[bool
 
 def schedule(port: Port, changes: list[tuple[bool, int]], now: float) -> None:
     """Replace an output's pending sequence by `changes` (active?, wait ms before), starting now."""
+    circuits = [(opposite(port.normal) if active else port.normal, wait) for active, wait in changes]
+    run_sequence(port, [(circuit, 0) for circuit, _ in circuits], now, waits=[w for _, w in circuits])
+
+
+def run_sequence(port: Port, states: list[tuple[str, int]], now: float, waits: list[int] | None = None) -> None:
+    """Replace an output's pending sequence: each (circuit, hold ms) is set in turn, after the
+    previous one was held (portmanagement's setStateSequence); `waits` instead gives the wait
+    before each change (port.cgi). A trailing hold keeps the sequence ongoing until it ends."""
     if port.direction != "output":
-        raise PortError(f"port {port.index + 1} is not an output")
+        raise PortError(f"port {port.index + 1} is not an output", "direction")
     port.steps.clear()
     at = now
-    for active, wait_ms in changes:
-        at += wait_ms / 1000
-        port.steps.append(Step(opposite(port.normal) if active else port.normal, at))
+    for number, (circuit, hold_ms) in enumerate(states):
+        at += (waits[number] if waits is not None else 0) / 1000
+        port.steps.append(Step(circuit, at))
+        at += hold_ms / 1000
+    if waits is None and states and states[-1][1]:
+        port.steps.append(Step(states[-1][0], at))  # the last hold: ongoing until it ends
     port.settle(now)

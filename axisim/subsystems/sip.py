@@ -16,15 +16,13 @@ does), `incoming_call()`, `answer()`, `remote_hangup()`, `receive_dtmf()` and
 from __future__ import annotations
 
 import hashlib
-from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from axisim.clock import DeadlineTimer
 from param_tree import ParamDef, Template
 
 from . import sip_params as sp
-from .base import Subsystem
+from .base import DeviceEvent, EventLog, Subsystem
 from .call_service import CallService
 from .service_faults import FAILURE, INVALID, NOT_FOUND, ServiceFault
 from .sip_calls import ACTIVE, CALLING, Call, CallLimits, Outcome, RemoteParty, iso
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
 VMS_CALL = "VMS_CALL"
 VMS_TIMEOUT = 30.0  # VMSCallConfiguration.Timeout default
 KEPT_CALLS = 50  # terminated calls GetCallStatus still answers for
-KEPT_EVENTS = 500
 REASON_PHRASES = {
     200: "OK",
     401: "Unauthorized",
@@ -48,15 +45,6 @@ REASON_PHRASES = {
     500: "Server Internal Error",
     503: "Service Unavailable",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SipEvent:
-    """What the event service would send (vapix-wire.md §6.3 events): topic and data."""
-
-    time: str
-    topic: str  # tnsaxis:Call/State, tnsaxis:Call/StateChange, tnsaxis:Call/DTMF
-    data: dict[str, str] = field(default_factory=dict)
 
 
 class SipSubsystem(CallService, Subsystem):
@@ -76,7 +64,7 @@ class SipSubsystem(CallService, Subsystem):
         self.call_count = 0
         self.remotes: dict[str, RemoteParty] = {}  # by remote URI; "*" for any other
         self.registrations: dict[str, tuple[int, str]] = {}  # account id -> registrar's answer
-        self.events: deque[SipEvent] = deque(maxlen=KEPT_EVENTS)
+        self.events: EventLog = EventLog()
         self._timer = DeadlineTimer(device.clock, self.tick)
         device.clock.on_advance.append(self.tick)
         self._normalize(None)
@@ -425,7 +413,7 @@ class SipSubsystem(CallService, Subsystem):
                 event = self.key_of(sp.EVENTS, event_id)
                 name = self.field(sp.EVENTS, event, "Name") if event else ""
                 data = {"DTMFEventId": event_id, "Name": name, "CallId": call.id}
-                self.events.append(SipEvent(iso(self.device.clock.wall()), "tnsaxis:Call/DTMF", data))
+                self.events.append(DeviceEvent(iso(self.device.clock.wall()), "tnsaxis:Call/DTMF", data))
                 self.device.logs.system_event(
                     f"DTMF {sequence} on call {call.id}: event {event_id} ({name})", source="sip"
                 )
@@ -441,9 +429,9 @@ class SipSubsystem(CallService, Subsystem):
     def _event(self, call: Call, reason: str) -> None:
         stamp = iso(self.device.clock.wall())
         change = {"Reason": reason, "CallId": call.id, "RemoteURI": call.remote_uri, "DeviceURI": call.device_uri}
-        self.events.append(SipEvent(stamp, "tnsaxis:Call/StateChange", change))
+        self.events.append(DeviceEvent(stamp, "tnsaxis:Call/StateChange", change))
         state = call.state if call.state in (CALLING, ACTIVE) else "Idle"
-        self.events.append(SipEvent(stamp, "tnsaxis:Call/State", {"CallState": state}))
+        self.events.append(DeviceEvent(stamp, "tnsaxis:Call/State", {"CallState": state}))
         self.device.logs.system_event(
             f"SIP call {call.id} {call.direction.lower()} {call.remote_uri}: {reason}", source="sip"
         )

@@ -1,0 +1,424 @@
+"""I/O ports of the W401, bound to the `IOPort.I#` parameter groups (issue 7).
+
+The settings (direction, normal state, names, supervision) live in parameters, so
+param.cgi, io/port.cgi, portmanagement.cgi and supervisedio.cgi show one state; the
+physical world (what the contacts wired to the inputs do, cut or shorted wiring) and
+what the outputs drive live here and are saved with the device's state.
+
+Parameter mapping (vapix-wire.md §5.3; P5512 dump in param-trees.md §5.7):
+- `IOPort.I#.Input.Trig` / `Output.Active` are the circuit that makes the port active,
+  so the manual's "Normal state" is the other one;
+- `Input.NbrOfInputs` / `Output.NbrOfOutputs` count the ports per direction;
+- axisim adds `IOPort.I#.Supervised` (yes/no, supervisable ports) and the published
+  `IOPort.I#.State` (open, closed, or cut/short for a tampered supervised input): real
+  AXIS OS keeps both outside param.cgi, the issue asks for one state through both.
+
+Numbers: `IOPort.I<n>` and portmanagement are 0-based; port.cgi, the manual's "Port 9"
+and this module's Python API are 1-based.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from axisim.clock import DeadlineTimer
+from axisim.lifecycle import RestartKind
+from param_tree import ParamDef, ParamType, Role, SecurityLevel
+
+from .base import PUBLISHED, DeviceEvent, EventLog, Subsystem, param_def
+from .io_ports import (
+    CLOSED,
+    MAX_STEP_MS,
+    OPEN,
+    TAMPER_STATES,
+    Port,
+    PortError,
+    opposite,
+    parse_action,
+    run_sequence,
+    schedule,
+)
+from .sip_calls import iso
+
+if TYPE_CHECKING:
+    from axisim.device import Device
+
+GROUP = "IOPort"
+INPUTS, OUTPUTS = "Input.NbrOfInputs", "Output.NbrOfOutputs"
+VIEWER_R = SecurityLevel.parse("7717")  # port.cgi check is for viewers (vapix-wire.md §4.2)
+ADMIN_RW = SecurityLevel.parse("7716")  # like IOPort.I#.Direction (P5512 dump)
+YES_NO = ParamType("bool", true_word="yes", false_word="no")
+PORT_TOPIC = "tnsaxis:IO/Port"  # source port (0-based), data state (vapix-wire.md §5.3 events)
+TAMPER_TOPIC = "tnsaxis:IO/SupervisedPort"  # inferred name: "Supervised input tampering is active"
+
+
+def key(index: int) -> str:
+    return f"{GROUP}.I{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class PortChange:
+    """One setPorts item: a 0-based port and the properties to change (None: leave it)."""
+
+    index: int
+    usage: str | None = None
+    direction: str | None = None
+    name: str | None = None
+    normal_state: str | None = None
+    state: str | None = None
+
+    @property
+    def touches(self) -> bool:
+        return any(v is not None for v in (self.usage, self.direction, self.name, self.normal_state, self.state))
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A supervised input's voltage window for one state (supervisedio.cgi), in millivolts."""
+
+    lower: int
+    upper: int
+
+
+SUPERVISION_STATES = ("short", "close", "open", "cut")  # getSupportedStates, in the doc's order
+STATE_ALIASES = {"shorted": "short", "closed": "close"}  # the doc spells them both ways
+LEVEL_SCALE = 255
+# nominal loop levels with end-of-line resistors, inside the doc example's default windows
+LEVELS = {"short": 4, "close": 50, "open": 145, "cut": 230}
+
+
+def check_ranges(ranges: dict[str, Range]) -> None:
+    """Windows within the scale, lower <= upper, for known states, not overlapping."""
+    if any(state not in SUPERVISION_STATES for state in ranges):
+        raise PortError("unknown supervision state", "range")
+    ordered = sorted(ranges.values(), key=lambda r: r.lower)
+    if any(not 0 <= r.lower <= r.upper <= LEVEL_SCALE for r in ordered):
+        raise PortError("a window is outside 0-255 or upside down", "range")
+    if any(a.upper >= b.lower for a, b in pairwise(ordered)):
+        raise PortError("supervision windows overlap", "range")
+
+
+class IoSubsystem(Subsystem):
+    name = "io"
+
+    @classmethod
+    def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
+        defs: list[ParamDef] = []
+        for index in range(int(facts["io_ports"])):
+            defs.append(param_def(f"{key(index)}.State", OPEN, PUBLISHED, VIEWER_R))
+            if cls._supervisable(facts, index):
+                defs.append(param_def(f"{key(index)}.Supervised", "no", YES_NO, ADMIN_RW))
+        return defs
+
+    @staticmethod
+    def _supervisable(facts: dict[str, Any], index: int) -> bool:
+        return bool(facts.get("supervised_inputs")) and index != facts.get("relay_port_index")
+
+    def __init__(self, device: Device) -> None:
+        super().__init__(device)
+        facts = device.variant.facts
+        self.ports = [
+            Port(index, configurable=self._param(index, "Configurable") == "yes",
+                 supervisable=self._supervisable(facts, index))
+            for index in range(int(facts["io_ports"]))
+        ]  # fmt: skip
+        self.events = EventLog()
+        self.ranges: dict[int, dict[str, Range]] = {}  # supervised ports' windows, when set
+        self._seen: dict[int, tuple[bool, bool]] = {}  # port -> (active, tampered) last reported
+        self._timer = DeadlineTimer(device.clock, self.tick)
+        device.clock.on_advance.append(self.tick)
+        self.sync()
+        for port in self.ports:
+            port.to_normal()
+        self._report(quiet=True)
+
+    # -- parameters <-> ports ------------------------------------------------
+
+    def _param(self, index: int, name: str, default: str = "") -> str:
+        return self.device.param(f"{key(index)}.{name}", default)
+
+    def sync(self) -> None:
+        """Make the ports follow their settings."""
+        for port in self.ports:
+            index = port.index
+            port.direction = self._param(index, "Direction", "input")
+            side = "Input.Trig" if port.direction == "input" else "Output.Active"
+            port.normal = opposite(self._param(index, side, CLOSED))
+            port.name = self._param(index, f"{port.direction.capitalize()}.Name")
+            port.supervised = self._param(index, "Supervised", "no") == "yes"
+
+    def publish(self) -> None:
+        values = {f"{key(p.index)}.State": p.state for p in self.ports}
+        values[INPUTS] = str(sum(p.direction == "input" for p in self.ports))
+        values[OUTPUTS] = str(sum(p.direction == "output" for p in self.ports))
+        self.device.params.set_base({k: v for k, v in values.items() if k in self.device.params})
+
+    def refused(self, proposed: dict[str, str]) -> set[str]:
+        """Supervision is for inputs: no supervised output, no output that stays supervised."""
+        refused: set[str] = set()
+        for port in self.ports:
+            base = key(port.index)
+            direction = proposed.get(f"{base}.Direction", port.direction)
+            supervised = proposed.get(f"{base}.Supervised", "yes" if port.supervised else "no") == "yes"
+            if direction == "output" and supervised:
+                refused |= {f"{base}.Direction", f"{base}.Supervised"} & proposed.keys()
+        return refused
+
+    def params_changed(self, applied: dict[str, str] | None) -> None:
+        if applied is not None and not any(name.startswith(f"{GROUP}.") for name in applied):
+            return
+        self.sync()
+        # manual, "I/O ports": "If you change any settings on this page, the output circuits
+        # go back to their normal positions regardless of any active triggers."
+        for port in self.ports:
+            port.to_normal()
+        self._report()
+
+    # -- what happened: published values, events, the timer -------------------
+
+    def _report(self, quiet: bool = False) -> None:
+        """Publish, and record an event for each port whose active or tampered state changed."""
+        self.publish()
+        stamp = iso(self.device.clock.wall())
+        for port in self.ports:
+            now = (port.active, port.tampered)
+            before = self._seen.get(port.index)
+            self._seen[port.index] = now
+            if quiet or before is None or before == now:
+                continue
+            if before[0] != now[0]:
+                data = {"port": str(port.index), "state": "1" if now[0] else "0"}
+                self.events.append(DeviceEvent(stamp, PORT_TOPIC, data))
+                self.device.logs.system_event(
+                    f"I/O port {port.index + 1} ({port.name}) {'active' if now[0] else 'inactive'}", source="io"
+                )
+            if before[1] != now[1]:
+                data = {"port": str(port.index), "tampered": "1" if now[1] else "0"}
+                self.events.append(DeviceEvent(stamp, TAMPER_TOPIC, data))
+                what = f"tampering detected ({port.tamper})" if now[1] else "tampering ended"
+                self.device.logs.system_event(f"Supervised input {port.index + 1} ({port.name}): {what}", source="io")
+        self._timer.arm(min((t for p in self.ports if (t := p.next_step()) is not None), default=None))
+
+    def tick(self) -> None:
+        """Apply the output sequence steps that are due."""
+        now = self.device.clock.now()
+        changed = [port.settle(now) for port in self.ports]
+        if any(changed) or any(p.next_step() is not None for p in self.ports):
+            self._report()
+
+    # -- the physical side (Python API; numbers are 1-based, as in the manual) ---
+
+    def port(self, number: int) -> Port:
+        if not 1 <= number <= len(self.ports):
+            raise PortError(f"there is no port {number}", "port")
+        return self.ports[number - 1]
+
+    def _wired_input(self, number: int) -> Port:
+        port = self.port(number)
+        if not port.configurable and port.direction == "output":
+            raise PortError(f"port {number} is an output only", "direction")
+        return port
+
+    def set_input(self, number: int, closed: bool) -> None:
+        """The contact wired to an input closes or opens the loop (a button pressed, a window opened)."""
+        self._wired_input(number).loop = CLOSED if closed else OPEN
+        self._physical()
+
+    def close_input(self, number: int) -> None:
+        self.set_input(number, True)
+
+    def open_input(self, number: int) -> None:
+        self.set_input(number, False)
+
+    def tamper(self, number: int, how: str | None) -> None:
+        """Cut or short an input's wiring ("cut" | "short"), or repair it (None)."""
+        if how is not None and how not in TAMPER_STATES:
+            raise PortError(f"tampering is 'cut' or 'short', not {how!r}")
+        self._wired_input(number).tamper = how
+        self._physical()
+
+    def cut_input(self, number: int) -> None:
+        self.tamper(number, "cut")
+
+    def short_input(self, number: int) -> None:
+        self.tamper(number, "short")
+
+    def repair_input(self, number: int) -> None:
+        self.tamper(number, None)
+
+    def output(self, number: int) -> str:
+        """What an output drives now: "open" or "closed" circuit."""
+        port = self.port(number)
+        if port.direction != "output":
+            raise PortError(f"port {number} is not an output", "direction")
+        self.tick()
+        return port.drive
+
+    def _physical(self) -> None:
+        self._report()
+        self.device.changed()
+
+    # -- what the APIs do (port.cgi is 1-based, portmanagement and supervision 0-based) --
+
+    def check(self, number: int) -> str:
+        """port.cgi check: the circuit the port reads or drives."""
+        self.tick()
+        return self.port(number).circuit
+
+    def run_action(self, text: str) -> None:
+        """port.cgi action (`2:/300\\`): outputs only."""
+        number, changes = parse_action(text)
+        schedule(self.port(number), changes, self.device.clock.now())
+        self._report()
+
+    def at(self, index: int) -> Port:
+        """A port by its 0-based index (PortError "port" when there is none)."""
+        return self.port(index + 1)
+
+    def set_ports(self, changes: list[PortChange]) -> tuple[list[int], list[tuple[int, str | None]]]:
+        """portmanagement setPorts: apply what is valid; return the ports changed and the
+        refused (port, property) pairs (property None: no such port). Settings come first,
+        which returns the outputs to normal (manual), then the requested output states."""
+        failures: list[tuple[int, str | None]] = []
+        updates: list[tuple[str, str, int, str]] = []  # parameter, value, port, property
+        states: list[tuple[int, str]] = []
+        touched: list[int] = []
+        for change in changes:
+            if not 0 <= change.index < len(self.ports):
+                failures.append((change.index, None))
+                continue
+            port, base = self.ports[change.index], key(change.index)
+            direction = change.direction or port.direction
+            side = "Input" if direction == "input" else "Output"
+            fields = [
+                ("usage", f"{base}.Usage", change.usage),
+                ("direction", f"{base}.Direction", change.direction),
+                ("name", f"{base}.{side}.Name", change.name),
+                ("normalState", f"{base}.{side}.{'Trig' if side == 'Input' else 'Active'}",
+                 opposite(change.normal_state) if change.normal_state in (OPEN, CLOSED) else change.normal_state),
+            ]  # fmt: skip
+            for prop, name, value in fields:
+                if value is None:
+                    continue
+                if prop == "direction" and value != port.direction and not port.configurable:
+                    failures.append((change.index, prop))
+                else:
+                    updates.append((name, value, change.index, prop))
+            if change.state is not None:
+                if direction != "output" or change.state not in (OPEN, CLOSED):
+                    failures.append((change.index, "state"))
+                else:
+                    states.append((change.index, change.state))
+            if change.touches:
+                touched.append(change.index)
+        refused = self.device.update_params([(n, v) for n, v, _, _ in updates], Role.ADMIN)
+        refused_names = {name for name, _ in refused}
+        failures += [(index, prop) for name, _, index, prop in updates if name in refused_names]
+        for index, circuit in states:
+            if self.ports[index].direction == "output":  # a refused direction change leaves an input
+                run_sequence(self.ports[index], [(circuit, 0)], self.device.clock.now())
+            else:
+                failures.append((index, "state"))
+        self._report()
+        return touched, failures
+
+    def set_state_sequence(self, index: int, states: list[tuple[str, int]]) -> None:
+        """portmanagement setStateSequence: each (circuit, hold ms) in turn; the last one stays."""
+        port = self.at(index)
+        if port.direction != "output":
+            raise PortError(f"port {index} is not an output", "direction")
+        if not states or any(c not in (OPEN, CLOSED) or not 0 <= ms <= MAX_STEP_MS for c, ms in states):
+            raise PortError("a sequence is open/closed states held 0-65535 ms", "value")
+        self.tick()
+        if port.steps:
+            raise PortError("State sequence already ongoing", "ongoing")
+        run_sequence(port, states, self.device.clock.now())
+        self._report()
+
+    # -- supervision (supervisedio.cgi) -------------------------------------------
+
+    def supervisable(self, index: int) -> bool:
+        port = self.at(index)
+        return port.supervisable and port.direction == "input"
+
+    def level(self, index: int) -> int:
+        """The loop's level as the end-of-line resistors make it (0-255 scale), read only when supervised."""
+        port = self.at(index)
+        if not port.supervised:
+            return 0
+        return LEVELS[port.tamper or ("close" if port.loop == CLOSED else OPEN)]
+
+    def supervision_state(self, index: int) -> str:
+        """short | close | open | cut, the names getSupportedStates lists."""
+        port = self.at(index)
+        state = port.state
+        return {"closed": "close", "cut": "cut", "short": "short"}.get(state, OPEN)
+
+    def set_supervised(self, index: int, on: bool, ranges: dict[str, Range] | None = None) -> None:
+        if not self.supervisable(index):
+            raise PortError(f"port {index} cannot be supervised", "supervision")
+        if ranges is not None:
+            check_ranges(ranges)
+        if self.device.update_params([(f"{key(index)}.Supervised", "yes" if on else "no")], Role.ADMIN):
+            raise PortError(f"port {index} cannot be supervised", "supervision")
+        if ranges is not None:
+            self.ranges[index] = dict(ranges)
+            self.device.changed()
+
+    # -- the device's restarts ---------------------------------------------------
+
+    def going_down(self, kind: RestartKind) -> None:
+        if kind is not RestartKind.REBOOT:
+            self.ranges.clear()  # a factory default forgets the supervision windows
+        # manual: "During restart, the output circuit is open."
+        for port in self.ports:
+            port.steps.clear()
+            if port.direction == "output":
+                port.drive = OPEN
+        self._report()
+
+    def booted(self) -> None:
+        # "When the restart is complete, the circuit goes back to the normal position."
+        for port in self.ports:
+            port.to_normal()
+        self._report()
+
+    # -- the physical world survives a restart of the simulator ------------------
+
+    def to_state(self) -> Any:
+        return {
+            "wiring": {str(p.index): {"loop": p.loop, "tamper": p.tamper} for p in self.ports},
+            "ranges": {
+                str(index): {state: [r.lower, r.upper] for state, r in ranges.items()}
+                for index, ranges in self.ranges.items()
+            },
+        }
+
+    def load_state(self, state: Any) -> None:
+        wiring = state.get("wiring") if isinstance(state, dict) else None
+        if not isinstance(wiring, dict):
+            raise ValueError("io: 'wiring' is missing")
+        loops: dict[int, tuple[str, str | None]] = {}
+        ranges: dict[int, dict[str, Range]] = {}
+        try:
+            for index, spec in wiring.items():
+                loop, tamper = spec["loop"], spec["tamper"]
+                if not 0 <= int(index) < len(self.ports) or loop not in (OPEN, CLOSED):
+                    raise ValueError(f"port {index}")
+                if tamper is not None and tamper not in TAMPER_STATES:
+                    raise ValueError(f"port {index} tamper {tamper!r}")
+                loops[int(index)] = (loop, tamper)
+            for index, windows in dict(state.get("ranges", {})).items():
+                ranges[int(index)] = {str(s): Range(int(lo), int(hi)) for s, (lo, hi) in windows.items()}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"io: the wiring is not valid ({exc})") from exc
+        for index, (loop, tamper) in loops.items():
+            self.ports[index].loop, self.ports[index].tamper = loop, tamper
+        self.ranges = ranges
+        self.sync()
+        self._report(quiet=True)
+
+
+__all__ = ["CLOSED", "OPEN", "IoSubsystem", "PortChange", "PortError", "Range"]
