@@ -126,7 +126,10 @@ class Device:
         self.files = FileStore()  # uploads (audio clips); on disk once a state directory is attached
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
-        self.subsystems: dict[str, Subsystem] = {name: SUBSYSTEMS[name](self) for name in model.subsystems}
+        self.link_up = True  # a network link (cable or WLAN) reaches the device; the wlan subsystem says
+        self.subsystems: dict[str, Subsystem] = {}
+        for name in model.subsystems:  # in manifest order: a subsystem sees those listed before it
+            self.subsystems[name] = SUBSYSTEMS[name](self)
         self.logs.system_event(f"{self.model.short_name or model.id} started, AXIS OS {self.firmware.active}")
 
     # -- identity and state --------------------------------------------------

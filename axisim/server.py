@@ -58,9 +58,11 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
 
 @web.middleware
 async def lifecycle_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Offline or off: the connection drops, as a rebooting box's would. Booting: only systemready answers."""
-    state = request.app[DEVICE_KEY].lifecycle.state
-    if state in (State.OFFLINE, State.OFF):
+    """Offline, off or without a network link: the connection drops, as a rebooting box's would.
+    Booting: only systemready answers."""
+    device = request.app[DEVICE_KEY]
+    state = device.lifecycle.state
+    if state in (State.OFFLINE, State.OFF) or not device.link_up:
         if request.transport is not None:
             request.transport.abort()
         return apache_page(503)

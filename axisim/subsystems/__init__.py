@@ -7,10 +7,9 @@ from .poe import PoeSubsystem
 from .power import PowerSubsystem
 from .sip import SipSubsystem
 from .storage import StorageSubsystem
+from .wlan import WlanSubsystem
 
-SUBSYSTEMS: dict[str, type[Subsystem]] = {
-    cls.name: cls
-    for cls in (PoeSubsystem, StorageSubsystem, SipSubsystem, AudioSubsystem, IoSubsystem, PowerSubsystem)
-}
+_ALL = (PoeSubsystem, StorageSubsystem, SipSubsystem, AudioSubsystem, IoSubsystem, PowerSubsystem, WlanSubsystem)
+SUBSYSTEMS: dict[str, type[Subsystem]] = {cls.name: cls for cls in _ALL}
 
 __all__ = ["SUBSYSTEMS", "Subsystem"]
