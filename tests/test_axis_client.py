@@ -42,7 +42,7 @@ async def test_axis_library_initializes(model: str) -> None:
             assert "root" in vapix.users
             assert vapix.users["root"].admin
             assert vapix.access_rights is SecondaryGroup.ADMIN_PTZ  # root is in every role group
-            if model == "W401":  # no io-port-management listed: ports come from param.cgi IOPort groups
+            if model == "W401":  # ports come from io-port-management getPorts, one per IOPort group
                 assert len(vapix.ports) == sum(1 for d in device.params.all() if d.name.endswith(".Direction"))
     finally:
         await running.stop()

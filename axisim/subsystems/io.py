@@ -58,6 +58,9 @@ def key(index: int) -> str:
     return f"{GROUP}.I{index}"
 
 
+PROPERTIES = ("usage", "direction", "name", "normalState", "state")  # setPorts item fields, in reply order
+
+
 @dataclass(frozen=True, slots=True)
 class PortChange:
     """One setPorts item: a 0-based port and the properties to change (None: leave it)."""
@@ -279,50 +282,57 @@ class IoSubsystem(Subsystem):
 
     def set_ports(self, changes: list[PortChange]) -> tuple[list[int], list[tuple[int, str | None]]]:
         """portmanagement setPorts: apply what is valid; return the ports changed and the
-        refused (port, property) pairs (property None: no such port). Settings come first,
-        which returns the outputs to normal (manual), then the requested output states."""
+        refused (port, property) pairs (property None: no such port). Directions come first,
+        so a name or normal state lands on the side the port really has; settings return
+        the outputs to normal (manual), then the requested output states apply."""
         failures: list[tuple[int, str | None]] = []
-        updates: list[tuple[str, str, int, str]] = []  # parameter, value, port, property
-        states: list[tuple[int, str]] = []
-        touched: list[int] = []
+        known = []
         for change in changes:
-            if not 0 <= change.index < len(self.ports):
-                failures.append((change.index, None))
-                continue
-            port, base = self.ports[change.index], key(change.index)
-            direction = change.direction or port.direction
-            side = "Input" if direction == "input" else "Output"
-            fields = [
-                ("usage", f"{base}.Usage", change.usage),
-                ("direction", f"{base}.Direction", change.direction),
-                ("name", f"{base}.{side}.Name", change.name),
-                ("normalState", f"{base}.{side}.{'Trig' if side == 'Input' else 'Active'}",
-                 opposite(change.normal_state) if change.normal_state in (OPEN, CLOSED) else change.normal_state),
-            ]  # fmt: skip
-            for prop, name, value in fields:
-                if value is None:
-                    continue
-                if prop == "direction" and value != port.direction and not port.configurable:
-                    failures.append((change.index, prop))
-                else:
-                    updates.append((name, value, change.index, prop))
-            if change.state is not None:
-                if direction != "output" or change.state not in (OPEN, CLOSED):
-                    failures.append((change.index, "state"))
-                else:
-                    states.append((change.index, change.state))
-            if change.touches:
-                touched.append(change.index)
-        refused = self.device.update_params([(n, v) for n, v, _, _ in updates], Role.ADMIN)
-        refused_names = {name for name, _ in refused}
-        failures += [(index, prop) for name, _, index, prop in updates if name in refused_names]
-        for index, circuit in states:
-            if self.ports[index].direction == "output":  # a refused direction change leaves an input
-                run_sequence(self.ports[index], [(circuit, 0)], self.device.clock.now())
+            if 0 <= change.index < len(self.ports):
+                known.append(change)
             else:
-                failures.append((index, "state"))
+                failures.append((change.index, None))
+        directions = []
+        for change in known:
+            port = self.ports[change.index]
+            if change.direction is not None and change.direction != port.direction and not port.configurable:
+                failures.append((change.index, "direction"))
+            elif change.direction is not None:
+                directions.append((f"{key(change.index)}.Direction", change.direction, change.index, "direction"))
+        failures += self._apply(directions)
+        settings = []
+        for change in known:
+            base, port = key(change.index), self.ports[change.index]
+            side, trigger = ("Input", "Trig") if port.direction == "input" else ("Output", "Active")
+            normal = opposite(change.normal_state) if change.normal_state in (OPEN, CLOSED) else change.normal_state
+            for prop, name, value in (
+                ("usage", f"{base}.Usage", change.usage),
+                ("name", f"{base}.{side}.Name", change.name),
+                ("normalState", f"{base}.{side}.{trigger}", normal),
+            ):
+                if value is not None:
+                    settings.append((name, value, change.index, prop))
+        failures += self._apply(settings)
+        for change in known:
+            port = self.ports[change.index]
+            if change.state is None:
+                continue
+            if port.direction != "output" or change.state not in (OPEN, CLOSED):
+                failures.append((change.index, "state"))
+            else:
+                # "the state will be overridden when the next part of the sequence is executed"
+                port.drive = change.state
         self._report()
-        return touched, failures
+        order = {index: n for n, index in reversed(list(enumerate(c.index for c in changes)))}
+        failures.sort(key=lambda f: (order[f[0]], PROPERTIES.index(f[1]) if f[1] else -1))
+        return [change.index for change in known if change.touches], failures
+
+    def _apply(self, updates: list[tuple[str, str, int, str]]) -> list[tuple[int, str | None]]:
+        """Set (parameter, value, port, property) updates; the refused ones as (port, property)."""
+        if not updates:
+            return []
+        refused = {name for name, _ in self.device.update_params([(n, v) for n, v, _, _ in updates], Role.ADMIN)}
+        return [(index, prop) for name, _, index, prop in updates if name in refused]
 
     def set_state_sequence(self, index: int, states: list[tuple[str, int]]) -> None:
         """portmanagement setStateSequence: each (circuit, hold ms) in turn; the last one stays."""

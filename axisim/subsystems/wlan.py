@@ -77,6 +77,22 @@ class Network:
             raise WlanError(str(exc)) from exc
 
 
+MANUAL_ADDRESSES = {
+    f"{MANUAL}.IPAddress": ipaddress.IPv4Address,
+    f"{MANUAL}.SubnetMask": ipaddress.IPv4Address,
+    f"{MANUAL}.DefaultRouter": ipaddress.IPv4Address,
+    f"{MANUAL}.IPv6Address": ipaddress.IPv6Address,
+}
+
+
+def _is_address(text: str, family: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address]) -> bool:
+    try:
+        family(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_hex_key(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
@@ -86,7 +102,7 @@ class WlanSubsystem(Subsystem):
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
-        ip = ParamType("ip")
+        ip = ParamType("string", maxlen=64)  # checked in refused(): empty, or an address of the right family
         return [
             param_def(f"{WIRELESS}.Hidden", "no", YES_NO, ADMIN_RW),
             param_def(f"{MANUAL}.IPAddress", "", ip, ADMIN_RW),
@@ -135,6 +151,11 @@ class WlanSubsystem(Subsystem):
         key = proposed.get(f"{WIRELESS}.W0.Key")
         if key and not _is_hex_key(key):
             refused.add(f"{WIRELESS}.W0.Key")
+        if len(proposed.get(f"{WIRELESS}.ESSID", "").encode()) > 32:
+            refused.add(f"{WIRELESS}.ESSID")  # an SSID is at most 32 bytes, whatever the characters
+        for name, family in MANUAL_ADDRESSES.items():
+            if proposed.get(name) and not _is_address(proposed[name], family):
+                refused.add(name)
         return refused
 
     def params_changed(self, applied: dict[str, str] | None) -> None:
