@@ -217,10 +217,19 @@ class RunningDevice:
         self._cycle_task = asyncio.get_running_loop().create_task(self._cycle())
 
     def _schedule_power(self, on: bool) -> None:
-        """Power lost: listeners down at once (a running restart stops); power back: boot."""
-        if self._cycle_task is not None and not self._cycle_task.done():
-            self._cycle_task.cancel()
-        self._cycle_task = asyncio.get_running_loop().create_task(self._come_back() if on else self._unbind())
+        """Power lost: a running boot stops and the listeners go down; power back: the device
+        boots once the listeners are down (a brief glitch is a full power cycle)."""
+        previous = self._cycle_task
+
+        async def run() -> None:
+            if previous is not None and not previous.done():
+                if not on:
+                    previous.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await previous
+            await (self._come_back() if on else self._unbind())
+
+        self._cycle_task = asyncio.get_running_loop().create_task(run())
 
     async def _cycle(self) -> None:
         """Offline for the boot time, back with a new boot id, ready after the booting time."""

@@ -78,6 +78,8 @@ class PowerSubsystem(Subsystem):
         self.ignition = True
         self.powered_since = device.clock.now()
         self.ignition_off_at: float | None = None
+        self.enabled_at = self.powered_since  # when delayed shutdown was last turned on
+        self._was_enabled = self.enabled
         self.off_reason: str | None = None  # "power" | "ignition" while the device is off
         self._timer = DeadlineTimer(device.clock, self.evaluate)
         device.clock.on_advance.append(self.evaluate)
@@ -95,15 +97,20 @@ class PowerSubsystem(Subsystem):
 
     def set_delayed_power_down(self, enabled: bool, delay_s: int | None = None) -> None:
         """power-settings.cgi setDelayedPowerDownMode: the delay is only taken when turning it on."""
+        low, high = self.limits(self.device.variant.facts)
         changes = [(ENABLED, "yes" if enabled else "no")]
         if enabled and delay_s is not None:
+            if not low <= delay_s <= high:
+                raise PowerError(f"the delay is {low}-{high} seconds")  # refused whole: nothing changes
             changes.append((DELAY, str(delay_s)))
         if self.device.update_params(changes, Role.OPERATOR):
-            low, high = self.limits(self.device.variant.facts)
             raise PowerError(f"the delay is {low}-{high} seconds")
 
     def params_changed(self, applied: dict[str, str] | None) -> None:
         if applied is None or any(name.startswith(f"{GROUP}.") for name in applied):
+            if self.enabled and not self._was_enabled:
+                self.enabled_at = self.device.clock.now()  # it watches the ignition from now on
+            self._was_enabled = self.enabled
             self.evaluate()
 
     # -- the physical side (Python API) ------------------------------------------
@@ -154,14 +161,14 @@ class PowerSubsystem(Subsystem):
         """When the running countdown ends (None: no countdown)."""
         if not self.enabled or self.ignition or self.ignition_off_at is None or self.device.lifecycle.is_off:
             return None
-        return max(self.ignition_off_at, self.armed_at()) + self.delay_s
+        return max(self.ignition_off_at, self.armed_at(), self.enabled_at) + self.delay_s
 
     def evaluate(self) -> None:
         now = self.device.clock.now()
         device = self.device
         if not self.powered:
+            self.off_reason = "power"  # without power, whatever shut it down: power back boots it
             if not device.lifecycle.is_off:
-                self.off_reason = "power"
                 device.power_off("no power on the DC input or PoE")
         elif device.lifecycle.is_off and (self.off_reason == "power" or self.ignition):
             self.off_reason = None
