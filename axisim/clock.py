@@ -12,6 +12,11 @@ import time
 from collections.abc import Callable
 
 
+def iso(wall: float) -> str:
+    """A device wall time as events and logs stamp it: ISO 8601 UTC to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall))
+
+
 class SimClock:
     def __init__(self) -> None:
         self._offset = 0.0

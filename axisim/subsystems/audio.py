@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from axisim.clock import DeadlineTimer
+from axisim.clock import DeadlineTimer, iso
 from axisim.files import is_digest
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, Role, SecurityLevel, UpdateError
@@ -31,7 +31,6 @@ from . import audio_formats
 from .audio_formats import ClipFormatError, SoundFile
 from .base import PUBLISHED, Subsystem, param_def
 from .service_faults import UNKNOWN_ACTION, ServiceFault
-from .sip_calls import iso
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device

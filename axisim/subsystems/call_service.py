@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from axisim.clock import iso
 from param_tree import Role, UpdateError
 
 from . import sip_params as sp
 from .service_faults import FAILURE, INVALID, MISSING, NOT_FOUND, NOT_SUPPORTED, UNKNOWN_ACTION, ServiceFault
-from .sip_calls import Call, iso
+from .sip_calls import Call
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from axisim.clock import DeadlineTimer
+from axisim.clock import DeadlineTimer, iso
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
@@ -40,7 +40,6 @@ from .io_ports import (
     run_sequence,
     schedule,
 )
-from .sip_calls import iso
 
 if TYPE_CHECKING:
     from axisim.device import Device

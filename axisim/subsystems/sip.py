@@ -18,14 +18,14 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from axisim.clock import DeadlineTimer
+from axisim.clock import DeadlineTimer, iso
 from param_tree import ParamDef, Template
 
 from . import sip_params as sp
 from .base import DeviceEvent, EventLog, Subsystem
 from .call_service import CallService
 from .service_faults import FAILURE, INVALID, NOT_FOUND, ServiceFault
-from .sip_calls import ACTIVE, CALLING, Call, CallLimits, Outcome, RemoteParty, iso
+from .sip_calls import ACTIVE, CALLING, Call, CallLimits, Outcome, RemoteParty
 
 if TYPE_CHECKING:
     from axisim.device import Device

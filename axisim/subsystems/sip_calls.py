@@ -10,7 +10,6 @@ once (Denied).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -40,10 +39,6 @@ class CallLimits:
     calling_timeout: float  # an unanswered call ends NoAnswer
     max_active: float | None  # "End calls after"; None: infinite
     max_incoming: float  # "Incoming call duration"
-
-
-def iso(wall: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall))
 
 
 @dataclass(slots=True)
