@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
@@ -49,6 +50,15 @@ class DeviceClient:
         response = await self.request(method, path, **kwargs)
         assert response.status == 200, (response.status, await response.text())
         return await response.text()
+
+
+async def connection_refused(url: str) -> bool:
+    """A fresh connection to a served device is refused (it is down, off or rebooting)."""
+    try:
+        async with aiohttp.ClientSession() as fresh, fresh.get(url, timeout=aiohttp.ClientTimeout(total=2)):
+            return False
+    except aiohttp.ClientConnectorError:
+        return True
 
 
 DeviceClientFactory = Callable[..., Awaitable[DeviceClient]]

@@ -17,7 +17,7 @@ from axisim.device import DEFAULT_ACCOUNT, Device, make_device
 from axisim.lifecycle import BootTimes, RestartKind
 from axisim.server import RunningDevice, start_device
 from param_tree import ParamDef, Role
-from tests.conftest import MODELS, DeviceClientFactory
+from tests.conftest import MODELS, DeviceClientFactory, connection_refused
 from tests.digest import authorization
 
 # §2.1 [CLIENT]: the exact page, with the device's address in `server=`
@@ -175,15 +175,6 @@ async def _systemready(session: aiohttp.ClientSession, url: str) -> dict[str, st
         return (await r.json())["data"]
 
 
-async def _refused(url: str) -> bool:
-    """A fresh connection is refused (the device is down)."""
-    try:
-        async with aiohttp.ClientSession() as fresh, fresh.get(url, timeout=aiohttp.ClientTimeout(total=2)):
-            return False
-    except aiohttp.ClientConnectorError:
-        return True
-
-
 @pytest.fixture
 async def running() -> Any:
     device = make_device("S3008", boot_times=BootTimes(offline_seconds=0.6, booting_seconds=0.4))
@@ -212,8 +203,8 @@ async def test_reboot_window_refuses_then_returns_with_new_boot_id(running: Runn
         rest = await asyncio.wait_for(reader.read(), 2)  # whatever body is left, then EOF
         assert b"HTTP/1.1" not in rest
         writer.close()
-        assert await _refused(f"{url}/axis-cgi/systemready.cgi")
-        assert await _refused(f"http://127.0.0.1:{running.https_port}/")
+        assert await connection_refused(f"{url}/axis-cgi/systemready.cgi")
+        assert await connection_refused(f"http://127.0.0.1:{running.https_port}/")
         # booting: the listener is back, systemready tells the truth, the rest is not yet served
         seen: list[str] = []
         for _ in range(60):  # bounded: 60 x 50 ms
@@ -239,7 +230,7 @@ async def test_systemready_timeout_waits_for_readiness(running: RunningDevice) -
     running.device.restart(RestartKind.REBOOT)
     for _ in range(40):  # wait for the listener to come back (bounded)
         await asyncio.sleep(0.05)
-        if not await _refused(running.url):
+        if not await connection_refused(running.url):
             break
     async with aiohttp.ClientSession() as session:
         body = {"apiVersion": "1", "method": "systemready", "params": {"timeout": 5}}

@@ -26,7 +26,7 @@ from axisim.persistence import StateDir
 from axisim.server import RunningDevice, start_device
 from axisim.subsystems.power import PowerSubsystem
 from param_tree import Role
-from tests.conftest import DeviceClient, DeviceClientFactory
+from tests.conftest import DeviceClient, DeviceClientFactory, connection_refused
 from tests.digest import authorization
 
 CGI = "/axis-cgi/power-settings.cgi"
@@ -599,14 +599,6 @@ async def served() -> Any:
     await running.stop()
 
 
-async def _refused(url: str) -> bool:
-    try:
-        async with aiohttp.ClientSession() as fresh, fresh.get(url, timeout=aiohttp.ClientTimeout(total=2)):
-            return False
-    except aiohttp.ClientConnectorError:
-        return True
-
-
 async def _until(check: Any, seconds: float = 5.0) -> bool:
     """Poll `await check()` every 50 ms until true or the deadline passes."""
     deadline = time.monotonic() + seconds
@@ -658,10 +650,10 @@ async def test_served_delayed_shutdown_closes_the_listener_and_ignition_brings_i
     power(device).set_ignition(False)
     device.clock.advance(60)
     assert device.lifecycle.state is State.OFF
-    assert await _until(lambda: _refused(f"{url}/axis-cgi/systemready.cgi"))
+    assert await _until(lambda: connection_refused(f"{url}/axis-cgi/systemready.cgi"))
     # no power-up while the ignition stays off
     await asyncio.sleep(0.6)  # longer than the boot time
-    assert await _refused(f"{url}/axis-cgi/systemready.cgi")
+    assert await connection_refused(f"{url}/axis-cgi/systemready.cgi")
     power(device).set_ignition(True)
     assert await _until(lambda: _ready(url))
     state = await _systemready(url)
@@ -673,7 +665,7 @@ async def test_served_power_loss_and_return(served: RunningDevice) -> None:
     device, url = served.device, served.url
     boot_id = device.boot_id
     lose_all_power(device)
-    assert await _until(lambda: _refused(f"{url}/axis-cgi/systemready.cgi"))
+    assert await _until(lambda: connection_refused(f"{url}/axis-cgi/systemready.cgi"))
     power(device).set_cable(True)  # PoE returns
     assert await _until(lambda: _ready(url))
     assert device.lifecycle.state is State.READY and device.boot_id != boot_id
