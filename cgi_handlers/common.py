@@ -166,6 +166,8 @@ async def ajr_call(
     method: str | None = None
     try:
         try:
+            if request.method != "POST":
+                raise ValueError("AJR requests are POSTed")  # a GET carries no request document
             document = json_object(await read_body(request))
         except (BodyTooLarge, ValueError) as exc:
             raise ApiError(invalid_json) from exc

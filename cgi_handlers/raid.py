@@ -8,7 +8,6 @@ storage is not a RAID (S3008, the speaker) have no such path: Apache's 404.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +16,7 @@ from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage_media import StorageError
 from param_tree import Role
 
-from .common import ApiError, BodyTooLarge, Route, actor_of, apache_page, json_envelope, json_reply, read_body, require
+from .common import ApiError, Route, actor_of, ajr_call, apache_page, require
 from .disks import storage_of
 
 API_VERSION = "1.0"
@@ -60,21 +59,7 @@ async def raid_cgi(request: web.Request) -> web.Response:
     if storage.kind != "raid":
         return apache_page(404)
     storage.tick()
-    context: Any = None
-    method: str | None = None
-    try:
-        try:
-            document = json.loads(await read_body(request)) if request.method == "POST" else None
-        except (BodyTooLarge, ValueError) as exc:
-            raise ApiError(2101) from exc
-        if not isinstance(document, dict):
-            raise ApiError(2101)
-        context = document.get("context")
-        method = document.get("method") if isinstance(document.get("method"), str) else None
-        data = _dispatch(request, storage, document)
-    except ApiError as exc:
-        return json_reply(json_envelope(API_VERSION, method, context, error=(exc.code, ERRORS[exc.code])))
-    return json_reply(json_envelope(API_VERSION, method, context, data=data))
+    return await ajr_call(request, API_VERSION, ERRORS, 2101, lambda document: _dispatch(request, storage, document))
 
 
 def _dispatch(request: web.Request, storage: StorageSubsystem, document: dict[str, Any]) -> dict[str, Any]:
