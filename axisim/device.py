@@ -20,7 +20,7 @@ from .clock import SimClock
 from .files import FileStore
 from .firmware import Firmware, Image
 from .identity import Identity
-from .lifecycle import BootTimes, Lifecycle, RestartKind
+from .lifecycle import BootTimes, Lifecycle, RestartKind, State
 from .logs import DeviceLogs, Severity
 from .model import DeviceModel, Variant, load_model
 from .subsystems import SUBSYSTEMS, Subsystem
@@ -293,7 +293,7 @@ class Device:
         for subsystem in self.subsystems.values():
             subsystem.going_down(RestartKind.REBOOT)  # a power cycle keeps the settings
         self.changed()
-        self.lifecycle.power_off()
+        self.lifecycle.go_offline(State.OFF)
         if self.lifecycle.power is not None:
             self.lifecycle.power(False)  # the server takes the listeners down
 

@@ -61,13 +61,9 @@ class Lifecycle:
     def is_ready(self) -> bool:
         return self.state is State.READY
 
-    def go_offline(self) -> None:
-        self.state = State.OFFLINE
-        if self._ready is not None:
-            self._ready.clear()
-
-    def power_off(self) -> None:
-        self.state = State.OFF
+    def go_offline(self, state: State = State.OFFLINE) -> None:
+        """Down for a restart (OFFLINE) or without power (OFF): not ready until it boots."""
+        self.state = state
         if self._ready is not None:
             self._ready.clear()
 
