@@ -1,4 +1,4 @@
-"""`axisim serve | models`: start a simulated device, list what can be simulated."""
+"""`axisim serve | fleet | models`: start a simulated device or a fleet, list what can be simulated."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import sys
 
+from . import fleet_cli
 from .accounts import AccountError
 from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
 from .lifecycle import DEFAULT_BOOTING_SECONDS, DEFAULT_OFFLINE_SECONDS, BootTimes
@@ -61,6 +62,7 @@ def parser() -> argparse.ArgumentParser:
         help=f"how long it then boots before systemready says yes, default {DEFAULT_BOOTING_SECONDS:g}",
     )  # fmt: skip
     serve.add_argument("--verbose", action="store_true", help="log every request")
+    fleet_cli.add_parser(commands)
     commands.add_parser("models", help="list models and variants")
     return top
 
@@ -144,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "models":
         return list_models()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING, format="%(message)s")
     try:
-        return asyncio.run(serve(args))
+        return asyncio.run(fleet_cli.run(args) if args.command == "fleet" else serve(args))
     except KeyboardInterrupt:
         return 0
 

@@ -1,7 +1,7 @@
 """Builds the aiohttp application of one device and binds its listener.
 
-Request path: error pages -> lifecycle gate -> authentication -> handler
-(DESIGN.md "Data flow"). Later middlewares (journal, faults) slot in before the gate.
+Request path: journal and faults -> error pages -> lifecycle gate -> authentication
+-> handler (DESIGN.md "Data flow").
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -29,6 +30,8 @@ from cgi_handlers.common import (
 from param_tree import Role
 
 from .auth import Outcome, authenticate
+from .control.faults import Fault, Faults
+from .control.journal import DROPPED, Entry, Journal
 from .device import Device
 from .lifecycle import State
 from .persistence import StateDir
@@ -36,7 +39,60 @@ from .tls import Certificate, CertificateError, self_signed, server_context
 
 LOG = logging.getLogger("axisim")
 ROLES_KEY: web.AppKey[dict[str, Role]] = web.AppKey("roles", dict)
+JOURNAL_KEY: web.AppKey[Journal] = web.AppKey("journal", Journal)
+FAULTS_KEY: web.AppKey[Faults] = web.AppKey("faults", Faults)
 BOOT_PATHS = frozenset({"/axis-cgi/systemready.cgi"})  # what answers while the device boots
+
+
+@web.middleware
+async def journal_and_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Record every request in the device's journal; apply the faults a test injected.
+
+    Outermost, so the journal sees what the client saw: the error page, or a dropped connection."""
+    started = time.perf_counter()
+    arrived = time.time()
+    status = DROPPED
+    try:
+        faults = request.app[FAULTS_KEY]
+        plan = faults.plan(request.path, request.query_string) if faults else None
+        if plan is None:
+            response = await handler(request)
+        else:
+            if plan.delay:
+                await asyncio.sleep(plan.delay)
+            final = plan.final
+            if final is not None and final.hang:  # until the fault is removed, then as usual
+                if final.released is None:
+                    final.released = asyncio.Event()
+                await final.released.wait()
+            response = await handler(request) if final is None or final.hang else _faulted(request, final)
+        transport = request.transport
+        if transport is not None and not transport.is_closing():
+            status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route_error = request.match_info.http_exception
+        request.app[JOURNAL_KEY].record(
+            Entry(
+                arrived, request.remote or "-", request.method, request.raw_path, request.get(USER_KEY, ""),
+                status, (time.perf_counter() - started) * 1000.0, route_error is None,
+            )
+        )  # fmt: skip
+
+
+def _faulted(request: web.Request, fault: Fault) -> web.StreamResponse:
+    """A fault's fixed reply, or a dropped connection."""
+    if fault.drop:
+        if request.transport is not None:
+            request.transport.abort()
+        return apache_page(503)  # never sent
+    status = fault.status or 200
+    if fault.body is None:
+        return apache_page(status) if status in APACHE_PAGES else web.Response(status=status, text="")
+    return web.Response(status=status, body=fault.body.encode(), headers={"Content-Type": fault.content_type})
 
 
 @web.middleware
@@ -110,12 +166,16 @@ async def authentication(request: web.Request, handler: Handler) -> web.StreamRe
         return unauthorized(request, result.outcome)
 
 
-def build_app(device: Device) -> web.Application:
-    """One application per device; its HTTP and HTTPS listeners share it, and so its state."""
+def build_app(device: Device, journal: Journal | None = None, faults: Faults | None = None) -> web.Application:
+    """One application per device; its HTTP and HTTPS listeners share it, and so its state.
+    The journal and faults belong to the simulator, so they outlive a reset's new device."""
     app = web.Application(
-        middlewares=[error_pages, lifecycle_gate, authentication], client_max_size=64 * 1024 * 1024
+        middlewares=[journal_and_faults, error_pages, lifecycle_gate, authentication],
+        client_max_size=64 * 1024 * 1024,
     )
     app[DEVICE_KEY] = device
+    app[JOURNAL_KEY] = journal if journal is not None else Journal()
+    app[FAULTS_KEY] = faults if faults is not None else Faults()
     roles: dict[str, Role] = {}
     for route in ROUTES:
         if route.subsystem is not None and route.subsystem not in device.subsystems:
@@ -170,6 +230,7 @@ class RunningDevice:
     port: int
     https_port: int | None = None
     certificates: Certificates | None = None
+    reachable: bool = True  # False: the control API took it off the network (listeners closed)
     _sites: list[web.TCPSite] = field(default_factory=list)
     _cycle_task: asyncio.Task[None] | None = None
 
@@ -240,7 +301,7 @@ class RunningDevice:
         times = self.device.lifecycle.times
         await asyncio.sleep(times.offline_seconds)
         self.device.boot()
-        while True:
+        while self.reachable:
             try:
                 await self._bind()
                 break
@@ -249,6 +310,16 @@ class RunningDevice:
                 await asyncio.sleep(0.5)
         await asyncio.sleep(times.booting_seconds)
         self.device.ready()
+
+    async def set_reachable(self, reachable: bool) -> None:
+        """Off the network (connections refused, the device runs on) or back on it."""
+        if reachable == self.reachable:
+            return
+        self.reachable = reachable
+        if not reachable:
+            await self._unbind()
+        elif not self._sites and self.device.lifecycle.state in (State.READY, State.BOOTING):
+            await self._bind()  # otherwise the running restart or the next power-on binds
 
     async def wait_ready(self, timeout: float = 30.0) -> bool:
         """Wait until a running restart cycle has finished."""
@@ -278,10 +349,13 @@ async def start_device(
     certificate: Certificate | None = None,
     state: StateDir | None = None,
     access_log: bool = False,
+    journal: Journal | None = None,
+    faults: Faults | None = None,
 ) -> RunningDevice:
     """Bind the device on host:port and host:https_port (0 = a free port, None = no HTTPS)
     inside the running event loop."""
-    runner = web.AppRunner(build_app(device), access_log=LOG if access_log else None, shutdown_timeout=2)
+    app = build_app(device, journal, faults)
+    runner = web.AppRunner(app, access_log=LOG if access_log else None, shutdown_timeout=2)
     await runner.setup()
     certificates = Certificates(device, certificate, state) if https_port is not None else None
     running = RunningDevice(device, runner, host, port, https_port, certificates)

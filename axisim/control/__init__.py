@@ -1,0 +1,1 @@
+"""The simulator's own control surface (not VAPIX): journal, faults, physical events, reset."""

@@ -1,0 +1,198 @@
+"""Faults a test injects into one device: what a flaky network or a sick device does.
+
+A fault matches requests by path (glob) and query (glob) and does, in this order:
+added latency (fixed plus uniform jitter), then at most one of: a fixed reply
+(HTTP status and/or body, e.g. a VAPIX error text), a dropped connection, or a
+request that hangs until the fault is removed. `count` limits how many requests
+it hits. Knows no HTTP: the server's middleware acts on what `match` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+MAX_LATENCY_MS = 600_000.0
+MAX_BODY = 1 << 20
+FIELDS = frozenset(
+    {"path", "query", "status", "body", "content_type", "latency_ms", "jitter_ms", "drop", "hang", "count"}
+)
+
+
+class FaultError(ValueError):
+    """A fault description that cannot be applied."""
+
+
+@dataclass(eq=False)
+class Fault:
+    id: int
+    path: str = "*"
+    query: str = "*"
+    status: int | None = None
+    body: str | None = None
+    content_type: str = "text/plain"
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    drop: bool = False
+    hang: bool = False
+    count: int | None = None  # requests left to hit; None: until removed
+    hits: int = 0
+    released: asyncio.Event | None = field(default=None, repr=False)  # made when a request hangs
+
+    @property
+    def replies(self) -> bool:
+        return self.status is not None or self.body is not None
+
+    def matches(self, path: str, query: str) -> bool:
+        return fnmatchcase(path, self.path) and (self.query == "*" or fnmatchcase(query, self.query))
+
+    def delay(self) -> float:
+        """Seconds to wait before the request goes on."""
+        jitter = random.uniform(0.0, self.jitter_ms) if self.jitter_ms else 0.0
+        return (self.latency_ms + jitter) / 1000.0
+
+    def release(self) -> None:
+        if self.released is not None:
+            self.released.set()
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"id": self.id, "path": self.path, "query": self.query}
+        for name in ("status", "body", "latency_ms", "jitter_ms", "count"):
+            value = getattr(self, name)
+            if value not in (None, 0.0) or (name == "count" and value == 0):
+                document[name] = value
+        if self.body is not None:
+            document["content_type"] = self.content_type
+        if self.drop:
+            document["drop"] = True
+        if self.hang:
+            document["hang"] = True
+        document["hits"] = self.hits
+        return document
+
+
+def _number(spec: dict[str, Any], name: str, low: float, high: float) -> float:
+    value = spec.get(name, 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise FaultError(f"{name} is a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _flag(spec: dict[str, Any], name: str) -> bool:
+    value = spec.get(name, False)
+    if not isinstance(value, bool):
+        raise FaultError(f"{name} is true or false")
+    return value
+
+
+def _text(spec: dict[str, Any], name: str, default: str | None) -> str | None:
+    value = spec.get(name, default)
+    if value is not None and not isinstance(value, str):
+        raise FaultError(f"{name} is a string")
+    return value
+
+
+def parse_fault(fault_id: int, spec: dict[str, Any]) -> Fault:
+    """A Fault from its JSON description; FaultError says what is wrong."""
+    unknown = sorted(set(spec) - FIELDS)
+    if unknown:
+        raise FaultError(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(sorted(FIELDS))}")
+    status = spec.get("status")
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
+        raise FaultError("status is an HTTP status code, 100-599")
+    count = spec.get("count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise FaultError("count is a whole number of requests, 1 or more")
+    body = _text(spec, "body", None)
+    if body is not None and len(body) > MAX_BODY:
+        raise FaultError(f"body is at most {MAX_BODY} characters")
+    fault = Fault(
+        id=fault_id,
+        path=_text(spec, "path", "*") or "*",
+        query=_text(spec, "query", "*") or "*",
+        status=status,
+        body=body,
+        content_type=_text(spec, "content_type", "text/plain") or "text/plain",
+        latency_ms=_number(spec, "latency_ms", 0, MAX_LATENCY_MS),
+        jitter_ms=_number(spec, "jitter_ms", 0, MAX_LATENCY_MS),
+        drop=_flag(spec, "drop"),
+        hang=_flag(spec, "hang"),
+        count=count,
+    )
+    if sum((fault.replies, fault.drop, fault.hang)) > 1:
+        raise FaultError("a fault replies (status/body), drops or hangs: one of them")
+    if not (fault.replies or fault.drop or fault.hang or fault.latency_ms or fault.jitter_ms):
+        raise FaultError("a fault needs an effect: status, body, latency_ms, jitter_ms, drop or hang")
+    if any(c in fault.content_type for c in "\r\n"):
+        raise FaultError("content_type is one header value")
+    return fault
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the matching faults do to one request."""
+
+    delay: float
+    final: Fault | None  # the fault that replies, drops or hangs
+
+
+class Faults:
+    """The faults of one device, applied in the order they were added."""
+
+    __slots__ = ("_faults", "_ids")
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def __bool__(self) -> bool:
+        return bool(self._faults)
+
+    def add(self, spec: dict[str, Any]) -> Fault:
+        fault = parse_fault(next(self._ids), spec)
+        self._faults.append(fault)
+        return fault
+
+    def all(self) -> list[Fault]:
+        return list(self._faults)
+
+    def get(self, fault_id: int) -> Fault | None:
+        return next((f for f in self._faults if f.id == fault_id), None)
+
+    def remove(self, fault_id: int) -> bool:
+        fault = self.get(fault_id)
+        if fault is None:
+            return False
+        self._faults.remove(fault)
+        fault.release()
+        return True
+
+    def clear(self) -> None:
+        for fault in self._faults:
+            fault.release()
+        self._faults = []
+
+    def plan(self, path: str, query: str) -> Plan | None:
+        """Consume one hit of every matching fault; None when none matches."""
+        delay = 0.0
+        final: Fault | None = None
+        matched = False
+        for fault in list(self._faults):
+            if fault.count == 0 or not fault.matches(path, query):  # 0: a spent hang, kept to be released
+                continue
+            if final is not None and (fault.replies or fault.drop or fault.hang):
+                continue  # the first terminal fault wins; later ones wait for their turn
+            matched = True
+            fault.hits += 1
+            delay += fault.delay()
+            if fault.replies or fault.drop or fault.hang:
+                final = fault
+            if fault.count is not None:
+                fault.count -= 1
+                if fault.count == 0 and not fault.hang:
+                    self._faults.remove(fault)
+        return Plan(delay, final) if matched else None

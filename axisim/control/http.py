@@ -1,0 +1,241 @@
+"""The control API: JSON over HTTP on its own listener, never on a device's port.
+
+The same operations as the Python API (SimulatedDevice, Fleet): list and read devices,
+faults, offline/online, physical events, the request journal, reset. Devices are named
+by serial (any case) or by their index in the fleet. Errors are `{"error": "..."}` with
+400 (bad request), 404 (no such device, fault or route) or 405.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..fleet import Fleet
+from ..simulated import SimulatedDevice
+from .events import EventError
+from .faults import FaultError
+
+FLEET_KEY: web.AppKey[Fleet] = web.AppKey("fleet", Fleet)
+MAX_BODY = 2 * 1024 * 1024
+
+
+def _reply(document: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status, text=json.dumps(document, indent=1) + "\n", content_type="application/json"
+    )  # fmt: skip
+
+
+def _error(status: int, message: str) -> web.Response:
+    return _reply({"error": message}, status)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except _Refused as exc:
+        return _error(exc.status, str(exc))
+    except (FaultError, EventError) as exc:
+        return _error(400, str(exc))
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            return _error(exc.status, exc.reason)
+        raise
+
+
+def _device(request: web.Request) -> SimulatedDevice:
+    key = request.match_info["device"]
+    found = request.app[FLEET_KEY].get(key)
+    if found is None:
+        raise _Refused(404, f"no device {key!r}; name one by serial or index (GET /devices lists them)")
+    return found
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _Refused(413, f"the body is larger than {MAX_BODY} bytes")
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise _Refused(413, f"the body is larger than {MAX_BODY} bytes")
+    if not raw.strip():
+        return {}
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _Refused(400, "the body is not JSON") from None
+    if not isinstance(document, dict):
+        raise _Refused(400, "the body is a JSON object")
+    return document
+
+
+def _limit(request: web.Request) -> int | None:
+    text = request.query.get("limit")
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise _Refused(400, "limit is a whole number")
+    return int(text)
+
+
+# -- the fleet ------------------------------------------------------------------------------------
+
+
+async def index(request: web.Request) -> web.Response:
+    fleet = request.app[FLEET_KEY]
+    return _reply({"devices": len(fleet), "api": sorted({r.resource.canonical for r in request.app.router.routes()})})
+
+
+async def list_devices(request: web.Request) -> web.Response:
+    fleet = request.app[FLEET_KEY]
+    rows = [
+        {**d.inventory(), "state": d.device.lifecycle.state.name.lower(), "reachable": d.reachable,
+         "faults": len(d.faults.all()), "requests": d.journal.total}
+        for d in fleet
+    ]  # fmt: skip
+    return _reply({"devices": rows})
+
+
+async def inventory_json(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[FLEET_KEY].inventory_json(), content_type="application/json")
+
+
+async def inventory_csv(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[FLEET_KEY].inventory_csv(), content_type="text/csv")
+
+
+async def reset_fleet(request: web.Request) -> web.Response:
+    fleet = request.app[FLEET_KEY]
+    await fleet.reset()
+    return _reply({"reset": len(fleet)})
+
+
+# -- one device -----------------------------------------------------------------------------------
+
+
+async def device_state(request: web.Request) -> web.Response:
+    return _reply(_device(request).state())
+
+
+async def reset_device(request: web.Request) -> web.Response:
+    device = _device(request)
+    await device.reset()
+    return _reply(device.state())
+
+
+async def go_offline(request: web.Request) -> web.Response:
+    device = _device(request)
+    await device.go_offline()
+    return _reply({"serial": device.serial, "reachable": device.reachable})
+
+
+async def go_online(request: web.Request) -> web.Response:
+    device = _device(request)
+    await device.go_online()
+    return _reply({"serial": device.serial, "reachable": device.reachable})
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    return _reply({"faults": [f.to_json() for f in _device(request).faults.all()]})
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    device = _device(request)
+    fault = device.add_fault(**await _body(request))
+    return _reply(fault.to_json(), 201)
+
+
+async def remove_fault(request: web.Request) -> web.Response:
+    device = _device(request)
+    text = request.match_info["fault"]
+    if not text.isdigit() or not device.remove_fault(int(text)):
+        raise _Refused(404, f"device {device.serial} has no fault {text}")
+    return _reply({"removed": int(text)})
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    device = _device(request)
+    count = len(device.faults.all())
+    device.clear_faults()
+    return _reply({"removed": count})
+
+
+async def list_events(request: web.Request) -> web.Response:
+    return _reply({"events": _device(request).events()})
+
+
+async def run_event(request: web.Request) -> web.Response:
+    device = _device(request)
+    arguments = await _body(request)
+    result = device.event(request.match_info["subsystem"], request.match_info["event"], **arguments)
+    return _reply({"serial": device.serial, "result": result})
+
+
+async def journal(request: web.Request) -> web.Response:
+    device = _device(request)
+    limit = _limit(request)
+    return _reply({
+        "serial": device.serial,
+        "total": device.journal.total,
+        "entries": [e.to_json() for e in device.journal.entries(limit)],
+        "unsupported": [u.to_json() for u in device.journal.unsupported()],
+    })  # fmt: skip
+
+
+async def unsupported(request: web.Request) -> web.Response:
+    device = _device(request)
+    return _reply({"serial": device.serial, "unsupported": [u.to_json() for u in device.journal.unsupported()]})
+
+
+async def clear_journal(request: web.Request) -> web.Response:
+    device = _device(request)
+    device.journal.clear()
+    return _reply({"serial": device.serial, "total": 0})
+
+
+def build_control_app(fleet: Fleet) -> web.Application:
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
+    app[FLEET_KEY] = fleet
+    one = "/devices/{device}"
+    app.add_routes([
+        web.get("/", index),
+        web.get("/devices", list_devices),
+        web.get("/inventory.json", inventory_json),
+        web.get("/inventory.csv", inventory_csv),
+        web.post("/reset", reset_fleet),
+        web.get(one, device_state),
+        web.post(f"{one}/reset", reset_device),
+        web.post(f"{one}/offline", go_offline),
+        web.post(f"{one}/online", go_online),
+        web.get(f"{one}/faults", list_faults),
+        web.post(f"{one}/faults", add_fault),
+        web.delete(f"{one}/faults", clear_faults),
+        web.delete(f"{one}/faults/{{fault}}", remove_fault),
+        web.get(f"{one}/events", list_events),
+        web.post(f"{one}/events/{{subsystem}}/{{event}}", run_event),
+        web.get(f"{one}/journal", journal),
+        web.get(f"{one}/journal/unsupported", unsupported),
+        web.delete(f"{one}/journal", clear_journal),
+    ])  # fmt: skip
+    return app
+
+
+async def start_control(fleet: Fleet, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
+    """Start the control API; returns its runner (cleanup() stops it) and its port."""
+    runner = web.AppRunner(build_control_app(fleet), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    return runner, site.port

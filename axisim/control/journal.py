@@ -1,0 +1,100 @@
+"""The request journal of one device: what a client asked and what it got.
+
+A client author reads it to see what their client needed; the paths no route
+serves are kept apart, counted, so an unsupported call stands out in a long run.
+Bounded: the newest `capacity` entries and `max_unsupported` distinct paths.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+DEFAULT_CAPACITY = 1000
+MAX_UNSUPPORTED = 256
+DROPPED = 0  # the status journaled for a connection closed without a reply
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    time: float  # seconds since the epoch, when the request arrived
+    client: str
+    method: str
+    path: str  # path and query, as sent
+    user: str  # the authenticated account, "" when anonymous or refused
+    status: int  # 0: the connection was dropped (a fault, or the device went offline)
+    duration_ms: float
+    supported: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        document = asdict(self)
+        document["time"] = _iso(self.time, millis=True)
+        document["duration_ms"] = round(self.duration_ms, 3)
+        return document
+
+
+@dataclass(slots=True)
+class Unsupported:
+    method: str
+    path: str
+    count: int
+    first: float
+    last: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method, "path": self.path, "count": self.count,
+            "first": _iso(self.first), "last": _iso(self.last),
+        }  # fmt: skip
+
+
+def _iso(moment: float, millis: bool = False) -> str:
+    fraction = f".{int(moment % 1 * 1000):03d}" if millis else ""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + fraction + "Z"
+
+
+class Journal:
+    """Entries cost nothing until requests arrive (the deque is made on first use)."""
+
+    __slots__ = ("_entries", "_unsupported", "capacity", "total")
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._entries: deque[Entry] | None = None
+        self._unsupported: dict[tuple[str, str], Unsupported] | None = None
+        self.total = 0  # requests seen since the last clear, including those no longer kept
+
+    def record(self, entry: Entry) -> None:
+        if self._entries is None:
+            self._entries = deque(maxlen=self.capacity)
+        self._entries.append(entry)
+        self.total += 1
+        if not entry.supported:
+            self._note_unsupported(entry)
+
+    def _note_unsupported(self, entry: Entry) -> None:
+        if self._unsupported is None:
+            self._unsupported = {}
+        path = entry.path.partition("?")[0]
+        key = (entry.method, path)
+        seen = self._unsupported.get(key)
+        if seen is not None:
+            seen.count += 1
+            seen.last = entry.time
+        elif len(self._unsupported) < MAX_UNSUPPORTED:
+            self._unsupported[key] = Unsupported(entry.method, path, 1, entry.time, entry.time)
+
+    def entries(self, limit: int | None = None) -> list[Entry]:
+        """Oldest first; the newest `limit` when given."""
+        kept = list(self._entries or ())
+        return kept[-limit:] if limit else kept
+
+    def unsupported(self) -> list[Unsupported]:
+        return sorted((self._unsupported or {}).values(), key=lambda u: (-u.count, u.path, u.method))
+
+    def clear(self) -> None:
+        self._entries = None
+        self._unsupported = None
+        self.total = 0

@@ -1,0 +1,132 @@
+"""Many simulated devices in one process, each on its own listener (DESIGN.md "The house").
+
+A device costs its overlay on a shared model (a few tens of KB with its aiohttp app), so a
+thousand fit in one process; what runs out first is open files, which `raise_file_limit`
+raises as far as the system lets and reports when it is not enough.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import resource
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .fleet_plan import FleetError, FleetPlan
+from .simulated import DeviceSpec, SimulatedDevice
+
+INVENTORY_FIELDS = (
+    "index", "model", "variant", "serial", "mac", "hostname", "address", "http_port", "https_port", "url",
+    "username", "password",
+)  # fmt: skip
+FILES_PER_LISTENER = 1
+SPARE_FILES = 256  # the control API, client connections, state files, logs
+
+
+def raise_file_limit(listeners: int) -> tuple[int, int]:
+    """Raise the soft open-file limit to the hard one if the fleet needs more.
+    Returns (limit now, files needed); FleetError when the system allows too few."""
+    needed = listeners * FILES_PER_LISTENER + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = hard if hard == resource.RLIM_INFINITY else max(soft, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raise FleetError(
+            f"this fleet needs about {needed} open files ({listeners} listeners and {SPARE_FILES} spare) but the "
+            f"system allows this process {soft} (hard limit {hard}); raise it (ulimit -Hn, or LimitNOFILE= for a "
+            "systemd service) or start fewer devices"
+        )
+    return soft, needed
+
+
+class Fleet:
+    """The devices of a plan: start them, find them, reset them, list them."""
+
+    def __init__(self, specs: list[DeviceSpec], plan: FleetPlan | None = None) -> None:
+        self.plan = plan
+        self.devices = [SimulatedDevice(spec) for spec in specs]
+        self._by_serial = {d.serial: d for d in self.devices}
+        if len(self._by_serial) != len(self.devices):
+            raise FleetError("two devices of the fleet have the same serial; use distinct indexes")
+
+    @classmethod
+    def from_plan(cls, plan: FleetPlan) -> Fleet:
+        return cls(plan.devices(), plan)
+
+    def __len__(self) -> int:
+        return len(self.devices)
+
+    def __iter__(self) -> Iterator[SimulatedDevice]:
+        return iter(self.devices)
+
+    def __getitem__(self, index: int) -> SimulatedDevice:
+        return self.devices[index]
+
+    def get(self, key: str) -> SimulatedDevice | None:
+        """A device by serial (any case) or by its index in the fleet."""
+        found = self._by_serial.get(key.upper())
+        if found is None and key.isdigit() and int(key) < len(self.devices):
+            found = self.devices[int(key)]
+        return found
+
+    async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Start every device; on a failure, stop those already started and raise."""
+        listeners = sum(1 + (d.spec.https_port is not None) for d in self.devices)
+        raise_file_limit(listeners)
+        total = len(self.devices)
+        step = max(1, total // 20)
+        try:
+            for number, device in enumerate(self.devices, 1):
+                try:
+                    await device.start()
+                except OSError as exc:
+                    where = f"{device.spec.host}:{device.spec.port or 'any'}"
+                    raise FleetError(
+                        f"device {number} of {total} ({device.serial}) cannot listen on {where}: {exc.strerror or exc}"
+                    ) from exc
+                if progress is not None and (number % step == 0 or number == total):
+                    progress(number, total)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for device in self.devices:
+            await device.stop()
+
+    async def reset(self) -> None:
+        """Every device back to factory state (see SimulatedDevice.reset)."""
+        for device in self.devices:
+            await device.reset()
+
+    # -- the inventory a VMS imports ---------------------------------------------------
+
+    def inventory(self) -> list[dict[str, Any]]:
+        return [d.inventory() for d in self.devices]
+
+    def inventory_json(self) -> str:
+        return json.dumps({"devices": self.inventory()}, indent=1) + "\n"
+
+    def inventory_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=INVENTORY_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in self.inventory():
+            writer.writerow({k: "" if row[k] is None else row[k] for k in INVENTORY_FIELDS})
+        return out.getvalue()
+
+    def write_inventory(self, stem: Path) -> tuple[Path, Path]:
+        """`<stem>.json` and `<stem>.csv`."""
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        json_path, csv_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".csv")
+        json_path.write_text(self.inventory_json(), encoding="utf-8")
+        csv_path.write_text(self.inventory_csv(), encoding="utf-8")
+        return json_path, csv_path

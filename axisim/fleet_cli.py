@@ -1,0 +1,141 @@
+"""`axisim fleet`: start a site of simulated devices, print and write its inventory,
+and serve the control API beside it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from .control.http import start_control
+from .fleet import Fleet
+from .fleet_plan import (
+    Addressing,
+    FleetError,
+    FleetPlan,
+    Group,
+    Options,
+    load_fleet_file,
+    make_plan,
+    parse_account,
+    parse_mix,
+)
+
+DEFAULT_CONTROL_PORT = 8079
+DEFAULT_INVENTORY = "axisim-inventory"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    fleet = commands.add_parser("fleet", help="start many simulated devices in one process")
+    fleet.add_argument("--file", type=Path, help="fleet file (TOML): models, variants, counts, accounts, options")
+    fleet.add_argument("--count", type=int, default=10, help="how many devices, default 10 (without --file)")
+    fleet.add_argument(
+        "--models", default="S3008", metavar="MIX",
+        help="model mix, e.g. S3008:3,S3016,W401 (weights), default S3008",
+    )  # fmt: skip
+    fleet.add_argument("--seed", default="axisim", help="identity seed: the same seed, the same fleet")
+    fleet.add_argument("--loopback", action="store_true", help="each device on its own 127.0.x.y, same port")
+    fleet.add_argument("--host", default="127.0.0.1", help="address of every device (ports mode), default 127.0.0.1")
+    fleet.add_argument(
+        "--base-port", type=int, help="first device's port (ports mode, default 20000) or every device's port "
+        "(--loopback, default 8080)",
+    )  # fmt: skip
+    fleet.add_argument("--https", action="store_true", help="an HTTPS listener per device too")
+    fleet.add_argument("--user", default="root", help="first account's name, default root")
+    fleet.add_argument("--password", default="pass", help="first account's password, default pass")
+    fleet.add_argument("--boot-time", type=float, default=0.0, help="seconds offline during a restart, default 0")
+    fleet.add_argument("--ready-time", type=float, default=0.0, help="seconds booting after it, default 0")
+    fleet.add_argument("--state-dir", type=Path, help="keep each device's state in STATE_DIR/<serial>")
+    fleet.add_argument("--control-host", default="127.0.0.1", help="control API address, default 127.0.0.1")
+    fleet.add_argument(
+        "--control-port", type=int, default=DEFAULT_CONTROL_PORT,
+        help=f"control API port, default {DEFAULT_CONTROL_PORT} (0: any free port)",
+    )  # fmt: skip
+    fleet.add_argument(
+        "--inventory", type=Path, metavar="STEM",
+        help=f"write STEM.json and STEM.csv (default: STATE_DIR/inventory or ./{DEFAULT_INVENTORY})",
+    )  # fmt: skip
+    fleet.add_argument("--quiet", action="store_true", help="print a summary, not every device")
+
+
+def plan_from_args(args: argparse.Namespace) -> FleetPlan:
+    if args.file is not None:
+        return load_fleet_file(args.file)
+    if not 1 <= args.count <= 65000:
+        raise FleetError("--count is 1 to 65000")
+    if args.boot_time < 0 or args.ready_time < 0:
+        raise FleetError("boot and ready times are seconds, zero or more")
+    options = Options(
+        accounts=(parse_account(f"{args.user}:{args.password}:admin+ptz"),),
+        https=args.https,
+        boot_time=args.boot_time,
+        ready_time=args.ready_time,
+    )
+    groups = [Group(model, count, None, options) for model, count in parse_mix(args.models, args.count) if count]
+    if args.loopback:
+        addressing = Addressing("loopback", base_port=8080 if args.base_port is None else args.base_port)
+    else:
+        addressing = Addressing("ports", args.host, 20000 if args.base_port is None else args.base_port)
+    return make_plan(groups, seed=args.seed, addressing=addressing, state_dir=args.state_dir)
+
+
+def _progress(done: int, total: int) -> None:
+    if total >= 50:
+        print(f"\rstarting devices: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def _print_inventory(fleet: Fleet, quiet: bool) -> None:
+    if quiet:
+        return
+    print(f"{'#':>5} {'model':<10} {'serial':<13} {'url':<28} {'https':<6} credentials")
+    for row in fleet.inventory():
+        https = row["https_port"] or "-"
+        print(
+            f"{row['index']:>5} {row['model']:<10} {row['serial']:<13} {row['url']:<28} {https!s:<6} "
+            f"{row['username']}/{row['password']}"
+        )
+
+
+async def run(args: argparse.Namespace) -> int:
+    try:
+        plan = plan_from_args(args)
+        fleet = Fleet.from_plan(plan)
+        ports = {d.spec.port for d in fleet if d.spec.host in (args.control_host, "0.0.0.0")}
+        if args.control_port and args.control_port in ports:
+            raise FleetError(f"--control-port {args.control_port} is a device's port; choose another")
+        began = time.perf_counter()
+        await fleet.start(_progress)
+    except FleetError as exc:
+        print(f"axisim: {exc}", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - began
+    try:
+        runner, control_port = await start_control(fleet, args.control_host, args.control_port)
+    except OSError as exc:
+        print(f"axisim: the control API cannot listen on {args.control_host}:{args.control_port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)  # fmt: skip
+        await fleet.stop()
+        return 1
+    stem = args.inventory or (plan.state_dir / "inventory" if plan.state_dir else Path(DEFAULT_INVENTORY))
+    try:
+        json_path, csv_path = fleet.write_inventory(stem)
+    except OSError as exc:
+        print(f"axisim: cannot write the inventory {stem}: {exc.strerror or exc}", file=sys.stderr)
+        json_path = csv_path = None
+    _print_inventory(fleet, args.quiet)
+    models = ", ".join(f"{g.count} {g.model}" for g in plan.groups)
+    print(f"fleet:     {len(fleet)} devices ({models}), seed {plan.seed!r}, started in {elapsed:.2f} s")
+    if json_path and csv_path:
+        print(f"inventory: {json_path} and {csv_path}")
+    if plan.state_dir:
+        print(f"state:     {plan.state_dir}/<serial>")
+    print(f"control:   http://{args.control_host}:{control_port}/devices")
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await fleet.stop()
+    return 0

@@ -1,0 +1,312 @@
+"""What a fleet is made of, before anything starts: groups of devices, addresses, identities.
+
+From the command line (`--count 100 --models S3008:3,W401`) or a fleet file (TOML):
+
+    seed = "site-a"
+    addressing = "ports"      # "ports": consecutive ports on `host`; "loopback": 127.0.x.y each
+    host = "127.0.0.1"
+    base_port = 20000         # ports: the first device's port; loopback: every device's port
+    https = false             # also an HTTPS listener per device (ports: any free port;
+    https_port = 8443         #   loopback: this port at each device's address)
+    state_dir = "site-a"      # each device keeps its state in <state_dir>/<serial>
+    accounts = ["root:pass:admin", "viewer:view:viewer"]
+    boot_time = 0.0           # seconds offline during a restart
+    ready_time = 0.0          # seconds booting before systemready says yes
+
+    [[group]]
+    model = "S3008"
+    variant = "4TB"
+    count = 10
+    accounts = ["admin:secret:admin"]   # any top-level option can be set per group
+
+Indexes run over the whole fleet, so serials are unique (one identity stride per OUI)
+and the same seed gives the same fleet on every run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .device import DEFAULT_ACCOUNT, AccountSpec
+from .identity import Identity
+from .lifecycle import BootTimes
+from .model import ModelError, load_model
+from .simulated import DeviceSpec
+
+MAX_DEVICES = 65_000  # ports on one address; loopback addresses run out much later
+FIRST_LOOPBACK = "127.0.1.1"
+ROLES = ("admin", "operator", "viewer")
+
+
+class FleetError(ValueError):
+    """A fleet description that cannot be started; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every device of a group shares (a fleet's defaults, a group's overrides)."""
+
+    accounts: tuple[AccountSpec, ...] = (DEFAULT_ACCOUNT,)
+    https: bool = False
+    strict_nc: bool = False
+    boot_time: float = 0.0
+    ready_time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Group:
+    model: str
+    count: int
+    variant: str | None = None
+    options: Options = Options()
+
+
+@dataclass(frozen=True)
+class Addressing:
+    mode: str = "ports"  # "ports" | "loopback"
+    host: str = "127.0.0.1"
+    base_port: int = 20000
+    first_address: str = FIRST_LOOPBACK
+    https_port: int = 8443  # loopback: every device's HTTPS port (ports mode: any free port)
+
+    def place(self, index: int) -> tuple[str, int, int]:
+        """Address, HTTP port and HTTPS port of the device at `index`."""
+        if self.mode == "ports":
+            return self.host, self.base_port + index if self.base_port else 0, 0
+        return loopback_address(self.first_address, index), self.base_port, self.https_port
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    groups: tuple[Group, ...]
+    seed: str = "axisim"
+    addressing: Addressing = Addressing()
+    state_dir: Path | None = None
+
+    @property
+    def size(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    def devices(self) -> list[DeviceSpec]:
+        """One spec per device, in fleet order (groups in the order given)."""
+        specs = []
+        index = 0
+        for group in self.groups:
+            for _ in range(group.count):
+                host, port, https_port = self.addressing.place(index)
+                options = group.options
+                specs.append(
+                    DeviceSpec(
+                        model=group.model, variant=group.variant, accounts=options.accounts, seed=self.seed,
+                        index=index, host=host, port=port, https_port=https_port if options.https else None,
+                        strict_nc=options.strict_nc, boot_times=BootTimes(options.boot_time, options.ready_time),
+                    )
+                )  # fmt: skip
+                index += 1
+        if self.state_dir is not None:
+            specs = [replace(s, state_dir=self.state_dir / _serial_of(s)) for s in specs]
+        return specs
+
+    def listeners(self) -> int:
+        return sum(g.count * (2 if g.options.https else 1) for g in self.groups)
+
+
+def _serial_of(spec: DeviceSpec) -> str:
+    return Identity.derive(load_model(spec.model).oui, index=spec.index, seed=spec.seed).serial
+
+
+def loopback_address(first: str, index: int) -> str:
+    """The index-th usable address from `first` in 127/8, skipping .0 and .255."""
+    try:
+        start = ipaddress.IPv4Address(first)
+    except ValueError:
+        raise FleetError(f"first_address {first!r} is not an IPv4 address") from None
+    if not start.is_loopback or int(start) % 256 in (0, 255):
+        raise FleetError(f"first_address {first} is not a loopback host address (127.x.y.1-254)")
+    offset = int(start) - int(ipaddress.IPv4Address("127.0.0.0"))
+    base_slot = offset - 2 * (offset // 256) - 1  # usable slots before `first` (.1-.254 per /24)
+    slot = base_slot + index
+    address = ipaddress.IPv4Address(int(ipaddress.IPv4Address("127.0.0.0")) + (slot // 254) * 256 + slot % 254 + 1)
+    if not address.is_loopback:
+        raise FleetError("the fleet runs out of loopback addresses (127.255.255.254)")
+    return str(address)
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def parse_account(text: str) -> AccountSpec:
+    """`NAME:PASSWORD[:ROLE]`, ROLE admin|operator|viewer with an optional +ptz."""
+    name, sep, rest = text.partition(":")
+    password, _, role = rest.partition(":")
+    role = role or "admin"
+    if not sep or not name or not password or role.removesuffix("+ptz") not in ROLES:
+        raise FleetError(f"account {text!r}: use NAME:PASSWORD[:ROLE], ROLE admin|operator|viewer[+ptz]")
+    return AccountSpec(name, password, role)
+
+
+def parse_mix(text: str, count: int) -> list[tuple[str, int]]:
+    """`S3008:3,W401` with 10 devices -> [("S3008", 8), ("W401", 2)] (weights, largest remainder)."""
+    weights: list[tuple[str, int]] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, _, weight = item.partition(":")
+        try:
+            value = int(weight) if weight else 1
+        except ValueError:
+            raise FleetError(f"model mix {item!r}: the weight after ':' is a whole number") from None
+        if value < 1:
+            raise FleetError(f"model mix {item!r}: weights are 1 or more")
+        weights.append((name, value))
+    if not weights:
+        raise FleetError("name at least one model")
+    total = sum(w for _, w in weights)
+    shares = [(name, count * w // total, count * w % total) for name, w in weights]
+    left = count - sum(n for _, n, _ in shares)
+    bonus = {i for i, _ in sorted(enumerate(shares), key=lambda p: (-p[1][2], p[0]))[:left]}
+    return [(name, n + (1 if i in bonus else 0)) for i, (name, n, _) in enumerate(shares)]
+
+
+def _options(table: dict[str, Any], base: Options, where: str) -> Options:
+    def number(key: str, default: float) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise FleetError(f"{where}: {key} is a number of seconds, 0 or more")
+        return float(value)
+
+    def flag(key: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise FleetError(f"{where}: {key} is true or false")
+        return value
+
+    accounts = base.accounts
+    if "accounts" in table:
+        raw = table["accounts"]
+        if not isinstance(raw, list):
+            raise FleetError(f"{where}: accounts is a list")
+        accounts = tuple(_account_entry(item, where) for item in raw)
+    return Options(
+        accounts=accounts,
+        https=flag("https", base.https),
+        strict_nc=flag("strict_nonce", base.strict_nc),
+        boot_time=number("boot_time", base.boot_time),
+        ready_time=number("ready_time", base.ready_time),
+    )
+
+
+def _account_entry(item: Any, where: str) -> AccountSpec:
+    if isinstance(item, str):
+        return parse_account(item)
+    if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("password"), str):
+        role = item.get("role", "admin")
+        return parse_account(f"{item['name']}:{item['password']}:{role}")
+    raise FleetError(f"{where}: an account is 'NAME:PASSWORD[:ROLE]' or {{name, password, role}}")
+
+
+GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time"}
+TOP_KEYS = GROUP_KEYS - {"model", "variant", "count"} | {
+    "seed", "addressing", "host", "base_port", "port", "https_port", "first_address", "state_dir", "group",
+}  # fmt: skip
+
+
+def load_fleet_file(path: Path) -> FleetPlan:
+    """A FleetPlan from a TOML fleet file; FleetError says what is wrong and where."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FleetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FleetError(f"{path} is not valid TOML: {exc}") from exc
+    unknown = sorted(set(document) - TOP_KEYS)
+    if unknown:
+        raise FleetError(f"{path}: unknown key(s) {', '.join(unknown)}")
+    defaults = _options(document, Options(), str(path))
+    raw_groups = document.get("group", [])
+    if not isinstance(raw_groups, list) or not raw_groups:
+        raise FleetError(f"{path}: list the devices in [[group]] tables (model, count, ...)")
+    groups = []
+    for number, table in enumerate(raw_groups, 1):
+        where = f"{path}, group {number}"
+        if not isinstance(table, dict):
+            raise FleetError(f"{where}: a group is a table")
+        extra = sorted(set(table) - GROUP_KEYS)
+        if extra:
+            raise FleetError(f"{where}: unknown key(s) {', '.join(extra)}")
+        count = table.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise FleetError(f"{where}: count is a whole number, 0 or more")
+        model = table.get("model")
+        variant = table.get("variant")
+        if not isinstance(model, str) or (variant is not None and not isinstance(variant, str)):
+            raise FleetError(f"{where}: model (and variant) are strings")
+        groups.append(Group(model, count, variant, _options(table, defaults, where)))
+    base_dir = path.parent
+    state_dir = document.get("state_dir")
+    if state_dir is not None and not isinstance(state_dir, str):
+        raise FleetError(f"{path}: state_dir is a path")
+    seed = document.get("seed", "axisim")
+    if not isinstance(seed, str):
+        raise FleetError(f"{path}: seed is a string")
+    return make_plan(
+        groups,
+        seed=seed,
+        addressing=_addressing(document, str(path)),
+        state_dir=(base_dir / state_dir) if state_dir else None,
+    )
+
+
+def _addressing(document: dict[str, Any], where: str) -> Addressing:
+    mode = document.get("addressing", "ports")
+    if mode not in ("ports", "loopback"):
+        raise FleetError(f"{where}: addressing is 'ports' or 'loopback'")
+    default_port = 20000 if mode == "ports" else 8080
+    port = document.get("base_port", document.get("port", default_port))
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise FleetError(f"{where}: base_port is a TCP port, 0-65535")
+    https_port = document.get("https_port", 8443)
+    if isinstance(https_port, bool) or not isinstance(https_port, int) or not 1 <= https_port <= 65535:
+        raise FleetError(f"{where}: https_port is a TCP port, 1-65535")
+    host = document.get("host", "127.0.0.1")
+    first = document.get("first_address", FIRST_LOOPBACK)
+    if not isinstance(host, str) or not isinstance(first, str):
+        raise FleetError(f"{where}: host and first_address are addresses")
+    return Addressing(mode, host, port, first, https_port)
+
+
+def make_plan(
+    groups: list[Group], *, seed: str = "axisim", addressing: Addressing = Addressing(), state_dir: Path | None = None
+) -> FleetPlan:
+    """Check a fleet before anything starts: models, variants, size, addresses, ports."""
+    checked = []
+    for group in groups:
+        try:
+            model = load_model(group.model)
+            variant = model.variant(group.variant).name
+        except ModelError as exc:
+            raise FleetError(str(exc)) from exc
+        checked.append(replace(group, model=model.id, variant=variant))
+    plan = FleetPlan(tuple(checked), seed, addressing, state_dir)
+    if plan.size == 0:
+        raise FleetError("the fleet has no devices")
+    if plan.size > MAX_DEVICES:
+        raise FleetError(f"a fleet has at most {MAX_DEVICES} devices")
+    try:
+        ipaddress.ip_address(addressing.host)
+    except ValueError:
+        raise FleetError(f"host {addressing.host!r} is not an IP address") from None
+    if addressing.mode == "ports" and addressing.base_port and addressing.base_port + plan.size - 1 > 65535:
+        raise FleetError(
+            f"{plan.size} devices from port {addressing.base_port} run past 65535; "
+            "lower base_port or use loopback addressing"
+        )
+    if addressing.mode == "loopback":
+        if addressing.base_port == 0:
+            raise FleetError("loopback addressing needs a fixed port (each device listens on it at its own address)")
+        loopback_address(addressing.first_address, plan.size - 1)  # raises when they run out
+    return plan

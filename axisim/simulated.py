@@ -1,0 +1,208 @@
+"""SimulatedDevice: one device with its listeners, journal and faults, and the control
+operations a test or the control API runs on it (the Python control API).
+
+The journal and faults belong to the simulator, not the device, so they survive the
+device's restarts; a reset replaces the device with a factory-new one on the same ports.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .control import events
+from .control.faults import Fault, Faults
+from .control.journal import Journal
+from .device import DEFAULT_ACCOUNT, AccountSpec, Device, make_device
+from .identity import Identity
+from .lifecycle import BootTimes
+from .persistence import StateDir
+from .server import RunningDevice, start_device
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """Everything needed to build (and rebuild, on reset) one simulated device."""
+
+    model: str = "S3008"
+    variant: str | None = None
+    accounts: tuple[AccountSpec, ...] = (DEFAULT_ACCOUNT,)
+    seed: str = "axisim"
+    index: int = 0
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port
+    https_port: int | None = None  # None: HTTP only; 0: any free port
+    strict_nc: bool = False
+    boot_times: BootTimes = field(default_factory=lambda: BootTimes(0.0, 0.0))
+    state_dir: Path | None = None
+
+    @property
+    def ip(self) -> str:
+        """The address the device reports for itself (a wildcard listener reports loopback)."""
+        return "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+
+
+class SimulatedDevice:
+    """A started (or startable) device: URL, credentials, identity, and its control."""
+
+    def __init__(self, spec: DeviceSpec) -> None:
+        self.spec = spec
+        self.journal = Journal()
+        self.faults = Faults()
+        self.device: Device = self._build()
+        self.running: RunningDevice | None = None
+        self._ports: tuple[int, int | None] = (spec.port, spec.https_port)
+
+    def _build(self) -> Device:
+        spec = self.spec
+        return make_device(
+            spec.model, variant=spec.variant, accounts=spec.accounts, seed=spec.seed, index=spec.index, ip=spec.ip,
+            strict_nc=spec.strict_nc, boot_times=spec.boot_times,
+        )  # fmt: skip
+
+    # -- who it is ---------------------------------------------------------------
+
+    @property
+    def identity(self) -> Identity:
+        return self.device.identity
+
+    @property
+    def serial(self) -> str:
+        return self.device.serial
+
+    @property
+    def url(self) -> str:
+        return self._running().url
+
+    @property
+    def https_url(self) -> str | None:
+        return self._running().https_url
+
+    @property
+    def port(self) -> int:
+        return self._running().port
+
+    @property
+    def username(self) -> str:
+        return self.spec.accounts[0].name if self.spec.accounts else ""
+
+    @property
+    def password(self) -> str:
+        return self.spec.accounts[0].password if self.spec.accounts else ""
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        """The first account's name and password (what a client logs in with)."""
+        return self.username, self.password
+
+    def _running(self) -> RunningDevice:
+        if self.running is None:
+            raise RuntimeError(f"device {self.serial} is not started")
+        return self.running
+
+    # -- start, stop, reset --------------------------------------------------------
+
+    async def start(self) -> None:
+        state = StateDir(self.spec.state_dir) if self.spec.state_dir is not None else None
+        if state is not None:
+            state.attach(self.device)
+        port, https_port = self._ports
+        self.running = await start_device(
+            self.device, self.spec.host, port, https_port=https_port, state=state, journal=self.journal,
+            faults=self.faults,
+        )  # fmt: skip
+        self._ports = (self.running.port, self.running.https_port)  # a reset comes back on the same ports
+
+    async def stop(self) -> None:
+        self.faults.clear()  # releases hanging requests, so the listener closes at once
+        if self.running is not None:
+            await self.running.stop()
+            self.running = None
+
+    async def reset(self) -> None:
+        """Back to the state it started in: a factory-new device (same identity, the configured
+        accounts) on the same ports, its saved state wiped and its faults removed.
+        The journal keeps its record (clear it with `journal.clear()`)."""
+        was_running = self.running is not None
+        await self.stop()
+        if self.spec.state_dir is not None and self.spec.state_dir.exists():
+            shutil.rmtree(self.spec.state_dir)
+        self.device = self._build()
+        if was_running:
+            await self.start()
+
+    # -- faults and reachability -----------------------------------------------------
+
+    def add_fault(self, **spec: Any) -> Fault:
+        """See axisim/control/faults.py: path, query, status, body, content_type, latency_ms,
+        jitter_ms, drop, hang, count. FaultError when the description is wrong."""
+        return self.faults.add(spec)
+
+    def remove_fault(self, fault_id: int) -> bool:
+        return self.faults.remove(fault_id)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    @property
+    def reachable(self) -> bool:
+        return self.running is not None and self.running.reachable
+
+    async def go_offline(self) -> None:
+        """Off the network: new connections are refused and open ones close; the device runs on."""
+        await self._running().set_reachable(False)
+
+    async def go_online(self) -> None:
+        await self._running().set_reachable(True)
+
+    async def wait_ready(self, timeout: float = 30.0) -> bool:
+        """Wait for a running restart or power-on to finish."""
+        return await self._running().wait_ready(timeout)
+
+    # -- the physical world ------------------------------------------------------------
+
+    def event(self, subsystem: str, name: str, **args: Any) -> Any:
+        """A physical event (`event("poe", "plug", port=3)`); EventError when refused."""
+        return events.apply(self.device, subsystem, name, args)
+
+    def events(self) -> list[dict[str, Any]]:
+        """The physical events this device accepts, with their arguments."""
+        return [e.describe() for e in events.available(self.device)]
+
+    # -- what a VMS imports and a test reads ------------------------------------------------
+
+    def inventory(self) -> dict[str, Any]:
+        running = self.running
+        return {
+            "index": self.spec.index,
+            "model": self.device.model.id,
+            "variant": self.device.variant.name,
+            "serial": self.serial,
+            "mac": self.identity.mac,
+            "hostname": self.device.hostname,
+            "address": self.spec.ip,
+            "http_port": running.port if running else self._ports[0],
+            "https_port": running.https_port if running else self._ports[1],
+            "url": running.url if running else "",
+            "username": self.username,
+            "password": self.password,
+        }
+
+    def state(self) -> dict[str, Any]:
+        """The device as the control API shows it: identity, lifecycle, faults, subsystems."""
+        device = self.device
+        return {
+            **self.inventory(),
+            "firmware": device.firmware.active,
+            "state": device.lifecycle.state.name.lower(),
+            "reachable": self.reachable,
+            "link_up": device.link_up,
+            "boot_id": device.boot_id,
+            "uptime": device.uptime,
+            "accounts": device.accounts.members_all(),
+            "faults": [f.to_json() for f in self.faults.all()],
+            "requests": self.journal.total,
+            "subsystems": {name: subsystem.to_state() for name, subsystem in device.subsystems.items()},
+        }
