@@ -11,8 +11,8 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from axisim.device import DEFAULT_ACCOUNT, Device, make_device
+from axisim.digest_client import authorization
 from axisim.server import build_app
-from tests.digest import authorization
 
 ROOT = ("root", "pass")
 MODELS = ["S3008", "S3016", "S4000", "C1410MkII", "W401"]

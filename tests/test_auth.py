@@ -9,8 +9,8 @@ import time
 from yarl import URL
 
 from axisim.auth import NONCE_LIFETIME
+from axisim.digest_client import authorization
 from tests.conftest import DeviceClientFactory
-from tests.digest import authorization
 
 LIST = "/axis-cgi/param.cgi?action=list&group=root.Brand.ProdNbr"
 

@@ -14,11 +14,11 @@ import aiohttp
 import pytest
 
 from axisim.device import DEFAULT_ACCOUNT, Device, make_device
+from axisim.digest_client import authorization
 from axisim.lifecycle import BootTimes, RestartKind
 from axisim.server import RunningDevice, start_device
 from param_tree import ParamDef, Role
 from tests.conftest import MODELS, DeviceClientFactory, connection_refused
-from tests.digest import authorization
 
 # §2.1 [CLIENT]: the exact page, with the device's address in `server=`
 RESTART_PAGE = (

@@ -21,13 +21,13 @@ import aiohttp
 import pytest
 
 from axisim.device import AccountSpec, Device, make_device
+from axisim.digest_client import authorization
 from axisim.lifecycle import BootTimes, RestartKind, State
 from axisim.persistence import StateDir
 from axisim.server import RunningDevice, start_device
 from axisim.subsystems.power import PowerSubsystem
 from param_tree import Role
 from tests.conftest import DeviceClient, DeviceClientFactory, connection_refused
-from tests.digest import authorization
 
 CGI = "/axis-cgi/power-settings.cgi"
 PARAM = "/axis-cgi/param.cgi"

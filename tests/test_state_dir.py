@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from axisim.digest_client import authorization
 from axisim.tls import self_signed
-from tests.digest import authorization
 
 SEED = 20240611  # fixed: a failing round replays identically
 TIMEOUT = 10.0  # seconds for any single network call or process wait

@@ -1,11 +1,14 @@
-"""A minimal RFC 2617 client side for tests: answer a device's Digest challenge."""
+"""A minimal RFC 2617 client side: answer a device's Digest challenge.
+
+For tests, benchmarks and the pytest plugin, which talk to devices without a client library.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 
-from axisim.auth import parse_digest_params
+from .auth import parse_digest_params
 
 
 def md5(text: str) -> str:
@@ -17,7 +20,8 @@ def authorization(
 ) -> str:
     """The Authorization header value answering a `WWW-Authenticate: Digest ...` challenge."""
     scheme, _, rest = challenge.partition(" ")
-    assert scheme == "Digest", challenge
+    if scheme != "Digest":
+        raise ValueError(f"not a Digest challenge: {challenge!r}")
     params = parse_digest_params(rest)
     cnonce = cnonce or os.urandom(8).hex()
     ha1 = md5(f"{user}:{params['realm']}:{password}")
