@@ -52,6 +52,7 @@ class Fleet:
 
     def __init__(self, specs: list[DeviceSpec], plan: FleetPlan | None = None) -> None:
         self.plan = plan
+        self.control_url: str | None = None  # set by whoever serves the control API for it
         self.devices = [SimulatedDevice(spec) for spec in specs]
         self._by_serial = {d.serial: d for d in self.devices}
         if len(self._by_serial) != len(self.devices):

@@ -118,6 +118,7 @@ async def run(args: argparse.Namespace) -> int:
               f"{exc.strerror or exc}", file=sys.stderr)  # fmt: skip
         await fleet.stop()
         return 1
+    fleet.control_url = f"http://{args.control_host}:{control_port}"
     stem = args.inventory or (plan.state_dir / "inventory" if plan.state_dir else Path(DEFAULT_INVENTORY))
     try:
         json_path, csv_path = fleet.write_inventory(stem)
@@ -131,7 +132,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"inventory: {json_path} and {csv_path}")
     if plan.state_dir:
         print(f"state:     {plan.state_dir}/<serial>")
-    print(f"control:   http://{args.control_host}:{control_port}/devices")
+    print(f"control:   {fleet.control_url}/devices")
     sys.stdout.flush()
     try:
         await asyncio.Event().wait()

@@ -1,0 +1,143 @@
+"""pytest fixtures that start simulated Axis devices inside the test's event loop.
+
+Registered through the `pytest11` entry point, so installing axisim is enough:
+
+    async def test_my_client(axisim_device):                 # an S3008, root/pass, free port
+        client = MyClient(axisim_device.url, *axisim_device.credentials)
+        assert await client.serial() == axisim_device.serial
+
+    @pytest.mark.axisim(model="W401")                        # choose the model (and variant, accounts)
+    async def test_inputs(axisim_device):
+        axisim_device.event("io", "close_input", port=1)     # the Python control API
+
+    async def test_site(axisim_fleet_factory):
+        fleet = await axisim_fleet_factory("S3008:2,W401", count=3)
+        ...fleet.control_url...                               # the control API over HTTP too
+
+Every device and fleet is stopped when the test ends. The fixtures are async, so the
+test runs under pytest-asyncio (or pytest-aiohttp, which brings it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from .control.http import start_control
+from .device import AccountSpec
+from .fleet import Fleet
+from .fleet_plan import Addressing, Group, Options, make_plan, parse_account, parse_mix
+from .lifecycle import BootTimes
+from .simulated import DeviceSpec, SimulatedDevice
+
+try:
+    from pytest_asyncio import fixture as async_fixture
+except ImportError:  # pragma: no cover - without pytest-asyncio the fixtures cannot run
+    async_fixture = pytest.fixture
+
+DeviceFactory = Callable[..., Awaitable[SimulatedDevice]]
+FleetFactory = Callable[..., Awaitable[Fleet]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "axisim(model='S3008', variant=None, accounts=['root:pass:admin'], **options): "
+        "what the axisim_device fixture starts",
+    )  # fmt: skip
+
+
+def _accounts(accounts: Any) -> tuple[AccountSpec, ...]:
+    """`["root:pass:admin", ("viewer", "view", "viewer"), AccountSpec(...)]`."""
+    if accounts is None:
+        return Options().accounts
+    specs = []
+    for item in accounts:
+        if isinstance(item, AccountSpec):
+            specs.append(item)
+        elif isinstance(item, str):
+            specs.append(parse_account(item))
+        else:
+            specs.append(AccountSpec(*item))
+    return tuple(specs)
+
+
+def device_spec(
+    model: str = "S3008",
+    *,
+    variant: str | None = None,
+    accounts: Any = None,
+    seed: str = "axisim-pytest",
+    index: int = 0,
+    https: bool = False,
+    strict_nonce: bool = False,
+    boot_time: float = 0.0,
+    ready_time: float = 0.0,
+) -> DeviceSpec:
+    """What a test asks for, as a DeviceSpec on a free port of 127.0.0.1."""
+    return DeviceSpec(
+        model=model, variant=variant, accounts=_accounts(accounts), seed=seed, index=index, host="127.0.0.1",
+        port=0, https_port=0 if https else None, strict_nc=strict_nonce, boot_times=BootTimes(boot_time, ready_time),
+    )  # fmt: skip
+
+
+@async_fixture
+async def axisim_device_factory() -> AsyncIterator[DeviceFactory]:
+    """`await axisim_device_factory("S3016", variant="16TB", accounts=["admin:secret:admin"])`."""
+    started: list[SimulatedDevice] = []
+
+    async def make(model: str = "S3008", **options: Any) -> SimulatedDevice:
+        simulated = SimulatedDevice(device_spec(model, **options))
+        await simulated.start()
+        started.append(simulated)
+        return simulated
+
+    yield make
+    for simulated in started:
+        await simulated.stop()
+
+
+@async_fixture
+async def axisim_device(request: pytest.FixtureRequest, axisim_device_factory: DeviceFactory) -> SimulatedDevice:
+    """One device; `@pytest.mark.axisim(model=..., ...)` or indirect parametrization chooses it."""
+    options: dict[str, Any] = {}
+    marker = request.node.get_closest_marker("axisim")
+    if marker is not None:
+        options.update(marker.kwargs)
+        if marker.args:
+            options["model"] = marker.args[0]
+    param = getattr(request, "param", None)
+    if isinstance(param, str):
+        options["model"] = param
+    elif isinstance(param, dict):
+        options.update(param)
+    return await axisim_device_factory(**options)
+
+
+@async_fixture
+async def axisim_fleet_factory() -> AsyncIterator[FleetFactory]:
+    """`await axisim_fleet_factory("S3008:2,W401", count=6)`: a fleet on free ports with its control
+    API (`fleet.control_url`); options as for a device (accounts, https, boot_time ...)."""
+    started: list[tuple[Fleet, Any]] = []
+
+    async def make(models: str = "S3008", count: int = 3, seed: str = "axisim-pytest", **options: Any) -> Fleet:
+        one = device_spec(**options)
+        shared = Options(one.accounts, one.https_port is not None, one.strict_nc,
+                         one.boot_times.offline_seconds, one.boot_times.booting_seconds)  # fmt: skip
+        groups = [Group(model, n, one.variant, shared) for model, n in parse_mix(models, count) if n]
+        fleet = Fleet.from_plan(make_plan(groups, seed=seed, addressing=Addressing("ports", "127.0.0.1", 0)))
+        await fleet.start()
+        try:
+            runner, port = await start_control(fleet, "127.0.0.1", 0)
+        except BaseException:
+            await fleet.stop()
+            raise
+        fleet.control_url = f"http://127.0.0.1:{port}"
+        started.append((fleet, runner))
+        return fleet
+
+    yield make
+    for fleet, runner in started:
+        await runner.cleanup()
+        await fleet.stop()
