@@ -202,6 +202,9 @@ def verify_basic(token: str, accounts: AccountStore) -> AuthResult:
     return AuthResult(Outcome.OK, account=account, username=username)
 
 
+NO_CREDENTIALS = AuthResult(Outcome.MISSING)
+
+
 def authenticate(
     authorization: str | None,
     *,
@@ -213,7 +216,7 @@ def authenticate(
 ) -> AuthResult:
     """Check one Authorization header value against the accepted schemes."""
     if not authorization:
-        return AuthResult(Outcome.MISSING)
+        return NO_CREDENTIALS
     scheme, _, rest = authorization.strip().partition(" ")
     scheme = scheme.lower()
     if scheme == "digest" and schemes.digest:

@@ -157,10 +157,12 @@ class Device:
     @property
     def anonymous_role(self) -> Role:
         """What a caller without credentials may do: view, if anonymous viewing is allowed."""
-        return Role.VIEWER if self.param(ANONYMOUS_VIEWER) == "anonymous" else Role.ANONYMOUS
+        return self.params.memo(
+            ANONYMOUS_VIEWER, lambda: Role.VIEWER if self.param(ANONYMOUS_VIEWER) == "anonymous" else Role.ANONYMOUS
+        )
 
     def schemes(self, https: bool = False) -> Schemes:
-        return schemes_for(self.param(AUTH_POLICY, "digest"), https)
+        return self.params.memo((AUTH_POLICY, https), lambda: schemes_for(self.param(AUTH_POLICY, "digest"), https))
 
     def changed(self) -> None:
         for listener in self.on_change:

@@ -29,8 +29,8 @@ from cgi_handlers.common import (
 )
 from param_tree import Role
 
-from .auth import Outcome, authenticate
-from .control.faults import Fault, Faults
+from .auth import NO_CREDENTIALS, Outcome, authenticate
+from .control.faults import Faults
 from .control.journal import DROPPED, Entry, Journal
 from .device import Device
 from .lifecycle import State
@@ -38,53 +38,78 @@ from .persistence import StateDir
 from .tls import Certificate, CertificateError, self_signed, server_context
 
 LOG = logging.getLogger("axisim")
-ROLES_KEY: web.AppKey[dict[str, Role]] = web.AppKey("roles", dict)
-JOURNAL_KEY: web.AppKey[Journal] = web.AppKey("journal", Journal)
-FAULTS_KEY: web.AppKey[Faults] = web.AppKey("faults", Faults)
 BOOT_PATHS = frozenset({"/axis-cgi/systemready.cgi"})  # what answers while the device boots
 
 
-@web.middleware
-async def journal_and_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Record every request in the device's journal; apply the faults a test injected.
+@dataclass(slots=True)
+class Wiring:
+    """What the request pipeline needs of one device's application, found with one lookup."""
 
-    Outermost, so the journal sees what the client saw: the error page, or a dropped connection."""
-    started = time.perf_counter()
-    arrived = time.time()
-    status = DROPPED
-    try:
-        faults = request.app[FAULTS_KEY]
-        plan = faults.plan(request.path, request.query_string) if faults else None
-        if plan is None:
-            response = await handler(request)
-        else:
-            if plan.delay:
-                await asyncio.sleep(plan.delay)
-            final = plan.final
-            if final is not None and final.hang:  # until the fault is removed, then as usual
-                if final.released is None:
-                    final.released = asyncio.Event()
-                await final.released.wait()
-            response = await handler(request) if final is None or final.hang else _faulted(request, final)
-        transport = request.transport
-        if transport is not None and not transport.is_closing():
-            status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        route_error = request.match_info.http_exception
-        request.app[JOURNAL_KEY].record(
-            Entry(
-                arrived, request.remote or "-", request.method, request.raw_path, request.get(USER_KEY, ""),
-                status, (time.perf_counter() - started) * 1000.0, route_error is None,
-            )
-        )  # fmt: skip
+    device: Device
+    journal: Journal
+    faults: Faults
+    methods: dict[str, set[str]]  # route path -> the methods it answers (for 405s)
 
 
-def _faulted(request: web.Request, fault: Fault) -> web.StreamResponse:
-    """A fault's fixed reply, or a dropped connection."""
+WIRING_KEY: web.AppKey[Wiring] = web.AppKey("wiring", Wiring)
+
+
+def piped(handler: Handler, wiring: Wiring, role: Role) -> Handler:
+    """A route's handler behind the device's request pipeline.
+
+    journal -> faults -> error pages -> lifecycle gate -> authentication -> handler
+    (DESIGN.md "Data flow"), as plain calls around each route rather than aiohttp
+    middlewares: aiohttp pays for its middleware chain on every request, and `param.cgi`
+    is asked thousands of times a second. Unrouted paths go through it too (a catch-all
+    route), so 404s and 405s are journaled and faulted like the rest."""
+
+    async def pipeline(request: web.Request) -> web.StreamResponse:
+        arrived = time.time()
+        started = time.perf_counter()
+        status = DROPPED
+        try:
+            if wiring.faults:
+                response = await _faulted(request, handler, wiring, role)
+            else:
+                response = await _answer(request, handler, wiring, role)
+            transport = request.transport
+            if transport is not None and not transport.is_closing():
+                status = response.status
+            return response
+        finally:
+            wiring.journal.record(
+                Entry(
+                    arrived, request.remote or "-", request.method, request.raw_path, request.get(USER_KEY, ""),
+                    status, (time.perf_counter() - started) * 1000.0, handler is not _unrouted,
+                )
+            )  # fmt: skip
+
+    return pipeline
+
+
+async def _unrouted(request: web.Request) -> web.StreamResponse:
+    """No route for this method and path: 405 when the path exists, 404 otherwise."""
+    allowed = request.app[WIRING_KEY].methods.get(request.path)
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, sorted(allowed))
+    raise web.HTTPNotFound()
+
+
+async def _faulted(request: web.Request, handler: Handler, wiring: Wiring, role: Role) -> web.StreamResponse:
+    """The injected faults: latency, then a fixed reply, a dropped connection or a hang."""
+    plan = wiring.faults.plan(request.path, request.raw_path.partition("?")[2])
+    if plan is None:
+        return await _answer(request, handler, wiring, role)
+    if plan.delay:
+        await asyncio.sleep(plan.delay)
+    fault = plan.final
+    if fault is None:
+        return await _answer(request, handler, wiring, role)
+    if fault.hang:  # until the fault is removed, then as usual
+        if fault.released is None:
+            fault.released = asyncio.Event()
+        await fault.released.wait()
+        return await _answer(request, handler, wiring, role)
     if fault.drop:
         if request.transport is not None:
             request.transport.abort()
@@ -95,16 +120,23 @@ def _faulted(request: web.Request, fault: Fault) -> web.StreamResponse:
     return web.Response(status=status, body=fault.body.encode(), headers={"Content-Type": fault.content_type})
 
 
-@web.middleware
-async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure becomes the page Apache on a real device would send; never a traceback."""
+async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: Role) -> web.StreamResponse:
+    """Error pages around the gate and authentication: every failure becomes the page Apache
+    on a real device would send; never a traceback."""
     try:
-        return await handler(request)
+        device = wiring.device
+        state = device.lifecycle.state
+        if state is not State.READY or not device.link_up:
+            refused = _gate(request, device, state)
+            if refused is not None:
+                return refused
+        if handler is _unrouted:
+            return await _unrouted(request)
+        return await _authenticated(request, handler, wiring.device, role)
     except web.HTTPException as exc:
-        status = exc.status if exc.status in APACHE_PAGES else None
-        if status is None:
+        if exc.status not in APACHE_PAGES:
             raise
-        return apache_page(status)
+        return apache_page(exc.status)
     except BodyTooLarge:
         return apache_page(413)
     except Exception:  # a simulator bug must not look like a device crash to the client
@@ -112,78 +144,70 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         return web.Response(status=500, text="500 Internal Server Error\n")
 
 
-@web.middleware
-async def lifecycle_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+def _gate(request: web.Request, device: Device, state: State) -> web.StreamResponse | None:
     """Offline, off or without a network link: the connection drops, as a rebooting box's would.
     Booting: only systemready answers."""
-    device = request.app[DEVICE_KEY]
-    state = device.lifecycle.state
     if state in (State.OFFLINE, State.OFF) or not device.link_up:
         if request.transport is not None:
             request.transport.abort()
         return apache_page(503)
     if state is State.BOOTING and request.path not in BOOT_PATHS:
         return apache_page(503)
-    return await handler(request)
+    return None
 
 
-@web.middleware
-async def authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _authenticated(request: web.Request, handler: Handler, device: Device, required: Role) -> web.StreamResponse:
     """Digest/Basic per the device's policy; the route's least role; handler-raised AccessDenied.
 
     Failed authentications go to the access log with the client, the user name and why."""
-    match = request.match_info
-    if match.http_exception is not None:
-        raise match.http_exception
-    device = request.app[DEVICE_KEY]
-    required = request.app[ROLES_KEY].get(match.route.resource.canonical, Role.ADMIN)
-    result = authenticate(
-        request.headers.get("Authorization"),
-        method=request.method,
-        target=request.raw_path,
-        schemes=device.schemes(request.secure),
-        digest=device.digest,
-        accounts=device.accounts,
-    )
-    client = request.remote or "-"
+    header = request.headers.get("Authorization")
+    if header is None:  # the common anonymous case, without the parser
+        result = NO_CREDENTIALS
+    else:
+        result = authenticate(
+            header,
+            method=request.method,
+            target=request.raw_path,
+            schemes=device.schemes(request.secure),
+            digest=device.digest,
+            accounts=device.accounts,
+        )
     if result.outcome in (Outcome.INVALID, Outcome.BAD_REQUEST):
-        device.logs.failed_login(result.username, client, result.reason, request.path)
+        device.logs.failed_login(result.username, request.remote or "-", result.reason, request.path)
     if result.outcome is Outcome.BAD_REQUEST:
         return apache_page(400)
     if result.account is not None:
-        request[ROLE_KEY] = result.account.role
+        granted = request[ROLE_KEY] = result.account.role
         request[USER_KEY] = result.account.name
-        device.logs.successful_login(result.account.name, client)
+        device.logs.successful_login(result.account.name, request.remote or "-")
     else:
-        request[ROLE_KEY] = device.anonymous_role
+        granted = request[ROLE_KEY] = device.anonymous_role
     try:
-        if request[ROLE_KEY] < required:
+        if granted < required:
             raise AccessDenied(required)
         return await handler(request)
     except AccessDenied:
         if result.account is not None:  # an account without the role: an authorization failure
-            device.logs.failed_login(result.username, client, "authorization failure", request.path)
+            device.logs.failed_login(result.username, request.remote or "-", "authorization failure", request.path)
         return unauthorized(request, result.outcome)
 
 
 def build_app(device: Device, journal: Journal | None = None, faults: Faults | None = None) -> web.Application:
     """One application per device; its HTTP and HTTPS listeners share it, and so its state.
     The journal and faults belong to the simulator, so they outlive a reset's new device."""
-    app = web.Application(
-        middlewares=[journal_and_faults, error_pages, lifecycle_gate, authentication],
-        client_max_size=64 * 1024 * 1024,
-    )
+    app = web.Application(client_max_size=64 * 1024 * 1024)
     app[DEVICE_KEY] = device
-    app[JOURNAL_KEY] = journal if journal is not None else Journal()
-    app[FAULTS_KEY] = faults if faults is not None else Faults()
-    roles: dict[str, Role] = {}
+    wiring = Wiring(
+        device, journal if journal is not None else Journal(), faults if faults is not None else Faults(), {}
+    )
     for route in ROUTES:
         if route.subsystem is not None and route.subsystem not in device.subsystems:
             continue  # e.g. nvr/poe on a recorder without a PoE switch
         for method in route.methods:
-            app.router.add_route(method, route.path, route.handler)
-        roles[route.path] = route.role
-    app[ROLES_KEY] = roles
+            app.router.add_route(method, route.path, piped(route.handler, wiring, route.role))
+            wiring.methods.setdefault(route.path, set()).add(method)
+    app.router.add_route("*", "/{unrouted:.*}", piped(_unrouted, wiring, Role.ADMIN))
+    app[WIRING_KEY] = wiring
     return app
 
 

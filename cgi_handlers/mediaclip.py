@@ -15,7 +15,7 @@ from aiohttp import BodyPartReader, web
 from axisim.subsystems.audio import AudioSubsystem, ClipError
 from param_tree import Role
 
-from .common import Route, actor_of, device_of, first, parse_form, read_form, text_reply
+from .common import Route, actor_of, device_of, first, parse_form, raw_query, read_form, text_reply
 
 
 def _audio(request: web.Request) -> AudioSubsystem:
@@ -74,7 +74,7 @@ async def _upload(request: web.Request, form: list[tuple[str, str]]) -> web.Resp
 async def mediaclip_cgi(request: web.Request) -> web.Response:
     try:
         if request.content_type.startswith("multipart/"):  # the body is the file: arguments are in the query
-            form = parse_form(request.rel_url.raw_query_string.encode("latin-1", "replace"))
+            form = parse_form(raw_query(request))
         else:
             form = await read_form(request)
         action = first(form, "action")

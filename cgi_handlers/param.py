@@ -15,7 +15,7 @@ from param_tree import (
     parse_group_list,
     printable,
     render_definitions,
-    render_list,
+    render_list_text,
     sort_key,
     strip_root,
 )
@@ -46,7 +46,7 @@ async def param_cgi(request: web.Request) -> web.Response:
 
 def list_action(request: web.Request, form: list[tuple[str, str]]) -> web.Response:
     device = device_of(request)
-    body = render_list(device.params, parse_group_list(_groups(form)), role_of(request))
+    body = render_list_text(device.params, _groups(form), role_of(request))
     return text_reply(body)
 
 

@@ -5,7 +5,7 @@ Knows nothing of HTTP or of devices; `axisim` builds on it.
 
 from .definitions import MASK, ParamDef, ParamType, Role, SecurityLevel
 from .patterns import GroupPattern, is_valid_pattern, parse_group_list, parse_pattern
-from .text_io import error_getting, error_setting, printable, render_ini, render_list
+from .text_io import error_getting, error_setting, printable, render_ini, render_list, render_list_text
 from .tree import ModelTree, ParamStore, Template, UpdateError, sort_key, strip_root
 from .xml_io import DefinitionsDocument, DefinitionsError, parse_definitions, parse_templates, render_definitions
 
@@ -33,6 +33,7 @@ __all__ = [
     "render_definitions",
     "render_ini",
     "render_list",
+    "render_list_text",
     "sort_key",
     "strip_root",
 ]

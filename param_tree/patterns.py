@@ -8,6 +8,7 @@ as a shell-style glob inside a path segment (`ImageSource.*.Name`,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -45,9 +46,11 @@ def parse_pattern(text: str) -> GroupPattern:
     return GroupPattern(text=text, segments=segments, rooted=rooted)
 
 
-def parse_group_list(text: str) -> list[GroupPattern]:
-    """Split a `group=` value on commas, keeping empty items (they are errors)."""
-    return [parse_pattern(item) for item in text.split(",")]
+@functools.lru_cache(maxsize=1024)
+def parse_group_list(text: str) -> tuple[GroupPattern, ...]:
+    """Split a `group=` value on commas, keeping empty items (they are errors).
+    Cached: every device of a fleet is asked for the same few groups."""
+    return tuple(parse_pattern(item) for item in text.split(","))
 
 
 def is_valid_pattern(pattern: GroupPattern) -> bool:

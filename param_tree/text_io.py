@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .definitions import Role
-from .patterns import GroupPattern, is_valid_pattern
+from .patterns import GroupPattern, is_valid_pattern, parse_group_list
 from .tree import ParamStore
 
 
@@ -25,6 +25,12 @@ def error_getting(group_text: str) -> str:
 
 def error_setting(name: str, value: str) -> str:
     return f"# Error: Error setting 'root.{printable(name)}' to '{printable(value)}'!\n"
+
+
+def render_list_text(store: ParamStore, groups: str, role: Role) -> str:
+    """`render_list` for a raw `group=` value, remembered until the device's parameters change:
+    clients poll the same groups over and over."""
+    return store.memo(("list", groups, int(role)), lambda: render_list(store, parse_group_list(groups), role))
 
 
 def render_list(store: ParamStore, patterns: Iterable[GroupPattern], role: Role) -> str:

@@ -9,11 +9,15 @@ identity values, so a thousand devices of one model cost a thousand overlays.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from .definitions import ParamDef, Role
 from .patterns import GroupPattern
+
+T = TypeVar("T")
+MEMO_SIZE = 64  # remembered renderings per device; the 65th forgets them all
 
 
 def strip_root(name: str) -> str:
@@ -101,7 +105,7 @@ class UpdateError(Exception):
 class ParamStore:
     """One device's view of its model: identity values and an overlay of changes."""
 
-    __slots__ = ("_added", "_groups", "_identity", "_overlay", "_removed", "_view", "model")
+    __slots__ = ("_added", "_groups", "_identity", "_memo", "_overlay", "_removed", "_view", "model")
 
     def __init__(self, model: ModelTree, identity: Mapping[str, str] | None = None) -> None:
         self.model = model
@@ -111,6 +115,22 @@ class ParamStore:
         self._groups: dict[str, str] = {}  # added instance (e.g. MediaClip.M3) -> template name
         self._removed: set[str] = set()  # names of removed model parameters
         self._view: _View | None = None  # None: same structure as the model
+        self._memo: dict[Hashable, Any] | None = None  # renderings of the current state (see memo)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` once per state: a list body or an auth policy is read on every request and
+        changes rarely. Every change to the store forgets what was remembered."""
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        try:
+            return memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        value = memo[key] = compute()
+        return value
 
     # -- reading -----------------------------------------------------------
 
@@ -184,6 +204,7 @@ class ParamStore:
 
     def set_values(self, values: Mapping[str, str]) -> None:
         """Store already-validated values; a value equal to the factory one is dropped."""
+        self._memo = None
         for name, value in values.items():
             if self._factory_value(name) == value:
                 self._overlay.pop(name, None)
@@ -219,6 +240,7 @@ class ParamStore:
                 self._added[full.name] = full
             self._overlay.pop(full.name, None)
         self._view = None
+        self._memo = None
 
     def next_instance(self, template: Template) -> str:
         """The key the next `add_group` of this template makes: the lowest free number (`M0`...)."""
@@ -256,6 +278,7 @@ class ParamStore:
                     self._removed.add(name)
                 self._overlay.pop(name, None)
         self._view = None
+        self._memo = None
 
     def select_exact(self, group: str) -> list[ParamDef]:
         view = self._current()
@@ -268,6 +291,7 @@ class ParamStore:
         """Change device-fixed values (identity, firmware version, bound ports): not settings,
         so a factory default keeps them."""
         self._identity.update(values)
+        self._memo = None
 
     def changes(self) -> dict[str, object]:
         """Everything this device changed, as plain data for persistence."""
@@ -305,6 +329,7 @@ class ParamStore:
         self._overlay = dict(values)
         self._added, self._groups, self._removed = trial._added, trial._groups, trial._removed
         self._view = None
+        self._memo = None
 
     def reset(self, keep: Iterable[str] = ()) -> None:
         """Back to the model's factory state, keeping the named parameters' values."""
@@ -314,3 +339,4 @@ class ParamStore:
         self._groups.clear()
         self._removed.clear()
         self._view = None
+        self._memo = None
