@@ -61,6 +61,15 @@ class AccountSpec:
     role: str = "admin"
 
 
+def initial_accounts(specs: Iterable[AccountSpec]) -> AccountStore:
+    """The accounts a device starts with; AccountError when one is not acceptable."""
+    store = AccountStore()
+    for index, spec in enumerate(specs):
+        primary = "root" if index == 0 and spec.name == "root" else "users"
+        store.add(spec.name, spec.password, groups_for_role(spec.role), primary)
+    return store
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who asked for a change, for the logs: an account name (or "") and a client address."""
@@ -113,10 +122,7 @@ class Device:
         self.variant: Variant = model.variant(variant)
         self.identity = identity
         self.params = ParamStore(model.tree, model.identity_values(identity.placeholders()))
-        self.accounts = AccountStore()
-        for index, spec in enumerate(accounts):
-            primary = "root" if index == 0 and spec.name == "root" else "users"
-            self.accounts.add(spec.name, spec.password, groups_for_role(spec.role), primary)
+        self.accounts = initial_accounts(accounts)
         self.digest = DigestAuthority(identity.realm, strict_nc=strict_nc)
         self.firmware = Firmware(active=self.param(FIRMWARE_VERSION, model.firmware))
         self.lifecycle = Lifecycle(boot_times)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .fleet_plan import FleetError, FleetPlan
+from .persistence import StateError
 from .simulated import DeviceSpec, SimulatedDevice
 
 INVENTORY_FIELDS = (
@@ -88,6 +89,8 @@ class Fleet:
             for number, device in enumerate(self.devices, 1):
                 try:
                     await device.start()
+                except StateError as exc:
+                    raise FleetError(f"device {number} of {total} ({device.serial}): {exc}") from exc
                 except OSError as exc:
                     where = f"{device.spec.host}:{device.spec.port or 'any'}"
                     raise FleetError(

@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 from .control.http import start_control
+from .device import AccountSpec
 from .fleet import Fleet
 from .fleet_plan import (
+    MAX_SECONDS,
     Addressing,
     FleetError,
     FleetPlan,
@@ -19,7 +21,6 @@ from .fleet_plan import (
     Options,
     load_fleet_file,
     make_plan,
-    parse_account,
     parse_mix,
 )
 
@@ -65,10 +66,10 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
         return load_fleet_file(args.file)
     if not 1 <= args.count <= 65000:
         raise FleetError("--count is 1 to 65000")
-    if args.boot_time < 0 or args.ready_time < 0:
-        raise FleetError("boot and ready times are seconds, zero or more")
+    if not (0 <= args.boot_time <= MAX_SECONDS and 0 <= args.ready_time <= MAX_SECONDS):
+        raise FleetError(f"boot and ready times are seconds, 0 to {MAX_SECONDS:g}")
     options = Options(
-        accounts=(parse_account(f"{args.user}:{args.password}:admin+ptz"),),
+        accounts=(AccountSpec(args.user, args.password, "admin+ptz"),),
         https=args.https,
         boot_time=args.boot_time,
         ready_time=args.ready_time,

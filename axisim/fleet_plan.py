@@ -31,7 +31,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .device import DEFAULT_ACCOUNT, AccountSpec
+from .accounts import AccountError
+from .device import DEFAULT_ACCOUNT, AccountSpec, initial_accounts
 from .identity import Identity
 from .lifecycle import BootTimes
 from .model import ModelError, load_model
@@ -40,6 +41,7 @@ from .simulated import DeviceSpec
 MAX_DEVICES = 65_000  # ports on one address; loopback addresses run out much later
 FIRST_LOOPBACK = "127.0.1.1"
 ROLES = ("admin", "operator", "viewer")
+MAX_SECONDS = 3600.0  # boot and ready times (NaN and infinity are refused too)
 
 
 class FleetError(ValueError):
@@ -175,8 +177,8 @@ def parse_mix(text: str, count: int) -> list[tuple[str, int]]:
 def _options(table: dict[str, Any], base: Options, where: str) -> Options:
     def number(key: str, default: float) -> float:
         value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise FleetError(f"{where}: {key} is a number of seconds, 0 or more")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_SECONDS:
+            raise FleetError(f"{where}: {key} is a number of seconds, 0 to {MAX_SECONDS}")
         return float(value)
 
     def flag(key: str, default: bool) -> bool:
@@ -288,8 +290,11 @@ def make_plan(
         try:
             model = load_model(group.model)
             variant = model.variant(group.variant).name
+            initial_accounts(group.options.accounts)
         except ModelError as exc:
             raise FleetError(str(exc)) from exc
+        except AccountError as exc:
+            raise FleetError(f"{group.model} accounts: {exc}") from exc
         checked.append(replace(group, model=model.id, variant=variant))
     plan = FleetPlan(tuple(checked), seed, addressing, state_dir)
     if plan.size == 0:
@@ -300,6 +305,8 @@ def make_plan(
         ipaddress.ip_address(addressing.host)
     except ValueError:
         raise FleetError(f"host {addressing.host!r} is not an IP address") from None
+    if not 0 <= addressing.base_port <= 65535 or not 1 <= addressing.https_port <= 65535:
+        raise FleetError("ports are 0-65535 (0: any free port)")
     if addressing.mode == "ports" and addressing.base_port and addressing.base_port + plan.size - 1 > 65535:
         raise FleetError(
             f"{plan.size} devices from port {addressing.base_port} run past 65535; "

@@ -135,7 +135,7 @@ class SimulatedDevice:
 
     # -- faults and reachability -----------------------------------------------------
 
-    def add_fault(self, **spec: Any) -> Fault:
+    def add_fault(self, /, **spec: Any) -> Fault:
         """See axisim/control/faults.py: path, query, status, body, content_type, latency_ms,
         jitter_ms, drop, hang, count. FaultError when the description is wrong."""
         return self.faults.add(spec)
@@ -163,7 +163,7 @@ class SimulatedDevice:
 
     # -- the physical world ------------------------------------------------------------
 
-    def event(self, subsystem: str, name: str, **args: Any) -> Any:
+    def event(self, subsystem: str, name: str, /, **args: Any) -> Any:
         """A physical event (`event("poe", "plug", port=3)`); EventError when refused."""
         return events.apply(self.device, subsystem, name, args)
 

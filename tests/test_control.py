@@ -431,7 +431,6 @@ async def test_bad_fault_bodies_are_400_and_add_nothing(control: Control, body: 
     assert await param(device, "Brand.ProdNbr") == "S3008"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a fault field named 'self' reaches add_fault(**spec) as a keyword -> 500")
 async def test_fault_field_named_self_is_400(control: Control) -> None:
     status, document = await control.post(f"/devices/{S3008}/faults", {"self": 1, "status": 500})
     assert status == 400
@@ -701,8 +700,6 @@ async def test_refused_event_leaves_what_clients_see_unchanged(control: Control)
     assert await text_of(device.url, "/axis-cgi/io/port.cgi?checkactive=1") == "port1=inactive\n"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an event argument named 'name' or 'subsystem' collides with "
-                                       "SimulatedDevice.event()'s own parameters -> TypeError -> 500")  # fmt: skip
 @pytest.mark.parametrize("extra", ["name", "subsystem"])
 async def test_event_argument_named_like_a_parameter_is_400(control: Control, extra: str) -> None:
     before = (await control.ok("GET", f"/devices/{W401}"))["subsystems"]
@@ -712,8 +709,6 @@ async def test_event_argument_named_like_a_parameter_is_400(control: Control, ex
     assert (await control.ok("GET", f"/devices/{W401}"))["subsystems"] == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the SIP subsystem's ServiceFault (no such call/account) is not "
-                                       "turned into EventError -> 500 Internal Server Error")  # fmt: skip
 @pytest.mark.parametrize(
     "event, args",
     [
@@ -730,11 +725,6 @@ async def test_sip_events_naming_unknown_calls_or_accounts_are_400(control: Cont
     assert (await control.ok("GET", f"/devices/{C1410}"))["subsystems"] == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: replace_drive pulls the drive before inserting the new one; when the "
-    "new one is refused (too small) the bay is left empty and the RAID degraded",
-)
 async def test_refused_drive_replacement_leaves_the_raid_as_it_was(control: Control) -> None:
     device = control[S3016]
     status, document = await control.post(f"/devices/{S3016}/events/storage/replace_drive", {"bay": 1, "capacity": 10})
@@ -743,7 +733,6 @@ async def test_refused_drive_replacement_leaves_the_raid_as_it_was(control: Cont
     assert await param(device, "DiskManagement.S0.RaidStatus") == "Online"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: add_recording accepts count 0 or negative and answers 200 doing nothing")
 @pytest.mark.parametrize("count", [0, -1])
 async def test_add_recording_count_below_one_is_400(control: Control, count: int) -> None:
     status, document = await control.post(f"/devices/{S3016}/events/storage/add_recording", {"count": count})
@@ -751,11 +740,6 @@ async def test_add_recording_count_below_one_is_400(control: Control, count: int
     refused(document)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: events.apply strips quotes off the subsystem's message with "
-    'str(exc).strip("\'\\""), mangling messages that quote the value',
-)
 async def test_event_error_message_quotes_the_value_intact(control: Control) -> None:
     status, document = await control.post(f"/devices/{C1410}/events/sip/remote", {"outcome": "bogus"})
     assert status == 400
@@ -837,8 +821,6 @@ async def test_journal_limit_returns_the_newest(control: Control) -> None:
         refused(error)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: journal?limit=0 returns every entry (entries() treats 0 as no limit) "
-                                       "though it documents 'the newest `limit`'")  # fmt: skip
 async def test_journal_limit_zero_returns_no_entries(control: Control) -> None:
     device = control[S3008]
     assert (await vapix(device.url, "/axis-cgi/nonexistent.cgi", auth=None)).status == 404

@@ -305,11 +305,9 @@ def test_parse_account_refuses_bad_accounts(text: str) -> None:
         ([Group("S3008", 20)], Addressing(mode="loopback", base_port=80, first_address="127.255.255.250"), "out of"),
         pytest.param(
             [Group("S3008", 2)], Addressing(base_port=-5), "port",
-            marks=pytest.mark.xfail(strict=True, reason="BUG: make_plan accepts a negative base_port; start crashes"),
         ),
         pytest.param(
             [Group("S3008", 2)], Addressing(mode="loopback", base_port=70_000), "port",
-            marks=pytest.mark.xfail(strict=True, reason="BUG: make_plan accepts loopback port 70000; start crashes"),
         ),
     ],
 )  # fmt: skip
@@ -472,7 +470,6 @@ GROUP = '[[group]]\nmodel = "S3008"\n'
         (GROUP + "model = 'W401'\n", "is not valid TOML"),  # a key given twice
         pytest.param(
             "boot_time = nan\n" + GROUP, "boot_time is a number of seconds",
-            marks=pytest.mark.xfail(strict=True, reason="BUG: boot_time = nan is accepted as a number of seconds"),
         ),
     ],
 )  # fmt: skip
@@ -867,11 +864,6 @@ def _damaged_state(tmp_path: Path) -> Path:
     return tmp_path / "state"
 
 
-BUG_UNCHECKED_PORT = "BUG: an out-of-range port passes make_plan and start crashes with an OverflowError traceback"
-BUG_ACCOUNTS = "BUG: accounts are checked only when devices are built; AccountError escapes as a traceback"
-BUG_STATE = "BUG: Fleet.start lets StateError through; `axisim fleet` exits 1 with a traceback (serve exits 2)"
-
-
 @pytest.mark.parametrize(
     "case",
     [
@@ -892,27 +884,22 @@ BUG_STATE = "BUG: Fleet.start lets StateError through; `axisim fleet` exits 1 wi
         pytest.param(lambda p: ["--file", str(_write(p, "f.toml", GROUP + "accounts = ['x']\n"))], id="bad-account"),
         pytest.param(
             lambda p: ["--base-port", "-5", "--count", "2"], id="negative-port",
-            marks=pytest.mark.xfail(strict=True, reason=BUG_UNCHECKED_PORT),
         ),
         pytest.param(
             lambda p: ["--loopback", "--base-port", "70000"], id="loopback-port-70000",
-            marks=pytest.mark.xfail(strict=True, reason=BUG_UNCHECKED_PORT),
         ),
         pytest.param(
             lambda p: ["--password", "x" * 100], id="password-too-long",
-            marks=pytest.mark.xfail(strict=True, reason=BUG_ACCOUNTS),
         ),
         pytest.param(
             lambda p: ["--file", str(_write(p, "f.toml", GROUP + "accounts = ['op:pw:operator']\n"))],
-            id="no-administrator", marks=pytest.mark.xfail(strict=True, reason=BUG_ACCOUNTS),
+            id="no-administrator",
         ),
         pytest.param(
             lambda p: ["--state-dir", str(_damaged_state(p))], id="damaged-state",
-            marks=pytest.mark.xfail(strict=True, reason=BUG_STATE),
         ),
         pytest.param(
             lambda p: ["--state-dir", str(_write(p, "plain-file", "") / "state")], id="state-dir-not-a-directory",
-            marks=pytest.mark.xfail(strict=True, reason=BUG_STATE),
         ),
     ],
 )  # fmt: skip

@@ -13,9 +13,11 @@ from typing import Any
 
 from ..device import Device
 from ..subsystems.poe_switch import PoweredDevice
+from ..subsystems.service_faults import ServiceFault
 from ..subsystems.storage_media import StorageError
 
 REQUIRED = object()
+MAX_RECORDINGS = 10_000  # per event: a bounded loop
 _TYPES: dict[type, str] = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
 
 
@@ -90,14 +92,13 @@ def _unplug(poe: Any, a: dict[str, Any]) -> Any:
 
 
 def _replace_drive(storage: Any, a: dict[str, Any]) -> Any:
-    """Pull whatever is in the bay (a failed drive) and insert a new one."""
-    if any(d.bay == a["bay"] for d in storage.present_drives()):
-        storage.remove_drive(a["bay"])
-    drive = storage.insert_drive(a["bay"], a["capacity"], a["serial"])
+    drive = storage.replace_drive(a["bay"], a["capacity"], a["serial"])
     return {"bay": drive.bay, "serial": drive.serial, "capacity": drive.capacity, "raid": storage.raid_status()}
 
 
 def _recording(storage: Any, a: dict[str, Any]) -> Any:
+    if not 1 <= a["count"] <= MAX_RECORDINGS:
+        raise EventError(f"count is 1 to {MAX_RECORDINGS} recordings")
     recordings = [storage.add_recording(a["size"], a["age_days"]) for _ in range(a["count"])]
     return {"recordings": [r.id for r in recordings], "free": storage.free()}
 
@@ -208,5 +209,8 @@ def apply(device: Device, subsystem: str, name: str, given: dict[str, Any]) -> A
     arguments = _check(event, given)
     try:
         return event.act(device.subsystems[subsystem], arguments)
-    except (ValueError, LookupError, StorageError) as exc:  # the subsystem refuses: nothing changed
-        raise EventError(str(exc).strip("'\"")) from exc
+    except EventError:
+        raise
+    except (ValueError, LookupError, StorageError, ServiceFault) as exc:  # the subsystem refuses: nothing changed
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise EventError(str(message)) from exc

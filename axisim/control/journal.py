@@ -88,7 +88,9 @@ class Journal:
     def entries(self, limit: int | None = None) -> list[Entry]:
         """Oldest first; the newest `limit` when given."""
         kept = list(self._entries or ())
-        return kept[-limit:] if limit else kept
+        if limit is None:
+            return kept
+        return kept[-limit:] if limit else []
 
     def unsupported(self) -> list[Unsupported]:
         return sorted((self._unsupported or {}).values(), key=lambda u: (-u.count, u.path, u.method))

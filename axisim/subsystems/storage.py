@@ -676,11 +676,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
         old = self._drive(bay)
         if old is not None and not old.failed:
             raise StorageError("occupied", f"Bay {bay} holds a working drive")
-        members = [d.capacity for d in self.present_drives() if not d.failed and d.bay != bay]
-        size = capacity if capacity is not None else (min(members) if members else self._drive_bytes(
-            self.device.variant.facts))  # fmt: skip
-        if self.kind == "raid" and members and size < min(members) and not self.array_failed:
-            raise StorageError("too_small", "The new drive is smaller than the RAID's drives")
+        size = self._fitting_size(bay, capacity)
         self.replacements += 1
         drive = self._new_drive(bay, size, serial)
         self.drives[bay] = drive
@@ -699,6 +695,24 @@ class StorageSubsystem(ShareSettings, Subsystem):
                 self.synced, self.sync_total, self.sync_mark = 0, size, self.device.clock.now()
         self._settled(f"RAID {self.level} syncing drive {bay}" if drive.syncing else None)
         return drive
+
+    def _fitting_size(self, bay: int, capacity: int | None) -> int:
+        """The new drive's size (by default the array's); StorageError when it is too small."""
+        members = [d.capacity for d in self.present_drives() if not d.failed and d.bay != bay]
+        size = capacity if capacity is not None else (min(members) if members else self._drive_bytes(
+            self.device.variant.facts))  # fmt: skip
+        if self.kind == "raid" and members and size < min(members) and not self.array_failed:
+            raise StorageError("too_small", "The new drive is smaller than the RAID's drives")
+        return size
+
+    def replace_drive(self, bay: int, capacity: int | None = None, serial: str | None = None) -> Drive:
+        """A technician swaps the drive in a bay (failed or working) for a new one; a new drive
+        that does not fit is refused before the old one is pulled."""
+        self._fitting_size(bay, capacity)
+        old = self._drive(bay)
+        if old is not None and not old.failed:
+            self.remove_drive(bay)
+        return self.insert_drive(bay, capacity, serial)
 
     def set_temperature(self, bay: int, celsius: float) -> None:
         drive = self._drive(bay)
