@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import ssl
 import time
@@ -54,16 +55,19 @@ class Wiring:
 WIRING_KEY: web.AppKey[Wiring] = web.AppKey("wiring", Wiring)
 
 
-def piped(handler: Handler, wiring: Wiring, role: Role) -> Handler:
+@functools.cache
+def piped(handler: Handler, role: Role) -> Handler:
     """A route's handler behind the device's request pipeline.
 
     journal -> faults -> error pages -> lifecycle gate -> authentication -> handler
     (DESIGN.md "Data flow"), as plain calls around each route rather than aiohttp
     middlewares: aiohttp pays for its middleware chain on every request, and `param.cgi`
     is asked thousands of times a second. Unrouted paths go through it too (a catch-all
-    route), so 404s and 405s are journaled and faulted like the rest."""
+    route), so 404s and 405s are journaled and faulted like the rest. One wrapper per route
+    and role, shared by every device of a fleet (the device comes from the application)."""
 
     async def pipeline(request: web.Request) -> web.StreamResponse:
+        wiring = request.app[WIRING_KEY]
         arrived = time.time()
         started = time.perf_counter()
         status = DROPPED
@@ -204,9 +208,9 @@ def build_app(device: Device, journal: Journal | None = None, faults: Faults | N
         if route.subsystem is not None and route.subsystem not in device.subsystems:
             continue  # e.g. nvr/poe on a recorder without a PoE switch
         for method in route.methods:
-            app.router.add_route(method, route.path, piped(route.handler, wiring, route.role))
+            app.router.add_route(method, route.path, piped(route.handler, route.role))
             wiring.methods.setdefault(route.path, set()).add(method)
-    app.router.add_route("*", "/{unrouted:.*}", piped(_unrouted, wiring, Role.ADMIN))
+    app.router.add_route("*", "/{unrouted:.*}", piped(_unrouted, Role.ADMIN))
     app[WIRING_KEY] = wiring
     return app
 

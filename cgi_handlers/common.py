@@ -8,6 +8,7 @@ UTF-8 are kept as surrogate escapes, so validation refuses them instead of faili
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -135,6 +136,12 @@ async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
     return b"".join(chunks)
 
 
+@functools.lru_cache(maxsize=512)
+def _query_form(raw: bytes) -> tuple[tuple[str, str], ...]:
+    """Query strings repeat (every poll of a client, every device of a fleet): parse each once."""
+    return tuple(parse_form(raw))
+
+
 def raw_query(request: web.Request) -> bytes:
     """The query string as sent (cheaper than yarl's parsed URL, which every request would pay for)."""
     return request.raw_path.partition("?")[2].partition("#")[0].encode("latin-1", "replace")
@@ -142,7 +149,7 @@ def raw_query(request: web.Request) -> bytes:
 
 async def read_form(request: web.Request) -> list[tuple[str, str]]:
     """Query and body form fields, query first, in order."""
-    pairs = parse_form(raw_query(request))
+    pairs = list(_query_form(raw_query(request)))
     if request.method == "POST" and request.can_read_body:
         pairs += parse_form(await read_body(request))
     return pairs

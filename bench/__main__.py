@@ -1,0 +1,106 @@
+"""`python3 -m bench`: run the benchmarks, each next to its baseline under the same load generator,
+and print one table. Exit 0 even when a target is missed (it is a measurement); 1 when something
+broke (a server did not start, a reply was wrong, errors under load)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from .fleet_start import fleet_start
+from .loadgen import LoadGenerator
+from .mixed import mixed
+from .report import Row, table
+from .servers import BenchError
+from .single import brand_anonymous, digest_vs_anonymous, full_list
+
+MIX = "S3008,S3016,S4000,C1410MkII,W401"
+
+
+@dataclass(frozen=True)
+class Settings:
+    load: LoadGenerator
+    fleet_size: int
+    mixed_size: int
+    mix: str
+
+
+BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
+    1: ("param.cgi list root.Brand (anonymous)", lambda s: brand_anonymous(s.load)),
+    2: ("param.cgi full list, largest model (Digest)", lambda s: full_list(s.load)),
+    3: ("Digest vs anonymous", lambda s: digest_vs_anonymous(s.load)),
+    4: ("fleet start", lambda s: fleet_start(s.fleet_size, s.mix)),
+    5: ("mixed workload over a fleet", lambda s: mixed(s.load, s.mixed_size, s.mix)),
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__)
+    parser.add_argument("--only", help="comma list of benchmark numbers, e.g. 1,3 (default: all)")
+    parser.add_argument("--duration", type=float, help="seconds per measurement (default 3, 1 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="1 s per measurement (fleet sizes unchanged)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--fleet-size", type=int, default=1000, help="devices in benchmark 4 (default 1000)")
+    parser.add_argument("--mixed-size", type=int, default=100, help="devices in benchmark 5 (default 100)")
+    parser.add_argument("--mix", default=MIX, help=f"fleet models, as `axisim fleet --mix` (default {MIX})")
+    parser.add_argument("--no-wrk", action="store_true", help="use the fallback client even if wrk is installed")
+    parser.add_argument("--client", choices=["aiohttp", "raw"], default="raw",
+                        help="fallback client (and benchmark 5's): raw asyncio (default), or an aiohttp "
+                        "ClientSession (about three times the CPU per request: client-bound)")  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    try:
+        args.only = sorted({int(n) for n in args.only.split(",") if n.strip()}) if args.only else sorted(BENCHMARKS)
+    except ValueError:
+        parser.error("--only takes numbers, e.g. --only 1,3")
+    if not args.only or any(n not in BENCHMARKS for n in args.only):
+        parser.error(f"--only: benchmarks are {', '.join(map(str, BENCHMARKS))}")
+    if args.duration is None:
+        args.duration = 1.0 if args.quick else 3.0
+    if not 0 < args.duration <= 600 or args.connections < 1 or args.fleet_size < 1 or args.mixed_size < 1:
+        parser.error("--duration (0-600 s), --connections and the sizes must be positive")
+    return args
+
+
+def _terminated(number: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + number)  # unwinds the with-blocks, which stop the server processes
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
+    load = LoadGenerator(args.connections, args.duration, use_wrk=not args.no_wrk, engine=args.client)
+    settings = Settings(load, args.fleet_size, args.mixed_size, args.mix)
+    print(f"load generator: {load.describe()}", flush=True)
+    started = time.perf_counter()
+    rows: list[Row] = []
+    for number in args.only:
+        name, run = BENCHMARKS[number]
+        print(f"[{time.perf_counter() - started:5.1f} s] running {number}: {name}", file=sys.stderr, flush=True)
+        try:
+            rows += run(settings)
+        except BenchError as exc:
+            rows.append(Row(str(number), name, failed=str(exc).strip()))
+        except Exception as exc:  # a broken benchmark must not hide the others' results
+            traceback.print_exc()
+            rows.append(Row(str(number), name, failed=f"{type(exc).__name__}: {exc}"))
+    total = time.perf_counter() - started
+    print(table(rows))
+    print(f"total: {total:.1f} s")
+    if args.json:
+        results = {"load_generator": load.describe(), "options": {k: str(v) for k, v in vars(args).items()},
+                   "total_s": total, "results": [row.as_json() for row in rows]}  # fmt: skip
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 1 if any(row.broken for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
