@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -75,3 +77,36 @@ def device_client(aiohttp_client: Any) -> DeviceClientFactory:
         return DeviceClient(client, device)
 
     return make
+
+
+@dataclass
+class Reply:
+    """What a client got from a listening device: the final answer, and the first answer's challenge."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    challenge: str = ""  # the WWW-Authenticate of the first, unauthenticated answer
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def digest_request(
+    session: aiohttp.ClientSession, method: str, url: str, auth: tuple[str, str] | None = None, **kwargs: Any
+) -> Reply:
+    """One request to a listening device as curl --digest sends it: unauthenticated first, then the
+    answer to the challenge (the request-target exactly as sent)."""
+    async with session.request(method, url, **kwargs) as first:
+        body = await first.read()
+        challenge = first.headers.get("WWW-Authenticate", "")
+        if first.status != 401 or auth is None or not challenge.startswith("Digest"):
+            return Reply(first.status, dict(first.headers), body, challenge)
+        uri = first.request_info.url.raw_path_qs
+    header = authorization(challenge, user=auth[0], password=auth[1], method=method, uri=uri)
+    async with session.request(method, url, headers={"Authorization": header}, **kwargs) as second:
+        return Reply(second.status, dict(second.headers), await second.read(), challenge)

@@ -21,11 +21,10 @@ from lxml import etree
 
 from axisim.control.faults import FaultError
 from axisim.control.http import start_control
-from axisim.digest_client import authorization
 from axisim.fleet import Fleet
 from axisim.fleet_plan import Addressing, Group, make_plan
 from axisim.simulated import SimulatedDevice
-from tests.conftest import connection_refused
+from tests.conftest import Reply, connection_refused, digest_request
 
 ROOT = ("root", "pass")
 S3008, W401, C1410, S3016 = 0, 1, 2, 3  # fleet indexes
@@ -37,20 +36,6 @@ TIMEOUT = aiohttp.ClientTimeout(total=10)
 # -- a VAPIX client of one device --------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode()
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
 async def vapix(
     url: str,
     path: str,
@@ -60,19 +45,11 @@ async def vapix(
     data: str | bytes | None = None,
     timeout: float = 10.0,
 ) -> Reply:
-    """One request as curl --digest sends it: unauthenticated first, then the answer to the challenge.
-    A fresh connection each time, so keep-alive never hides a refused or dropped connection."""
+    """One request as curl --digest sends it, on a fresh connection each time, so keep-alive never
+    hides a refused or dropped connection."""
     connector = aiohttp.TCPConnector(force_close=True)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-        response = await session.request(method, url + path, data=data)
-        body = await response.read()
-        challenge = response.headers.get("WWW-Authenticate", "")
-        if response.status == 401 and auth is not None and challenge.startswith("Digest"):
-            uri = response.request_info.url.raw_path_qs  # the request-target exactly as sent
-            header = authorization(challenge, user=auth[0], password=auth[1], method=method, uri=uri)
-            response = await session.request(method, url + path, data=data, headers={"Authorization": header})
-            body = await response.read()
-        return Reply(response.status, dict(response.headers), body)
+        return await digest_request(session, method, url + path, auth, data=data)
 
 
 async def text_of(url: str, path: str, **kwargs: Any) -> str:

@@ -29,7 +29,6 @@ import httpx
 import pytest
 
 from axisim.device import make_device
-from axisim.digest_client import authorization
 from axisim.fleet import Fleet, raise_file_limit
 from axisim.fleet_plan import (
     Addressing,
@@ -46,7 +45,7 @@ from axisim.fleet_plan import (
 from axisim.identity import AXIS_OUIS
 from axisim.model import load_model
 from axisim.persistence import StateError
-from tests.conftest import MODELS, connection_refused
+from tests.conftest import MODELS, connection_refused, digest_request
 
 BASIC_INFO = "/axis-cgi/basicdeviceinfo.cgi"
 ALL_PROPERTIES = {"apiVersion": "1.0", "method": "getAllProperties"}
@@ -88,33 +87,8 @@ def all_models_plan(per_model: int, seed: str = "axisim", order: list[str] | Non
     return make_plan([Group(m, per_model) for m in order or MODELS], seed=seed, addressing=Addressing(base_port=0))
 
 
-class Reply:
-    def __init__(self, status: int, text: str, challenge: str) -> None:
-        self.status = status
-        self.text = text
-        self.challenge = challenge  # the WWW-Authenticate of the first, unauthenticated answer
-
-    def json(self) -> Any:
-        return json.loads(self.text)
-
-
-async def call(
-    session: aiohttp.ClientSession, method: str, url: str, auth: tuple[str, str] | None, **kwargs: Any
-) -> Reply:
-    """One request, answering a Digest challenge with `auth` like curl --digest."""
-    async with session.request(method, url, **kwargs) as first:
-        text = await first.text()
-        challenge = first.headers.get("WWW-Authenticate", "")
-        if first.status != 401 or auth is None or not challenge.startswith("Digest"):
-            return Reply(first.status, text, challenge)
-        uri = first.request_info.url.raw_path_qs
-    header = authorization(challenge, user=auth[0], password=auth[1], method=method, uri=uri)
-    async with session.request(method, url, headers={"Authorization": header}, **kwargs) as second:
-        return Reply(second.status, await second.text(), challenge)
-
-
 async def param(session: aiohttp.ClientSession, url: str, auth: tuple[str, str], name: str) -> str:
-    reply = await call(session, "GET", f"{url}/axis-cgi/param.cgi?action=list&group={name}", auth)
+    reply = await digest_request(session, "GET", f"{url}/axis-cgi/param.cgi?action=list&group={name}", auth)
     assert reply.status == 200, (reply.status, reply.text)
     key, _, value = reply.text.strip().partition("=")
     assert key.removeprefix("root.") == name, reply.text
@@ -122,7 +96,7 @@ async def param(session: aiohttp.ClientSession, url: str, auth: tuple[str, str],
 
 
 async def set_param(session: aiohttp.ClientSession, url: str, auth: tuple[str, str], name: str, value: str) -> None:
-    reply = await call(session, "GET", f"{url}/axis-cgi/param.cgi?action=update&{name}={value}", auth)
+    reply = await digest_request(session, "GET", f"{url}/axis-cgi/param.cgi?action=update&{name}={value}", auth)
     assert (reply.status, reply.text.strip()) == (200, "OK"), (reply.status, reply.text)
 
 
@@ -522,14 +496,16 @@ async def test_every_device_answers_digest_with_the_inventory_credentials(
     for row in inventory:
         assert row["url"] == f"http://{row['address']}:{row['http_port']}"
         url = row["url"] + BASIC_INFO
-        anonymous = await call(session, "POST", url, None, json=ALL_PROPERTIES)
+        anonymous = await digest_request(session, "POST", url, None, json=ALL_PROPERTIES)
         assert anonymous.status == 401
         assert f'realm="AXIS_{row["serial"]}"' in anonymous.challenge
-        reply = await call(session, "POST", url, (row["username"], row["password"]), json=ALL_PROPERTIES)
+        reply = await digest_request(session, "POST", url, (row["username"], row["password"]), json=ALL_PROPERTIES)
         assert reply.status == 200, (row, reply.text)
         properties = reply.json()["data"]["propertyList"]
         assert properties["SerialNumber"] == row["serial"]
-        wrong = await call(session, "POST", url, (row["username"], row["password"] + "x"), json=ALL_PROPERTIES)
+        wrong = await digest_request(
+            session, "POST", url, (row["username"], row["password"] + "x"), json=ALL_PROPERTIES
+        )
         assert wrong.status == 401
         assert await param(session, row["url"], (row["username"], row["password"]), HOSTNAME_PARAM) == row["hostname"]
 
@@ -544,13 +520,15 @@ async def test_a_groups_own_accounts_are_its_devices_accounts(
     for device in w401s:
         assert device.credentials == ("boss", "w-secret")
         url = device.url + BASIC_INFO
-        assert (await call(session, "POST", url, ("eve", "pw"), json=ALL_PROPERTIES)).status == 200
-        assert (await call(session, "POST", url, ("root", "pass"), json=ALL_PROPERTIES)).status == 401
-        who = await call(session, "GET", device.url + "/axis-cgi/usergroup.cgi", ("eve", "pw"))
+        assert (await digest_request(session, "POST", url, ("eve", "pw"), json=ALL_PROPERTIES)).status == 200
+        assert (await digest_request(session, "POST", url, ("root", "pass"), json=ALL_PROPERTIES)).status == 401
+        who = await digest_request(session, "GET", device.url + "/axis-cgi/usergroup.cgi", ("eve", "pw"))
         assert who.text.splitlines()[0] == "eve" and "viewer" in who.text
     for device in others[:3]:
         assert device.credentials == ("root", "pass")
-        assert (await call(session, "POST", device.url + BASIC_INFO, ("eve", "pw"), json=ALL_PROPERTIES)).status == 401
+        assert (
+            await digest_request(session, "POST", device.url + BASIC_INFO, ("eve", "pw"), json=ALL_PROPERTIES)
+        ).status == 401
 
 
 async def test_inventory_json_and_csv_agree(start_fleet: StartFleet, tmp_path: Path) -> None:
@@ -615,7 +593,7 @@ async def test_loopback_fleet_listens_on_distinct_addresses_with_one_port(
     for row in inventory:
         assert row["url"] == f"http://{row['address']}:{port}"
         auth = (row["username"], row["password"])
-        reply = await call(session, "POST", row["url"] + BASIC_INFO, auth, json=ALL_PROPERTIES)
+        reply = await digest_request(session, "POST", row["url"] + BASIC_INFO, auth, json=ALL_PROPERTIES)
         assert reply.status == 200
         seen.add(reply.json()["data"]["propertyList"]["SerialNumber"])
         assert await param(session, row["url"], auth, "Network.IPAddress") == row["address"]

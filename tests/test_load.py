@@ -11,23 +11,13 @@ import random
 
 import aiohttp
 
-from axisim.digest_client import authorization
 from axisim.fleet import Fleet
 from axisim.fleet_plan import Addressing, Group, make_plan, parse_mix
+from tests.conftest import digest_request
 
 DEVICES = 12
 REQUESTS = 600  # bounded: the whole test sends exactly this many authenticated requests
 CONCURRENCY = 24
-
-
-async def _digest_get(session: aiohttp.ClientSession, url: str, path: str, user: str, password: str) -> tuple[int, str]:
-    async with session.get(url + path) as challenge:
-        await challenge.read()
-        header = authorization(
-            challenge.headers["WWW-Authenticate"], user=user, password=password, method="GET", uri=path
-        )
-    async with session.get(url + path, headers={"Authorization": header}) as reply:
-        return reply.status, await reply.text()
 
 
 async def test_concurrent_clients_over_a_fleet_get_their_devices_answers() -> None:
@@ -44,8 +34,8 @@ async def test_concurrent_clients_over_a_fleet_get_their_devices_answers() -> No
         async def one(index: int) -> tuple[int, int, str]:
             device = fleet[index]
             async with limit:
-                status, body = await _digest_get(session, device.url, path, device.username, device.password)
-            return index, status, body
+                reply = await digest_request(session, "GET", device.url + path, device.credentials)
+            return index, reply.status, reply.text
 
         async with aiohttp.ClientSession(connector=connector) as session:
             results = await asyncio.wait_for(asyncio.gather(*(one(i) for i in picks)), timeout=60)
