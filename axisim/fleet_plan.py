@@ -58,6 +58,16 @@ class Options:
     boot_time: float = 0.0
     ready_time: float = 0.0
 
+    def spec(
+        self, model: str, variant: str | None, *, seed: str, index: int, host: str, port: int, https_port: int = 0
+    ) -> DeviceSpec:
+        """One device with these options (its HTTPS listener on `https_port` when enabled)."""
+        return DeviceSpec(
+            model=model, variant=variant, accounts=self.accounts, seed=seed, index=index, host=host, port=port,
+            https_port=https_port if self.https else None, strict_nc=self.strict_nc,
+            boot_times=BootTimes(self.boot_time, self.ready_time),
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Group:
@@ -100,21 +110,16 @@ class FleetPlan:
         for group in self.groups:
             for _ in range(group.count):
                 host, port, https_port = self.addressing.place(index)
-                options = group.options
                 specs.append(
-                    DeviceSpec(
-                        model=group.model, variant=group.variant, accounts=options.accounts, seed=self.seed,
-                        index=index, host=host, port=port, https_port=https_port if options.https else None,
-                        strict_nc=options.strict_nc, boot_times=BootTimes(options.boot_time, options.ready_time),
+                    group.options.spec(
+                        group.model, group.variant, seed=self.seed, index=index, host=host, port=port,
+                        https_port=https_port,
                     )
                 )  # fmt: skip
                 index += 1
         if self.state_dir is not None:
             specs = [replace(s, state_dir=self.state_dir / _serial_of(s)) for s in specs]
         return specs
-
-    def listeners(self) -> int:
-        return sum(g.count * (2 if g.options.https else 1) for g in self.groups)
 
 
 def _serial_of(spec: DeviceSpec) -> str:

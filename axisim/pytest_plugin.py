@@ -29,7 +29,6 @@ from .control.http import start_control
 from .device import AccountSpec
 from .fleet import Fleet
 from .fleet_plan import Addressing, Group, Options, make_plan, parse_account, parse_mix
-from .lifecycle import BootTimes
 from .simulated import DeviceSpec, SimulatedDevice
 
 try:
@@ -63,23 +62,19 @@ def _accounts(accounts: Any) -> tuple[AccountSpec, ...]:
     return tuple(specs)
 
 
-def device_spec(
-    model: str = "S3008",
-    *,
-    variant: str | None = None,
-    accounts: Any = None,
-    seed: str = "axisim-pytest",
-    index: int = 0,
-    https: bool = False,
-    strict_nonce: bool = False,
-    boot_time: float = 0.0,
+def _options(
+    accounts: Any = None, https: bool = False, strict_nonce: bool = False, boot_time: float = 0.0,
     ready_time: float = 0.0,
+) -> Options:
+    """What a test asks of its devices (accounts, HTTPS, nonce checking, boot times)."""
+    return Options(_accounts(accounts), https, strict_nonce, boot_time, ready_time)
+
+
+def device_spec(
+    model: str = "S3008", *, variant: str | None = None, seed: str = "axisim-pytest", index: int = 0, **options: Any
 ) -> DeviceSpec:
     """What a test asks for, as a DeviceSpec on a free port of 127.0.0.1."""
-    return DeviceSpec(
-        model=model, variant=variant, accounts=_accounts(accounts), seed=seed, index=index, host="127.0.0.1",
-        port=0, https_port=0 if https else None, strict_nc=strict_nonce, boot_times=BootTimes(boot_time, ready_time),
-    )  # fmt: skip
+    return _options(**options).spec(model, variant, seed=seed, index=index, host="127.0.0.1", port=0)
 
 
 @async_fixture
@@ -121,11 +116,11 @@ async def axisim_fleet_factory() -> AsyncIterator[FleetFactory]:
     API (`fleet.control_url`); options as for a device (accounts, https, boot_time ...)."""
     started: list[tuple[Fleet, Any]] = []
 
-    async def make(models: str = "S3008", count: int = 3, seed: str = "axisim-pytest", **options: Any) -> Fleet:
-        one = device_spec(**options)
-        shared = Options(one.accounts, one.https_port is not None, one.strict_nc,
-                         one.boot_times.offline_seconds, one.boot_times.booting_seconds)  # fmt: skip
-        groups = [Group(model, n, one.variant, shared) for model, n in parse_mix(models, count) if n]
+    async def make(
+        models: str = "S3008", count: int = 3, seed: str = "axisim-pytest", variant: str | None = None, **options: Any
+    ) -> Fleet:
+        shared = _options(**options)
+        groups = [Group(model, n, variant, shared) for model, n in parse_mix(models, count) if n]
         fleet = Fleet.from_plan(make_plan(groups, seed=seed, addressing=Addressing("ports", "127.0.0.1", 0)))
         await fleet.start()
         try:

@@ -26,6 +26,7 @@ from cgi_handlers.common import (
     BodyTooLarge,
     Handler,
     apache_page,
+    query_text,
     unauthorized,
 )
 from param_tree import Role
@@ -101,7 +102,7 @@ async def _unrouted(request: web.Request) -> web.StreamResponse:
 
 async def _faulted(request: web.Request, handler: Handler, wiring: Wiring, role: Role) -> web.StreamResponse:
     """The injected faults: latency, then a fixed reply, a dropped connection or a hang."""
-    plan = wiring.faults.plan(request.path, request.raw_path.partition("?")[2])
+    plan = wiring.faults.plan(request.path, query_text(request))
     if plan is None:
         return await _answer(request, handler, wiring, role)
     if plan.delay:

@@ -142,9 +142,13 @@ def _query_form(raw: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(parse_form(raw))
 
 
-def raw_query(request: web.Request) -> bytes:
+def query_text(request: web.Request) -> str:
     """The query string as sent (cheaper than yarl's parsed URL, which every request would pay for)."""
-    return request.raw_path.partition("?")[2].partition("#")[0].encode("latin-1", "replace")
+    return request.raw_path.partition("?")[2].partition("#")[0]
+
+
+def raw_query(request: web.Request) -> bytes:
+    return query_text(request).encode("latin-1", "replace")
 
 
 async def read_form(request: web.Request) -> list[tuple[str, str]]:

@@ -7,10 +7,11 @@ Bounded: the newest `capacity` entries and `max_unsupported` distinct paths.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+from ..clock import iso
 
 DEFAULT_CAPACITY = 1000
 MAX_UNSUPPORTED = 256
@@ -29,7 +30,7 @@ class Entry(NamedTuple):  # a tuple: one is made per request, so it must be chea
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = self._asdict()
-        document["time"] = _iso(self.time, millis=True)
+        document["time"] = f"{iso(self.time)[:-1]}.{int(self.time % 1 * 1000):03d}Z"  # to the millisecond
         document["duration_ms"] = round(self.duration_ms, 3)
         return document
 
@@ -45,13 +46,8 @@ class Unsupported:
     def to_json(self) -> dict[str, Any]:
         return {
             "method": self.method, "path": self.path, "count": self.count,
-            "first": _iso(self.first), "last": _iso(self.last),
+            "first": iso(self.first), "last": iso(self.last),
         }  # fmt: skip
-
-
-def _iso(moment: float, millis: bool = False) -> str:
-    fraction = f".{int(moment % 1 * 1000):03d}" if millis else ""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + fraction + "Z"
 
 
 class Journal:
