@@ -397,6 +397,11 @@ class Device:
 DEFAULT_ACCOUNT = AccountSpec("root", "pass", "admin+ptz")  # a real root account is in every role group
 
 
+def identity_for(model: str, seed: str = "axisim", index: int = 0, ip: str = "127.0.0.1") -> Identity:
+    """Who the device of `model` at `index` under `seed` is (the model gives the OUI)."""
+    return Identity.derive(load_model(model).oui, index=index, seed=seed, ip=ip)
+
+
 def make_device(
     model: str,
     *,
@@ -409,6 +414,7 @@ def make_device(
     boot_times: BootTimes | None = None,
 ) -> Device:
     """A device of a named model with a deterministic identity (seed, index)."""
-    loaded = load_model(model)
-    identity = Identity.derive(loaded.oui, index=index, seed=seed, ip=ip)
-    return Device(loaded, identity, variant=variant, accounts=accounts, strict_nc=strict_nc, boot_times=boot_times)
+    return Device(
+        load_model(model), identity_for(model, seed, index, ip), variant=variant, accounts=accounts,
+        strict_nc=strict_nc, boot_times=boot_times,
+    )  # fmt: skip

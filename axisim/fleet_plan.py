@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .accounts import AccountError
-from .device import DEFAULT_ACCOUNT, AccountSpec, initial_accounts
-from .identity import Identity
+from .device import DEFAULT_ACCOUNT, AccountSpec, identity_for, initial_accounts
 from .lifecycle import BootTimes
 from .model import ModelError, load_model
 from .simulated import DeviceSpec
@@ -123,7 +122,7 @@ class FleetPlan:
 
 
 def _serial_of(spec: DeviceSpec) -> str:
-    return Identity.derive(load_model(spec.model).oui, index=spec.index, seed=spec.seed).serial
+    return identity_for(spec.model, spec.seed, spec.index).serial
 
 
 def loopback_address(first: str, index: int) -> str:
