@@ -5,6 +5,13 @@ Lines are written as AXIS OS 10+ syslog lines, the form `systemlog.cgi` returns
 `2025-07-22T15:38:25.307+00:00 axis-b8a44f000001 [ INFO    ] httpd[812]: text`.
 The host name is taken when a line is written, as on a device whose log uses the
 host name of the moment. Each log is a bounded ring, as a device's RAM log is.
+
+Every line passes one sanitiser where it enters a log (`Log.write`): whatever a
+client put in a user name, path or parameter, a line is printable text of bounded
+length on one line. Escapes follow Apache's `ap_escape_logitem`: a byte that is not
+UTF-8 becomes `\\xff` as text; CR, LF and tab `\\r`, `\\n`, `\\t`; other control and
+non-printable characters `\\xNN` or `\\uNNNN`; the backslash itself `\\\\`, so an
+escape cannot be forged either.
 """
 
 from __future__ import annotations
@@ -18,6 +25,37 @@ from datetime import UTC, datetime
 
 MAX_LINES = 2000
 SESSION_SECONDS = 300.0
+MAX_FIELD = 1024  # characters of one escaped message (host, source: far less); the rest is cut
+TRUNCATED = "...[truncated]"
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+
+
+def _escape_one(char: str) -> str:
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    if char.isprintable():  # printable text (é, 日本) stays as it is
+        return char
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def sanitise(text: str, limit: int = MAX_FIELD) -> str:
+    """One log field as safe text: printable, one line, at most `limit` characters (then a mark)."""
+    if len(text) <= limit and text.isprintable() and "\\" not in text:
+        return text  # the common case: two C-level scans
+    pieces: list[str] = []
+    size = 0
+    for char in text[: limit + 1]:  # every character gives at least one: no need to look further
+        piece = char if char.isprintable() and char != "\\" else _escape_one(char)
+        if size + len(piece) > limit:  # an escape is never cut in half
+            return "".join(pieces) + TRUNCATED
+        pieces.append(piece)
+        size += len(piece)
+    return "".join(pieces)
 
 
 class Severity(enum.Enum):
@@ -71,7 +109,11 @@ class Log:
         self._entries: deque[Entry] = deque(maxlen=limit)
 
     def write(self, severity: Severity, source: str, message: str) -> Entry:
-        entry = Entry(time.time(), self._host(), severity, SOURCES.get(source, source), message)
+        """The only way into a log: every field is sanitised here, whoever wrote it."""
+        entry = Entry(
+            time.time(), sanitise(self._host(), 255), severity, sanitise(SOURCES.get(source, source), 64),
+            sanitise(message),
+        )  # fmt: skip
         self._entries.append(entry)
         return entry
 
