@@ -41,7 +41,10 @@ def parser() -> argparse.ArgumentParser:
         help="another account (repeatable); ROLE admin|operator|viewer[+ptz]",
     )  # fmt: skip
     serve.add_argument("--no-account", action="store_true", help="start with no account: the device needs setup")
-    serve.add_argument("--seed", default="axisim", help="identity seed (same seed, same serial)")
+    serve.add_argument(
+        "--seed", help="identity seed (same seed and index, same serial), default axisim-<MODEL>; "
+        "a fleet's device i of seed X is serve --seed X --index i",
+    )  # fmt: skip
     serve.add_argument("--index", type=int, default=0, help="identity index within the seed")
     serve.add_argument("--strict-nonce", action="store_true", help="refuse replayed Digest nonce counts")
     serve.add_argument(

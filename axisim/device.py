@@ -397,9 +397,18 @@ class Device:
 DEFAULT_ACCOUNT = AccountSpec("root", "pass", "admin+ptz")  # a real root account is in every role group
 
 
-def identity_for(model: str, seed: str = "axisim", index: int = 0, ip: str = "127.0.0.1") -> Identity:
-    """Who the device of `model` at `index` under `seed` is (the model gives the OUI)."""
-    return Identity.derive(load_model(model).oui, index=index, seed=seed, ip=ip)
+def default_seed(model_id: str) -> str:
+    """The seed of a device started without one: per model, so that models sharing an OUI
+    (S3008, S3016, S4000) started alone do not share a serial, MAC, host name and realm."""
+    return f"axisim-{model_id}"
+
+
+def identity_for(model: str, seed: str | None = None, index: int = 0, ip: str = "127.0.0.1") -> Identity:
+    """Who the device of `model` at `index` under `seed` is (the model gives the OUI).
+    Without a seed, the model's own (`default_seed`); with one, every model of an OUI shares
+    the seed's stride, so a fleet's indexes give unique serials."""
+    loaded = load_model(model)
+    return Identity.derive(loaded.oui, index=index, seed=default_seed(loaded.id) if seed is None else seed, ip=ip)
 
 
 def make_device(
@@ -407,13 +416,13 @@ def make_device(
     *,
     variant: str | None = None,
     accounts: Iterable[AccountSpec] = (DEFAULT_ACCOUNT,),
-    seed: str = "axisim",
+    seed: str | None = None,
     index: int = 0,
     ip: str = "127.0.0.1",
     strict_nc: bool = False,
     boot_times: BootTimes | None = None,
 ) -> Device:
-    """A device of a named model with a deterministic identity (seed, index)."""
+    """A device of a named model with a deterministic identity (seed, index; no seed: the model's)."""
     return Device(
         load_model(model), identity_for(model, seed, index, ip), variant=variant, accounts=accounts,
         strict_nc=strict_nc, boot_times=boot_times,

@@ -58,7 +58,8 @@ class Options:
     ready_time: float = 0.0
 
     def spec(
-        self, model: str, variant: str | None, *, seed: str, index: int, host: str, port: int, https_port: int = 0
+        self, model: str, variant: str | None, *, seed: str | None, index: int, host: str, port: int,
+        https_port: int = 0,
     ) -> DeviceSpec:
         """One device with these options (its HTTPS listener on `https_port` when enabled)."""
         return DeviceSpec(

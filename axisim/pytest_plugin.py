@@ -71,9 +71,10 @@ def _options(
 
 
 def device_spec(
-    model: str = "S3008", *, variant: str | None = None, seed: str = "axisim-pytest", index: int = 0, **options: Any
+    model: str = "S3008", *, variant: str | None = None, seed: str | None = None, index: int = 0, **options: Any
 ) -> DeviceSpec:
-    """What a test asks for, as a DeviceSpec on a free port of 127.0.0.1."""
+    """What a test asks for, as a DeviceSpec on a free port of 127.0.0.1 (no seed: the model's default,
+    so devices of different models in one test have different serials)."""
     return _options(**options).spec(model, variant, seed=seed, index=index, host="127.0.0.1", port=0)
 
 

@@ -29,7 +29,7 @@ class DeviceSpec:
     model: str = "S3008"
     variant: str | None = None
     accounts: tuple[AccountSpec, ...] = (DEFAULT_ACCOUNT,)
-    seed: str = "axisim"
+    seed: str | None = None  # None: the model's own default seed (device.default_seed)
     index: int = 0
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port

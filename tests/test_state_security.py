@@ -88,3 +88,28 @@ def test_the_sanitiser_escapes_bounds_and_keeps_printable_text() -> None:
     assert long == "a" * MAX_FIELD + TRUNCATED
     cut = sanitise("a" * (MAX_FIELD - 2) + "\x00")  # an escape that does not fit is left out whole
     assert cut == "a" * (MAX_FIELD - 2) + TRUNCATED
+
+
+# -- 4. default identities differ per model and stay deterministic ---------------------------------
+
+
+def test_models_sharing_an_oui_started_alone_get_different_serials() -> None:
+    from axisim.device import identity_for
+    from axisim.fleet import Fleet
+    from axisim.fleet_plan import Addressing, Group, make_plan
+    from axisim.identity import Identity
+    from axisim.model import load_model, model_ids
+
+    alone = {model: make_device(model).serial for model in model_ids()}
+    assert len(set(alone.values())) == len(alone)  # S3008, S3016, S4000 share B8A44F
+    assert alone == {model: make_device(model).serial for model in model_ids()}  # deterministic
+    for model in model_ids():  # the same seed and index give the same identity, whoever asks
+        assert make_device(model, seed="lab", index=4).serial == identity_for(model, "lab", 4).serial
+    # no default device is any device of a default fleet (of the CLI or the pytest plugin)
+    for seed in ("axisim", "axisim-pytest"):
+        for oui in {load_model(m).oui for m in model_ids()}:
+            fleet = {Identity.derive(oui, index, seed).serial for index in range(65_000)}
+            assert not fleet & set(alone.values()), (seed, oui)
+    fleet = Fleet.from_plan(make_plan([Group("S3008", 1), Group("S3016", 1)], addressing=Addressing(base_port=0)))
+    assert fleet[0].serial == make_device("S3008", seed="axisim", index=0).serial
+    assert fleet[0].serial not in alone.values()
