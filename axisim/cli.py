@@ -105,7 +105,7 @@ async def serve(args: argparse.Namespace) -> int:
             strict_nc=args.strict_nonce, boot_times=BootTimes(args.boot_time, args.ready_time),
         )  # fmt: skip
         certificate = _certificate(args)
-        restored = state.attach(device) if state else False
+        restored = state.load_into(device) if state else False  # reads only: a failed start leaves it as it was
     except (ModelError, AccountError, ValueError, StateError) as exc:
         print(f"axisim: {exc}", file=sys.stderr)
         return 2
@@ -122,6 +122,13 @@ async def serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"axisim: cannot listen on {args.host}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    if state:
+        try:
+            state.start_saving(device)  # listening now: the state directory is written from here on
+        except StateError as exc:
+            await running.stop()
+            print(f"axisim: {exc}", file=sys.stderr)
+            return 2
     print(f"model:    {device.param('Brand.ProdFullName')} ({device.variant.name})")
     print(f"firmware: {device.firmware.active}")
     print(f"serial:   {device.serial}")

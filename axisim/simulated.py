@@ -107,13 +107,20 @@ class SimulatedDevice:
     async def start(self) -> None:
         state = StateDir(self.spec.state_dir) if self.spec.state_dir is not None else None
         if state is not None:
-            state.attach(self.device)
+            state.load_into(self.device)  # reads only: a start that fails leaves the directory as it was
         port, https_port = self._ports
-        self.running = await start_device(
+        running = await start_device(
             self.device, self.spec.host, port, https_port=https_port, state=state, journal=self.journal,
             faults=self.faults,
         )  # fmt: skip
-        self._ports = (self.running.port, self.running.https_port)  # a reset comes back on the same ports
+        if state is not None:
+            try:
+                state.start_saving(self.device)
+            except BaseException:
+                await running.stop()
+                raise
+        self.running = running
+        self._ports = (running.port, running.https_port)  # a reset comes back on the same ports
 
     async def stop(self) -> None:
         self.faults.clear()  # releases hanging requests, so the listener closes at once

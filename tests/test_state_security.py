@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import json
+import os
+import socket
+import subprocess
+import sys
 import tarfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from axisim.device import make_device
+from axisim.persistence import CERT_FILE, KEY_FILE, STATE_FILE, StateDir, StateError
 from axisim.server import RunningDevice, start_device
 from tests.conftest import ROOT, digest_request
 
@@ -113,3 +121,152 @@ def test_models_sharing_an_oui_started_alone_get_different_serials() -> None:
     fleet = Fleet.from_plan(make_plan([Group("S3008", 1), Group("S3016", 1)], addressing=Addressing(base_port=0)))
     assert fleet[0].serial == make_device("S3008", seed="axisim", index=0).serial
     assert fleet[0].serial not in alone.values()
+
+
+# -- 3. nothing is written before the device listens ----------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+SERVE = [sys.executable, "-m", "axisim", "serve", "--host", "127.0.0.1", "--boot-time", "0", "--ready-time", "0"]
+
+
+def run_serve(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """`axisim serve` that ends by itself (a refused start) within `timeout` seconds."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([*SERVE, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port on 127.0.0.1 someone else listens on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+@pytest.mark.parametrize("which", ["--port", "--https-port"])
+def test_a_start_on_a_busy_port_writes_nothing_and_a_retry_with_another_model_works(
+    tmp_path: Path, busy_port: int, which: str
+) -> None:
+    state = tmp_path / "state"
+    ports = ["--port", str(busy_port), "--https-port", "0"] if which == "--port" else [
+        "--port", "0", "--https-port", str(busy_port)]  # fmt: skip
+    failed = run_serve("--model", "S3008", "--state-dir", str(state), *ports)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    assert not state.exists()
+    # the retry with another model is not refused as "written for model S3008": it starts and saves
+    process = subprocess.Popen(
+        [*SERVE, "--model", "W401", "--state-dir", str(state), "--port", "0", "--https-port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(7)]
+        assert any(line.startswith("state:") and "(new)" in line for line in banner), banner
+        assert json.loads((state / STATE_FILE).read_text())["model"] == "W401"
+        assert (state / CERT_FILE).is_file() and (state / KEY_FILE).is_file()
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_a_failed_start_leaves_a_used_state_directory_exactly_as_it_was(tmp_path: Path, busy_port: int) -> None:
+    device = make_device("S3008")
+    StateDir(tmp_path).attach(device)
+    (tmp_path / "https").mkdir()
+    from axisim.tls import self_signed
+
+    pair = self_signed(device.hostname, "127.0.0.1")
+    (tmp_path / CERT_FILE).write_bytes(pair.cert_pem)
+    (tmp_path / KEY_FILE).write_bytes(pair.key_pem)
+    before = tree(tmp_path)
+    failed = run_serve("--model", "S3008", "--state-dir", str(tmp_path), "--port", str(busy_port))
+    assert failed.returncode == 1, failed.stderr
+    assert tree(tmp_path) == before
+
+
+async def test_a_simulated_device_writes_its_state_directory_only_once_listening(tmp_path: Path) -> None:
+    from axisim.fleet import Fleet
+    from axisim.fleet_plan import Addressing, FleetError, Group, make_plan
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        plan = make_plan([Group("S3008", 2)], addressing=Addressing(base_port=port - 1), state_dir=tmp_path / "fleet")
+        fleet = Fleet.from_plan(plan)
+        with pytest.raises(FleetError, match="cannot listen"):
+            await fleet.start()
+    # the first device was listening and saved; the second, on the busy port, wrote nothing
+    assert [p.name for p in (tmp_path / "fleet").iterdir()] == [fleet[0].serial]
+
+
+# -- D14: a damaged state directory is one line naming the file, and is left alone -----------------
+
+
+def test_deeply_nested_state_file_is_a_one_line_error(tmp_path: Path) -> None:
+    StateDir(tmp_path).attach(make_device("S3008"))
+    document = json.loads((tmp_path / STATE_FILE).read_text())
+    (tmp_path / STATE_FILE).write_text(json.dumps(document)[:-1] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    before = tree(tmp_path)
+    result = run_serve("--state-dir", str(tmp_path), "--port", "0", "--no-https")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "device.json is damaged (nested" in result.stderr
+    assert tree(tmp_path) == before
+    for depth in (40, 900):  # deep, but not deep enough for the JSON parser to give up
+        (tmp_path / STATE_FILE).write_text(json.dumps(document)[:-1] + ', "deep": ' + "[" * depth + "]" * depth + "}")
+        with pytest.raises(StateError, match="nested deeper than"):
+            StateDir(tmp_path).load_into(make_device("S3008"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda d: (d / KEY_FILE).unlink(), "https/key.pem is missing (https/cert.pem is there)"),
+        (lambda d: (d / CERT_FILE).unlink(), "https/cert.pem is missing (https/key.pem is there)"),
+        (lambda d: (d / KEY_FILE).write_bytes(b"not a key"), "https/cert.pem and https/key.pem are damaged"),
+    ],
+)
+def test_a_damaged_certificate_is_a_damaged_state_directory(tmp_path: Path, damage, problem: str) -> None:  # type: ignore[no-untyped-def]
+    device = make_device("S3008")
+    state = StateDir(tmp_path)
+    state.attach(device)
+    from axisim.tls import self_signed
+
+    state.save_certificate(self_signed(device.hostname, "127.0.0.1"))
+    damage(tmp_path)
+    before = tree(tmp_path)
+    result = run_serve("--state-dir", str(tmp_path), "--port", "0", "--https-port", "0")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert problem in result.stderr and result.stderr.count("\n") == 1
+    assert tree(tmp_path) == before
+
+
+def test_every_damaged_value_in_a_state_file_is_a_state_error(tmp_path: Path) -> None:
+    """Each value of a saved device.json replaced by values of other types: a StateError or a load."""
+    device = make_device("C1410MkII")  # audio, SIP, I/O: the most varied state
+    StateDir(tmp_path / "good").attach(device)
+    document = json.loads((tmp_path / "good" / STATE_FILE).read_text())
+
+    def paths(value: object, at: tuple[object, ...] = ()) -> Iterator[tuple[object, ...]]:
+        yield at
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            yield from paths(item, (*at, key))
+
+    target = tmp_path / "bad"
+    target.mkdir()
+    for at in list(paths(document))[1:]:
+        for value in (None, [], {}, "x", -1, 10**30, 1.5, True):
+            copy = json.loads(json.dumps(document))
+            holder = copy
+            for key in at[:-1]:
+                holder = holder[key]
+            holder[at[-1]] = value
+            (target / STATE_FILE).write_text(json.dumps(copy))
+            with contextlib.suppress(StateError):  # anything else fails the test
+                StateDir(target).load_into(make_device("C1410MkII"))
