@@ -3,10 +3,17 @@
 Up to 100 accounts; names 1-14 characters [A-Za-z0-9]; passwords 1-64 printable
 ASCII (32-126); the root account cannot be removed; a fresh device has no
 account and needs its first administrator created (vapix-wire.md §4.4).
+
+A password is never kept, in memory or in the state directory: an account holds
+its Digest HA1, MD5(name:realm:password), which is what Digest checks, and Basic
+checks the same HA1 from the password it is sent (one MD5, microseconds). The
+realm (`AXIS_<serial>`) is fixed for a device, so the HA1 stays valid for its life.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
 
@@ -15,6 +22,12 @@ from param_tree import Role
 MAX_ACCOUNTS = 100
 ROLE_GROUPS = ("admin", "operator", "viewer", "ptz")
 _NAME = re.compile(r"^[A-Za-z0-9]{1,14}$")
+_HA1 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def digest_ha1(name: str, realm: str, password: str) -> str:
+    """RFC 2617 HA1 for MD5: what a Digest response is computed from, and all the device keeps."""
+    return hashlib.md5(f"{name}:{realm}:{password}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
 REASONS = {
@@ -39,10 +52,15 @@ class AccountError(Exception):
 @dataclass(slots=True)
 class Account:
     name: str
-    password: str
+    ha1: str  # MD5(name:realm:password), never the password
     groups: frozenset[str]  # secondary groups: admin, operator, viewer, ptz
     primary: str = "users"  # "root" for the device's root account
     comment: str = ""
+    realm: str = ""
+
+    def password_matches(self, password: str) -> bool:
+        """A password sent in the clear (Basic) against the stored HA1."""
+        return hmac.compare_digest(digest_ha1(self.name, self.realm, password), self.ha1)
 
     @property
     def role(self) -> Role:
@@ -89,6 +107,7 @@ def check_password(password: str) -> None:
 
 @dataclass
 class AccountStore:
+    realm: str = ""  # the device's Digest realm, which every HA1 is computed for
     accounts: dict[str, Account] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -109,6 +128,17 @@ class AccountStore:
         if name in self.accounts:
             raise AccountError("exists")
         check_password(password)
+        return self._add(name, digest_ha1(name, self.realm, password), groups, primary, comment)
+
+    def _add(self, name: str, ha1: str, groups: frozenset[str], primary: str, comment: str) -> Account:
+        if not _NAME.match(name):
+            raise AccountError("name")
+        if name in self.accounts:
+            raise AccountError("exists")
+        if not isinstance(ha1, str) or not _HA1.match(ha1):
+            raise AccountError("password")
+        if not isinstance(comment, str):
+            raise AccountError("comment")
         if primary not in ("users", "root"):
             raise AccountError("groups")
         if self.needs_setup and "admin" not in groups:
@@ -117,7 +147,7 @@ class AccountStore:
             raise AccountError("groups")
         if len(self.accounts) >= MAX_ACCOUNTS:
             raise AccountError("limit")
-        account = Account(name, password, groups, primary, comment)
+        account = Account(name, ha1, groups, primary, comment, self.realm)
         self.accounts[name] = account
         return account
 
@@ -132,7 +162,7 @@ class AccountStore:
         if groups is not None and "admin" not in groups and self._last_admin(account):
             raise AccountError("groups")
         if password is not None:
-            account.password = password
+            account.ha1 = digest_ha1(name, self.realm, password)
         if groups is not None:
             account.groups = groups
         if comment is not None:
@@ -164,26 +194,32 @@ class AccountStore:
         self.accounts.clear()
 
     def to_state(self) -> list[dict[str, object]]:
+        """What device.json keeps of each account: no password, the HA1 for this device's realm."""
         return [
-            {"name": a.name, "password": a.password, "groups": sorted(a.groups), "primary": a.primary,
-             "comment": a.comment}
+            {"name": a.name, "ha1": a.ha1, "groups": sorted(a.groups), "primary": a.primary, "comment": a.comment}
             for a in (self.accounts[n] for n in self.members_all())
-        ]  # fmt: skip
+        ]
 
     @classmethod
-    def from_state(cls, state: object) -> AccountStore:
-        """Accounts saved by `to_state`, checked with the same rules as pwdgrp.cgi (ValueError)."""
+    def from_state(cls, state: object, realm: str) -> tuple[AccountStore, bool]:
+        """Accounts saved by `to_state`, checked with the same rules as pwdgrp.cgi (ValueError), and
+        whether any came with a plain password (an older state file: it is saved again without)."""
         if not isinstance(state, list):
             raise ValueError("accounts: a list of accounts is expected")
-        store = cls()
+        store = cls(realm)
+        plain = False
         admins_first = sorted(state, key=lambda a: not (isinstance(a, dict) and "admin" in a.get("groups", ())))
         for number, entry in enumerate(admins_first, 1):
             try:
                 groups = entry["groups"]
-                if not isinstance(groups, list) or not groups:
+                if not isinstance(groups, list) or not groups or not all(isinstance(g, str) for g in groups):
                     raise AccountError("groups")
-                store.add(entry["name"], entry["password"], parse_sgrp(":".join(groups)), entry["primary"],
-                          entry.get("comment", ""))  # fmt: skip
-            except (AccountError, KeyError, TypeError) as exc:  # never echo a password back
+                sgrp = parse_sgrp(":".join(groups))
+                if "ha1" in entry:
+                    store._add(entry["name"], entry["ha1"], sgrp, entry["primary"], entry.get("comment", ""))
+                else:  # written before passwords were left out
+                    store.add(entry["name"], entry["password"], sgrp, entry["primary"], entry.get("comment", ""))
+                    plain = True
+            except (AccountError, KeyError, TypeError, AttributeError) as exc:  # never echo a password back
                 raise ValueError(f"accounts: account {number} is not valid ({exc})") from exc
-        return store
+        return store, plain

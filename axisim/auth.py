@@ -165,7 +165,7 @@ class DigestAuthority:
         if age is None:
             return AuthResult(Outcome.INVALID, username=username, reason="invalid nonce")
         qop = params.get("qop")
-        ha1 = _md5(f"{username}:{self.realm}:{account.password}")
+        ha1 = account.ha1  # MD5(user:realm:password), all the device keeps of a password
         ha2 = _md5(f"{method}:{params['uri']}")
         if qop is None:
             expected = _md5(f"{ha1}:{params['nonce']}:{ha2}")
@@ -218,7 +218,7 @@ def verify_basic(token: str, accounts: AccountStore) -> AuthResult:
     account = accounts.get(username)
     if not sep or account is None:
         return AuthResult(Outcome.INVALID, username=username, reason="user not found")
-    if not hmac.compare_digest(account.password.encode(), password.encode()):
+    if not account.password_matches(password):
         return AuthResult(Outcome.INVALID, username=username, reason="password mismatch")
     return AuthResult(Outcome.OK, account=account, username=username)
 

@@ -61,9 +61,9 @@ class AccountSpec:
     role: str = "admin"
 
 
-def initial_accounts(specs: Iterable[AccountSpec]) -> AccountStore:
-    """The accounts a device starts with; AccountError when one is not acceptable."""
-    store = AccountStore()
+def initial_accounts(specs: Iterable[AccountSpec], realm: str = "") -> AccountStore:
+    """The accounts a device of Digest realm `realm` starts with; AccountError when one is not acceptable."""
+    store = AccountStore(realm)
     for index, spec in enumerate(specs):
         primary = "root" if index == 0 and spec.name == "root" else "users"
         store.add(spec.name, spec.password, groups_for_role(spec.role), primary)
@@ -122,7 +122,7 @@ class Device:
         self.variant: Variant = model.variant(variant)
         self.identity = identity
         self.params = ParamStore(model.tree, model.identity_values(identity.placeholders()))
-        self.accounts = initial_accounts(accounts)
+        self.accounts = initial_accounts(accounts, identity.realm)
         self.digest = DigestAuthority(identity.realm, strict_nc=strict_nc)
         self.firmware = Firmware(active=self.param(FIRMWARE_VERSION, model.firmware))
         self.lifecycle = Lifecycle(boot_times)

@@ -29,7 +29,8 @@ from .device import FIRMWARE_VERSION, Device
 from .firmware import Firmware
 from .tls import Certificate, CertificateError, server_context
 
-FORMAT = 1
+FORMAT = 2  # 2: accounts keep their Digest HA1, not their password
+READABLE_FORMATS = (1, 2)  # format 1 (plain passwords) is read, and saved again as 2 once listening
 MAX_DEPTH = 32  # device.json nests a few levels; anything deeper is damage, not data
 STATE_FILE = "device.json"
 CERT_FILE = "https/cert.pem"
@@ -140,7 +141,7 @@ class StateDir:
             raise self._problem(f"{STATE_FILE} is damaged ({exc})") from exc
         if _too_deep(document):
             raise self._problem(f"{STATE_FILE} is damaged (nested deeper than {MAX_DEPTH} levels)")
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
+        if not isinstance(document, dict) or document.get("format") not in READABLE_FORMATS:
             raise self._problem(f"{STATE_FILE} is not an axisim state file of format {FORMAT}")
         return document
 
@@ -162,7 +163,7 @@ class StateDir:
                     + (" (use the same --seed and --index)" if key == "serial" else "")
                 )
         try:
-            accounts = AccountStore.from_state(document.get("accounts"))
+            accounts, plain = AccountStore.from_state(document.get("accounts"), device.identity.realm)
             firmware = Firmware.from_state(document.get("firmware"))
             params = document.get("params")
             if not isinstance(params, dict):
@@ -176,6 +177,7 @@ class StateDir:
         except DAMAGE as exc:
             raise self._problem(f"{STATE_FILE} is damaged: {exc or type(exc).__name__}") from exc
         device.accounts = accounts
+        self._rewrite = plain or document.get("format") != FORMAT  # no plain password stays on disk
         device.firmware = firmware
         device.params.set_base({FIRMWARE_VERSION: firmware.active})
         device.settings_changed()

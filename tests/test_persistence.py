@@ -37,7 +37,7 @@ def test_added_and_removed_groups_and_accounts_come_back(tmp_path: Path) -> None
     assert StateDir(tmp_path).attach(again)
     assert [(d.name, again.params.value(d.name)) for d in again.params.all()] == listing
     alice = again.accounts.get("alice")
-    assert alice is not None and alice.password == "secret1" and alice.role is Role.VIEWER
+    assert alice is not None and alice.password_matches("secret1") and alice.role is Role.VIEWER
     assert not list(tmp_path.glob("*.tmp"))
     assert (tmp_path / STATE_FILE).stat().st_mode & 0o777 == 0o600  # it holds passwords
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import io
 import json
@@ -270,3 +271,83 @@ def test_every_damaged_value_in_a_state_file_is_a_state_error(tmp_path: Path) ->
             (target / STATE_FILE).write_text(json.dumps(copy))
             with contextlib.suppress(StateError):  # anything else fails the test
                 StateDir(target).load_into(make_device("C1410MkII"))
+
+
+# -- D16: no password in the state directory -------------------------------------------------------
+
+
+async def _login(session: aiohttp.ClientSession, url: str, user: str, password: str) -> tuple[int, int]:
+    """(Digest status, Basic status) of one request as `user`."""
+    digest = await digest_request(session, "GET", url + PARAM, (user, password))
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    async with session.get(url + PARAM, headers={"Authorization": f"Basic {token}"}) as basic:
+        return digest.status, basic.status
+
+
+async def test_device_json_keeps_no_password_and_both_schemes_work_after_a_restart(tmp_path: Path) -> None:
+    from axisim.simulated import DeviceSpec, SimulatedDevice
+
+    spec = DeviceSpec("S3008", state_dir=tmp_path / "state")
+    first = SimulatedDevice(spec)
+    await first.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            for query in (
+                "action=update&Network.HTTP.AuthenticationPolicy=basic_digest",
+                "action=add&user=alice&pwd=Alice-Secret1&grp=users&sgrp=viewer",
+                "action=add&user=bob&pwd=Bob-Secret22&grp=users&sgrp=operator:viewer",
+                "action=update&user=bob&pwd=Bob-Newer333",
+                "action=update&user=root&pwd=Root-Newer444",
+            ):
+                cgi = "param.cgi" if "Network." in query else "pwdgrp.cgi"
+                reply = await digest_request(session, "GET", f"{first.url}/axis-cgi/{cgi}?{query}", ROOT)
+                assert reply.status == 200 and "Error" not in reply.text, (query, reply.text)
+            listing = await digest_request(session, "GET", f"{first.url}/axis-cgi/pwdgrp.cgi?action=get", ROOT)
+    finally:
+        await first.stop()
+    assert "Secret" not in listing.text and "Newer" not in listing.text  # pwdgrp.cgi never shows one
+    saved = (tmp_path / "state" / STATE_FILE).read_text()
+    assert '"pass"' not in saved and '"password"' not in saved
+    for secret in ("Alice-Secret1", "Bob-Secret22", "Bob-Newer333", "Root-Newer444"):
+        assert secret not in saved
+    accounts = json.loads(saved)["accounts"]
+    assert all(set(a) == {"name", "ha1", "groups", "primary", "comment"} for a in accounts)
+
+    again = SimulatedDevice(spec)
+    await again.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            assert await _login(session, again.url, "alice", "Alice-Secret1") == (200, 200)
+            assert await _login(session, again.url, "bob", "Bob-Newer333") == (200, 200)
+            assert await _login(session, again.url, "root", "Root-Newer444") == (200, 200)
+            assert await _login(session, again.url, "bob", "Bob-Secret22") == (401, 401)
+            assert await _login(session, again.url, "root", "pass") == (401, 401)
+    finally:
+        await again.stop()
+
+
+async def test_a_state_file_with_plain_passwords_is_read_and_saved_without_them(tmp_path: Path) -> None:
+    """Format 1 kept passwords; such a directory still starts, and loses them once the device listens."""
+    from axisim.simulated import DeviceSpec, SimulatedDevice
+
+    state = tmp_path / "state"
+    spec = DeviceSpec("S3008", state_dir=state)
+    device = make_device("S3008")
+    StateDir(state).attach(device)
+    document = json.loads((state / STATE_FILE).read_text())
+    document["format"] = 1
+    document["accounts"] = [
+        {"name": "root", "password": "Old-Plain1", "groups": ["admin", "operator", "ptz", "viewer"],
+         "primary": "root", "comment": ""},
+    ]  # fmt: skip
+    (state / STATE_FILE).write_text(json.dumps(document))
+    simulated = SimulatedDevice(spec)
+    await simulated.start()
+    try:
+        saved = json.loads((state / STATE_FILE).read_text())
+        assert saved["format"] == 2 and "Old-Plain1" not in (state / STATE_FILE).read_text()
+        async with aiohttp.ClientSession() as session:
+            reply = await digest_request(session, "GET", simulated.url + PARAM, ("root", "Old-Plain1"))
+            assert reply.status == 200
+    finally:
+        await simulated.stop()
