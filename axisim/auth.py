@@ -5,8 +5,14 @@
   the hex SHA-1 of a per-boot secret, the realm and that timestamp. Stateless:
   any nonce the device issued is good, on any request, with any `nc`
   (AuthDigestNcCheck Off) until it is older than the nonce lifetime (300 s,
-  AuthDigestNonceLifetime), then the reply says `stale=true`. A strict mode
-  tracks `nc` per nonce and refuses replays.
+  AuthDigestNonceLifetime), then the reply says `stale=true`.
+- Strict mode (`--strict-nonce`, AuthDigestNcCheck On) refuses every replay within a
+  nonce's lifetime in bounded memory: a table of the highest `nc` per nonce in use;
+  when it is full the nonce first used longest ago is dropped and a floor rises to
+  its issue time, and any nonce issued at or before the floor that is not in the
+  table is answered `stale=true` (the client asks again and gets a fresh nonce). So
+  a dropped nonce is unusable, never forgotten. A request without `qop` (RFC 2069,
+  no `nc`) uses its nonce once.
 - The `uri` of the Authorization header must be the request-target; Apache
   answers a mismatch with 400.
 - Basic where `Network.HTTP.AuthenticationPolicy` allows it.
@@ -30,6 +36,8 @@ from .accounts import Account, AccountStore
 
 NONCE_LIFETIME = 300.0
 MAX_KNOWN_NONCES = 1024
+NC_TABLE_SIZE = 4096  # strict mode: nonces whose highest nc is remembered; older ones go stale
+_ONCE = 1 << 32  # the nc recorded for a qop-less request: above any 8-hex-digit nc
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("[^"\\]*(?:\\.[^"\\]*)*"|[^,]*?)\s*(?:,|$)')  # unrolled: fast
 _NONCE = re.compile(r"^([A-Za-z0-9+/]{11}=)([0-9a-f]{40})$")
 _NC = re.compile(r"^[0-9a-fA-F]{8}$")
@@ -98,18 +106,24 @@ def _md5(text: str) -> str:
 class DigestAuthority:
     """Issues and checks nonces for one device boot."""
 
-    def __init__(self, realm: str, *, strict_nc: bool = False, lifetime: float = NONCE_LIFETIME) -> None:
+    def __init__(
+        self, realm: str, *, strict_nc: bool = False, lifetime: float = NONCE_LIFETIME,
+        nc_table_size: int = NC_TABLE_SIZE,
+    ) -> None:  # fmt: skip
         self.realm = realm
         self.strict_nc = strict_nc
         self.lifetime = lifetime
+        self.nc_table_size = max(1, nc_table_size)
         self._secret = os.urandom(20)
-        self._seen_nc: OrderedDict[str, int] = OrderedDict()
+        self._seen_nc: OrderedDict[str, tuple[float, int]] = OrderedDict()  # nonce -> (issued, highest nc)
+        self._floor = float("-inf")  # strict: nonces issued at or before this and not in the table are stale
         self._known: dict[str, float] | None = None  # nonces checked this boot -> when issued (lazy: fleets)
 
     def new_secret(self) -> None:
         """A reboot: nonces issued before it are no longer valid."""
         self._secret = os.urandom(20)
         self._seen_nc.clear()
+        self._floor = float("-inf")
         self._known = None
 
     def _nonce_hash(self, stamp: str) -> str:
@@ -124,8 +138,8 @@ class DigestAuthority:
         header = f'Digest realm="{self.realm}", nonce="{self.nonce()}", algorithm=MD5, qop="auth"'
         return header + (", stale=true" if stale else "")
 
-    def _nonce_age(self, nonce: str) -> float | None:
-        """Seconds since the nonce was issued, or None if this boot did not issue it.
+    def _nonce_issued(self, nonce: str) -> float | None:
+        """When the nonce was issued (epoch seconds), or None if this boot did not issue it.
         A client sends one nonce with many requests, so a checked nonce is remembered."""
         known = self._known
         issued = known.get(nonce) if known is not None else None
@@ -136,7 +150,7 @@ class DigestAuthority:
             if known is None or len(known) >= MAX_KNOWN_NONCES:
                 known = self._known = {}
             known[nonce] = issued
-        return time.time() - issued
+        return issued
 
     def _issued_at(self, nonce: str) -> float | None:
         match = _NONCE.match(nonce)
@@ -161,8 +175,8 @@ class DigestAuthority:
         account = accounts.get(username)
         if account is None:
             return AuthResult(Outcome.INVALID, username=username, reason="user not found")
-        age = self._nonce_age(params["nonce"])
-        if age is None:
+        issued = self._nonce_issued(params["nonce"])
+        if issued is None:
             return AuthResult(Outcome.INVALID, username=username, reason="invalid nonce")
         qop = params.get("qop")
         ha1 = account.ha1  # MD5(user:realm:password), all the device keeps of a password
@@ -175,21 +189,30 @@ class DigestAuthority:
             return AuthResult(Outcome.INVALID, username=username, reason="invalid qop, nc or cnonce")
         if not hmac.compare_digest(expected, params["response"].lower()):
             return AuthResult(Outcome.INVALID, username=username, reason="password mismatch")
+        age = time.time() - issued
         if age > self.lifetime or age < -60:
             return AuthResult(Outcome.STALE, username=username)
-        if self.strict_nc and qop and not self._fresh_nc(params["nonce"], int(params["nc"], 16)):
-            return AuthResult(Outcome.INVALID, username=username, reason="nonce count replayed")
+        if self.strict_nc:
+            return self._strict(params["nonce"], issued, int(params["nc"], 16) if qop else None, account, username)
         return AuthResult(Outcome.OK, account=account, username=username)
 
-    def _fresh_nc(self, nonce: str, nc: int) -> bool:
-        last = self._seen_nc.get(nonce, 0)
-        if nc <= last:
-            return False
-        self._seen_nc[nonce] = nc
-        self._seen_nc.move_to_end(nonce)
-        while len(self._seen_nc) > 4096:
-            self._seen_nc.popitem(last=False)
-        return True
+    def _strict(self, nonce: str, issued: float, nc: int | None, account: Account, username: str) -> AuthResult:
+        """Each nc of a nonce once, increasing; a nonce the bounded table let go is stale, not new."""
+        seen = self._seen_nc.get(nonce)
+        if seen is None:
+            if issued <= self._floor:
+                return AuthResult(Outcome.STALE, username=username)
+            self._seen_nc[nonce] = (issued, _ONCE if nc is None else nc)
+            while len(self._seen_nc) > self.nc_table_size:
+                _, (dropped, _) = self._seen_nc.popitem(last=False)
+                self._floor = max(self._floor, dropped)
+            return AuthResult(Outcome.OK, account=account, username=username)
+        if nc is None:  # a qop-less request has no count: its nonce served once; ask for a new one
+            return AuthResult(Outcome.STALE, username=username)
+        if nc <= seen[1]:
+            return AuthResult(Outcome.INVALID, username=username, reason="nonce count replayed")
+        self._seen_nc[nonce] = (seen[0], nc)
+        return AuthResult(Outcome.OK, account=account, username=username)
 
 
 def _same_target(uri: str, target: str) -> bool:

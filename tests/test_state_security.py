@@ -18,10 +18,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from axisim.device import make_device
+from axisim.device import AccountSpec, make_device
+from axisim.digest_client import authorization
 from axisim.persistence import CERT_FILE, KEY_FILE, STATE_FILE, StateDir, StateError
 from axisim.server import RunningDevice, start_device
-from tests.conftest import ROOT, digest_request
+from tests.conftest import ROOT, DeviceClientFactory, digest_request
 
 PARAM = "/axis-cgi/param.cgi?action=list&group=root.Brand.ProdNbr"
 
@@ -351,3 +352,82 @@ async def test_a_state_file_with_plain_passwords_is_read_and_saved_without_them(
             assert reply.status == 200
     finally:
         await simulated.stop()
+
+
+# -- D8: strict nonces refuse every replay in bounded memory ------------------------------------------
+
+
+async def test_strict_mode_refuses_a_replay_after_the_nonce_table_overflows(device_client: DeviceClientFactory) -> None:
+    client = await device_client(
+        "S3008", strict_nc=True, accounts=[AccountSpec("root", "pass", "admin"), AccountSpec("eve", "view", "viewer")]
+    )
+    client.device.digest.nc_table_size = 8
+    add = "/axis-cgi/pwdgrp.cgi?action=add&user=mallory&pwd=Mallory1&grp=users&sgrp=admin:operator:viewer"
+    challenge = (await client.client.get(add)).headers["WWW-Authenticate"]
+    captured = authorization(challenge, user="root", password="pass", method="GET", uri=add)
+    response = await client.client.get(add, headers={"Authorization": captured})
+    assert response.status == 200 and "mallory" in await response.text()
+    assert client.device.accounts.remove("mallory") is None  # so that a replay would add it again
+    assert (await client.client.get(add, headers={"Authorization": captured})).status == 401
+    # root keeps a nonce of its own in use, as a client does between requests
+    root_challenge = (await client.client.get(PARAM)).headers["WWW-Authenticate"]
+    header = authorization(root_challenge, user="root", password="pass", method="GET", uri=PARAM, nc=1)
+    assert (await client.client.get(PARAM, headers={"Authorization": header})).status == 200
+    for _ in range(12):  # a viewer logging in over and over, each time with a fresh nonce
+        fresh = (await client.client.get(PARAM)).headers["WWW-Authenticate"]
+        header = authorization(fresh, user="eve", password="view", method="GET", uri=PARAM)
+        assert (await client.client.get(PARAM, headers={"Authorization": header})).status == 200
+    assert len(client.device.digest._seen_nc) <= 8  # bounded
+    replay = await client.client.get(add, headers={"Authorization": captured})
+    assert replay.status == 401 and replay.headers["WWW-Authenticate"].endswith(", stale=true")
+    assert client.device.accounts.get("mallory") is None
+    # root's next request on its dropped nonce is stale too; a new challenge lets it on, as a client does
+    header = authorization(root_challenge, user="root", password="pass", method="GET", uri=PARAM, nc=2)
+    response = await client.client.get(PARAM, headers={"Authorization": header})
+    assert response.status == 401 and response.headers["WWW-Authenticate"].endswith(", stale=true")
+    header = authorization(response.headers["WWW-Authenticate"], user="root", password="pass", method="GET", uri=PARAM)
+    assert (await client.client.get(PARAM, headers={"Authorization": header})).status == 200
+    assert (await client.get(PARAM)).status == 200  # the curl --digest style client of the other tests
+
+
+async def test_strict_mode_uses_a_qop_less_nonce_once(device_client: DeviceClientFactory) -> None:
+    """RFC 2069 requests carry no nc; in strict mode each nonce serves one, then the client asks anew."""
+    from axisim.auth import parse_digest_params
+    from axisim.digest_client import md5
+
+    client = await device_client("S3008", strict_nc=True)
+    challenge = (await client.client.get(PARAM)).headers["WWW-Authenticate"]
+    params = parse_digest_params(challenge.partition(" ")[2])
+    ha1 = md5(f"root:{params['realm']}:pass")
+    response = md5(f"{ha1}:{params['nonce']}:{md5('GET:' + PARAM)}")
+    header = (
+        f'Digest username="root", realm="{params["realm"]}", nonce="{params["nonce"]}", uri="{PARAM}", '
+        f'response="{response}", algorithm=MD5'
+    )
+    assert (await client.client.get(PARAM, headers={"Authorization": header})).status == 200
+    replay = await client.client.get(PARAM, headers={"Authorization": header})
+    assert replay.status == 401 and replay.headers["WWW-Authenticate"].endswith(", stale=true")
+
+
+def test_strict_mode_with_the_default_table_refuses_a_replay_after_4100_logins() -> None:
+    """The issue's reproduction without the network: 4,100 viewer logins used to evict the admin's nonce."""
+    from axisim.auth import NC_TABLE_SIZE, Outcome
+
+    device = make_device(
+        "S3008", strict_nc=True, accounts=[AccountSpec("root", "pass", "admin"), AccountSpec("eve", "view", "viewer")]
+    )
+    digest, accounts = device.digest, device.accounts
+
+    def login(user: str, password: str, nonce_header: str | None = None) -> tuple[str, str]:
+        header = nonce_header or authorization(
+            digest.challenge(), user=user, password=password, method="GET", uri=PARAM
+        )
+        return header, digest.verify(header.partition(" ")[2], "GET", PARAM, accounts).outcome.value
+
+    captured, first = login("root", "pass")
+    assert first == Outcome.OK.value
+    assert login("root", "pass", captured)[1] == Outcome.INVALID.value
+    for _ in range(NC_TABLE_SIZE + 4):
+        assert login("eve", "view")[1] == Outcome.OK.value
+    assert len(digest._seen_nc) <= NC_TABLE_SIZE
+    assert login("root", "pass", captured)[1] == Outcome.STALE.value
