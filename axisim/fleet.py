@@ -88,7 +88,7 @@ class Fleet:
         try:
             for number, device in enumerate(self.devices, 1):
                 try:
-                    await device.start()
+                    await device.start(save=False)  # state directories are written once all listen
                 except StateError as exc:
                     raise FleetError(f"device {number} of {total} ({device.serial}): {exc}") from exc
                 except OSError as exc:
@@ -98,6 +98,11 @@ class Fleet:
                     ) from exc
                 if progress is not None and (number % step == 0 or number == total):
                     progress(number, total)
+            for number, device in enumerate(self.devices, 1):
+                try:
+                    await device.start_saving()
+                except StateError as exc:
+                    raise FleetError(f"device {number} of {total} ({device.serial}): {exc}") from exc
         except BaseException:
             await self.stop()
             raise

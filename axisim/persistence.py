@@ -102,6 +102,7 @@ class StateDir:
         self._certificate_on_disk = False
         self._certificate_read = False
         self._rewrite = False  # the loaded file needs saving in the current form (older format)
+        self._loaded: dict[str, Any] | None = None  # the snapshot as loaded: changes made before saving show
 
     @property
     def state_file(self) -> Path:
@@ -181,6 +182,7 @@ class StateDir:
         device.firmware = firmware
         device.params.set_base({FIRMWARE_VERSION: firmware.active})
         device.settings_changed()
+        self._loaded = snapshot(device)
         return True
 
     def start_saving(self, device: Device) -> None:
@@ -190,7 +192,8 @@ class StateDir:
         self.prepare()
         try:
             device.files.attach(self.path / FILES_DIR)
-            if not self.state_file.exists() or self._rewrite:
+            # a device that listened before saving started (a fleet starting) may have been changed
+            if not self.state_file.exists() or self._rewrite or snapshot(device) != self._loaded:
                 self.save(device)
             self.saving = True
             if self._certificate is not None and not self._certificate_on_disk:

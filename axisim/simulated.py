@@ -53,6 +53,7 @@ class SimulatedDevice:
         self.faults = Faults()
         self.device: Device = self._build()
         self.running: RunningDevice | None = None
+        self._state: StateDir | None = None  # the state directory of the running device, if any
         self._ports: tuple[int, int | None] = (spec.port, spec.https_port)
 
     def _build(self) -> Device:
@@ -104,23 +105,31 @@ class SimulatedDevice:
 
     # -- start, stop, reset --------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, save: bool = True) -> None:
+        """Listen; the state directory is read first and written only once listening (with
+        `save=False`, only at `start_saving()`: a fleet saves once every device listens)."""
         state = StateDir(self.spec.state_dir) if self.spec.state_dir is not None else None
         if state is not None:
             state.load_into(self.device)  # reads only: a start that fails leaves the directory as it was
         port, https_port = self._ports
-        running = await start_device(
+        self.running = await start_device(
             self.device, self.spec.host, port, https_port=https_port, state=state, journal=self.journal,
             faults=self.faults,
         )  # fmt: skip
-        if state is not None:
-            try:
-                state.start_saving(self.device)
-            except BaseException:
-                await running.stop()
-                raise
-        self.running = running
-        self._ports = (running.port, running.https_port)  # a reset comes back on the same ports
+        self._ports = (self.running.port, self.running.https_port)  # a reset comes back on the same ports
+        self._state = state
+        if save:
+            await self.start_saving()
+
+    async def start_saving(self) -> None:
+        """Write the state directory from now on (StateError, the device stopped, when it cannot be)."""
+        if self._state is None or self._state.saving:
+            return
+        try:
+            self._state.start_saving(self.device)
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         self.faults.clear()  # releases hanging requests, so the listener closes at once

@@ -191,22 +191,6 @@ def test_a_failed_start_leaves_a_used_state_directory_exactly_as_it_was(tmp_path
     assert tree(tmp_path) == before
 
 
-async def test_a_simulated_device_writes_its_state_directory_only_once_listening(tmp_path: Path) -> None:
-    from axisim.fleet import Fleet
-    from axisim.fleet_plan import Addressing, FleetError, Group, make_plan
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        plan = make_plan([Group("S3008", 2)], addressing=Addressing(base_port=port - 1), state_dir=tmp_path / "fleet")
-        fleet = Fleet.from_plan(plan)
-        with pytest.raises(FleetError, match="cannot listen"):
-            await fleet.start()
-    # the first device was listening and saved; the second, on the busy port, wrote nothing
-    assert [p.name for p in (tmp_path / "fleet").iterdir()] == [fleet[0].serial]
-
-
 # -- D14: a damaged state directory is one line naming the file, and is left alone -----------------
 
 
@@ -431,3 +415,39 @@ def test_strict_mode_with_the_default_table_refuses_a_replay_after_4100_logins()
         assert login("eve", "view")[1] == Outcome.OK.value
     assert len(digest._seen_nc) <= NC_TABLE_SIZE
     assert login("root", "pass", captured)[1] == Outcome.STALE.value
+
+
+async def test_a_fleet_writes_state_directories_only_once_every_device_listens(tmp_path: Path) -> None:
+    """A fleet that cannot start leaves its state directories as they were, so a retry with other
+    models (the same serials under the same OUI) is not refused; changes made while it starts are kept."""
+    from axisim.fleet import Fleet
+    from axisim.fleet_plan import Addressing, FleetError, Group, make_plan
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        plan = make_plan([Group("S3008", 2)], addressing=Addressing(base_port=port - 1), state_dir=tmp_path / "fleet")
+        with pytest.raises(FleetError, match="cannot listen"):
+            await Fleet.from_plan(plan).start()
+    assert not (tmp_path / "fleet").exists()
+    retry = Fleet.from_plan(
+        make_plan([Group("S3016", 2)], addressing=Addressing(base_port=0), state_dir=tmp_path / "fleet")
+    )
+    await retry.start()
+    await retry.stop()
+    assert sorted(p.name for p in (tmp_path / "fleet").iterdir()) == sorted(d.serial for d in retry)
+    # a device changed between listening and saving (other devices still starting) keeps the change
+    again = Fleet.from_plan(
+        make_plan([Group("S3016", 2)], addressing=Addressing(base_port=0), state_dir=tmp_path / "fleet")
+    )
+    await again[0].start(save=False)
+    try:
+        from param_tree import Role
+
+        again[0].device.update_params([("Network.FTP.Enabled", "yes")], Role.ADMIN)
+        await again[0].start_saving()
+    finally:
+        await again[0].stop()
+    saved = json.loads((tmp_path / "fleet" / again[0].serial / STATE_FILE).read_text())
+    assert saved["params"]["values"].get("Network.FTP.Enabled") == "yes"
