@@ -150,6 +150,9 @@ class StateDir:
         """Bring the device to the saved state; False when there is none yet (a new device).
         Reads and checks everything, the certificate too, and writes nothing."""
         self.check()
+        for folder in (FILES_DIR, "https"):
+            if (self.path / folder).exists() and not (self.path / folder).is_dir():
+                raise self._problem(f"{folder} is not a directory")
         self._read_certificate()
         files = self.path / FILES_DIR
         if files.is_dir():

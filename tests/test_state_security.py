@@ -215,9 +215,10 @@ def test_deeply_nested_state_file_is_a_one_line_error(tmp_path: Path) -> None:
         (lambda d: (d / KEY_FILE).unlink(), "https/key.pem is missing (https/cert.pem is there)"),
         (lambda d: (d / CERT_FILE).unlink(), "https/cert.pem is missing (https/key.pem is there)"),
         (lambda d: (d / KEY_FILE).write_bytes(b"not a key"), "https/cert.pem and https/key.pem are damaged"),
+        (lambda d: [(d / "files").rmdir(), (d / "files").write_bytes(b"")], "files is not a directory"),
     ],
 )
-def test_a_damaged_certificate_is_a_damaged_state_directory(tmp_path: Path, damage, problem: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_damaged_certificate_or_folder_is_a_damaged_state_directory(tmp_path: Path, damage, problem: str) -> None:  # type: ignore[no-untyped-def]
     device = make_device("S3008")
     state = StateDir(tmp_path)
     state.attach(device)
