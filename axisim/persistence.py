@@ -1,7 +1,8 @@
 """The state directory: everything a device was told, saved after each change, atomically.
 
 `device.json` holds the device's difference from its model (parameter overlay,
-added and removed groups), its accounts and its firmware; `https/` holds its
+added and removed groups), its accounts (each by its Digest HA1, never a
+password) and its firmware; `https/` holds its
 certificate and `files/` its uploads (audio clips), named by content digest.
 Each save writes a temporary file, fsyncs it, renames it over the
 old one and fsyncs the directory, so a process killed at any moment leaves
