@@ -49,6 +49,7 @@ BOOT_PATHS = frozenset({"/axis-cgi/systemready.cgi"})  # what answers while the 
 SERVER_HEADER = "Apache"  # ServerTokens Prod: AXIS OS 10.6+ can hide Apache's version (a guess, see README)
 KEEPALIVE_TIMEOUT = 5.0  # Apache's KeepAliveTimeout default: an idle keep-alive connection is closed
 HEADER_TIMEOUT = 20.0  # mod_reqtimeout's default header=20-40: request headers complete within 20 s, else 408
+HTTPS_OFFSET = 363  # a device's default HTTPS port follows its HTTP port (8080 -> 8443), so neighbours never collide
 
 
 @dataclass(slots=True)
@@ -260,7 +261,7 @@ class DeviceProtocol(RequestHandler):
     - Every reply carries the device's Server header, aiohttp's own 400s included.
     - A malformed request is the client's fault: one log line, never a traceback."""
 
-    __slots__ = ("_header_timeout", "_header_handle", "_header_bytes")
+    __slots__ = ("_header_bytes", "_header_handle", "_header_timeout")
 
     def __init__(self, manager: web.Server, *, header_timeout: float = HEADER_TIMEOUT, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)

@@ -851,7 +851,7 @@ def _damaged_state(tmp_path: Path) -> Path:
         pytest.param(lambda p: ["--models", "Q9999"], id="unknown-model"),
         pytest.param(lambda p: ["--count", "0"], id="no-devices"),
         pytest.param(lambda p: ["--count", "70000"], id="too-many"),
-        pytest.param(lambda p: ["--host", "localhost"], id="host-name"),
+        pytest.param(lambda p: ["--host", "no-such-host.invalid"], id="unresolvable-host"),  # localhost is fine
         pytest.param(lambda p: ["--base-port", "65535", "--count", "2"], id="past-65535"),
         pytest.param(lambda p: ["--loopback", "--base-port", "0"], id="loopback-port-0"),
         pytest.param(lambda p: ["--user", "root", "--password", ""], id="empty-password"),
