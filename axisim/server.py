@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from cgi_handlers import ROUTES
 from cgi_handlers.common import (
@@ -45,6 +45,7 @@ from .persistence import StateDir
 from .tls import Certificate, CertificateError, self_signed, server_context
 
 LOG = logging.getLogger("axisim")
+CLIENT_BODY_FAULTS = (HttpProcessingError, RequestPayloadError)  # how aiohttp reports a body it cannot read
 BOOT_PATHS = frozenset({"/axis-cgi/systemready.cgi"})  # what answers while the device boots
 SERVER_HEADER = "Apache"  # ServerTokens Prod: AXIS OS 10.6+ can hide Apache's version (a guess, see README)
 KEEPALIVE_TIMEOUT = 5.0  # Apache's KeepAliveTimeout default: an idle keep-alive connection is closed
@@ -154,9 +155,11 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
         return apache_page(exc.status, [("Allow", allow)] if allow is not None else None)
     except BodyTooLarge:
         return apache_page(413)
-    except HttpProcessingError as exc:  # a malformed body (bad chunks, undecodable encoding): the client's fault
-        LOG.info("%s %s %s: bad request body (%s)", request.remote or "-", request.method, request.path, exc.message)
-        return apache_page(400)
+    except CLIENT_BODY_FAULTS as exc:  # a malformed body (bad chunks, undecodable encoding): the client's fault
+        LOG.info("%s %s %s: bad request body (%s)", request.remote or "-", request.method, request.path, _one_line(exc))
+        refused = apache_page(400)
+        refused.force_close()  # what is left of the body cannot be told from a next request
+        return refused
     except ConnectionError as exc:  # the client went away mid-request (a cancellation passes through as is)
         LOG.info("%s %s %s: client disconnected (%s)", request.remote or "-", request.method, request.path, exc)
         return apache_page(400)  # never sent
@@ -337,18 +340,20 @@ class DeviceProtocol(RequestHandler):
         return response
 
     def log_exception(self, *args: Any, **kw: Any) -> None:
-        """A request aiohttp cannot parse, or a client gone mid-reply: one line, no traceback.
-        Anything else is a fault of the simulator and keeps its traceback."""
+        """A body aiohttp cannot read after the reply (its lingering read), or a client gone mid-reply:
+        the client's fault, already answered, so a debug line. Anything else is a fault of the
+        simulator and keeps its traceback."""
         exc = kw.get("exc_info")
-        if isinstance(exc, HttpProcessingError | ConnectionError):
-            LOG.info("%s: bad request refused (%s: %s)", self._peer(), type(exc).__name__, _one_line(exc))
+        if isinstance(exc, (*CLIENT_BODY_FAULTS, ConnectionError)):
+            LOG.debug("%s: %s after the reply (%s)", self._peer(), type(exc).__name__, _one_line(exc))
             return
         super().log_exception(*args, **kw)
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", "") or exc)
-    return text.splitlines()[0][:200] if text else ""
+    """An exception as a short single line for the log (aiohttp's messages span lines)."""
+    text = " ".join(str(getattr(exc, "message", "") or exc).split())
+    return text[:200]
 
 
 class _DeviceServer(web.Server):

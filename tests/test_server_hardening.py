@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from axisim.device import make_device
+from axisim.digest_client import authorization
 from axisim.server import RunningDevice, start_device
 from tests.conftest import digest_request
 
@@ -135,6 +136,13 @@ MALFORMED = {
     "bad-content-length": [b"POST /axis-cgi/param.cgi HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"],
     "truncated-chunked-body": [
         b"POST /axis-cgi/param.cgi HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\naction\r\nzz\r\n"
+    ],
+    "undecodable-deflate-body-anonymous": [
+        b"POST /axis-cgi/param.cgi HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\nContent-Length: 5\r\n\r\nxxxxx"
+    ],
+    "undecodable-deflate-json": [
+        b"POST /axis-cgi/basicdeviceinfo.cgi HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\n"
+        b"Content-Length: 5\r\n\r\nxxxxx"
     ],
     "chunked-anonymous-json": [
         b"POST /axis-cgi/basicdeviceinfo.cgi HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -305,3 +313,23 @@ def test_running_out_of_files_is_one_warning_not_a_stream_of_tracebacks() -> Non
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) <= 2, stderr[:2000]
     assert any("open files" in line for line in lines), stderr[:2000]
+
+
+async def test_an_undecodable_body_of_an_authenticated_request_is_a_400_not_a_500(
+    served: RunningDevice, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The body's bytes cannot be read (issue 16 D6): the client's fault, Apache's 400, the state untouched."""
+    caplog.set_level(logging.DEBUG)
+    before = served.device.param("Network.HostName")
+    body = b"action=update&Network.HostName=x"
+    headers = {"Content-Encoding": "deflate", "Content-Type": "application/x-www-form-urlencoded"}
+    async with aiohttp.ClientSession() as session:
+        for path in ("/axis-cgi/param.cgi", "/axis-cgi/basicdeviceinfo.cgi", "/axis-cgi/pwdgrp.cgi"):
+            async with session.post(served.url + path) as first:
+                challenge = first.headers["WWW-Authenticate"]
+            answer = authorization(challenge, user="root", password="pass", method="POST", uri=path)
+            signed = {**headers, "Authorization": answer}
+            async with session.post(served.url + path, data=body, headers=signed) as reply:
+                assert reply.status == 400, (path, reply.status, await reply.text())
+    assert served.device.param("Network.HostName") == before
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
