@@ -11,7 +11,7 @@ import sys
 
 from . import fleet_cli
 from .accounts import AccountError
-from .cli_args import HTTPS_OFFSET, MAX_INDEX, Parser, default_https_port, host, port, seconds, whole
+from .cli_args import HTTPS_OFFSET, MAX_INDEX, Parser, default_https_port, host, port, seconds, seed, whole
 from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
 from .fleet import raise_file_limit
 from .fleet_plan import MAX_SECONDS, FleetError
@@ -47,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
         help="another account (repeatable); ROLE admin|operator|viewer[+ptz]",
     )  # fmt: skip
     serve.add_argument("--no-account", action="store_true", help="start with no account: the device needs setup")
-    serve.add_argument("--seed", default="axisim", help="identity seed (same seed, same serial)")
+    serve.add_argument("--seed", type=seed, default="axisim", help="identity seed (same seed, same serial)")
     serve.add_argument(
         "--index", type=whole(0, MAX_INDEX), default=0, help=f"identity index within the seed, 0-{MAX_INDEX}"
     )  # fmt: skip

@@ -71,6 +71,22 @@ def seconds(high: float) -> Callable[[str], float]:
     return parse
 
 
+def seed(text: str) -> str:
+    """An identity seed: printable text, 1-256 characters (it is hashed into serials)."""
+    if not 1 <= len(text) <= 256 or not text.isprintable() or not _encodable(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed (printable text, 1-256 characters)")
+    return text
+
+
+def _encodable(text: str) -> bool:
+    """False for the surrogates that stand in for argv bytes that are not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def host(text: str) -> str:
     """An address to listen on: an IP address as is, a name (e.g. localhost) resolved to its
     first address (IPv4 preferred), since the device reports an address for itself."""

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cli_args import HTTPS_OFFSET, host, port, seconds, whole
+from .cli_args import HTTPS_OFFSET, host, port, seconds, seed, whole
 from .control.http import start_control
 from .device import AccountSpec
 from .fleet import Fleet
@@ -42,7 +42,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--models", default="S3008", metavar="MIX",
         help="model mix, e.g. S3008:3,S3016,W401 (weights), default S3008",
     )  # fmt: skip
-    fleet.add_argument("--seed", default="axisim", help="identity seed: the same seed, the same fleet")
+    fleet.add_argument("--seed", type=seed, default="axisim", help="identity seed: the same seed, the same fleet")
     fleet.add_argument("--loopback", action="store_true", help="each device on its own 127.0.x.y, same port")
     fleet.add_argument(
         "--host", type=host, default="127.0.0.1", help="address of every device (ports mode), default 127.0.0.1"

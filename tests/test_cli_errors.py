@@ -55,6 +55,9 @@ SERVE = [
     ("--host", "no-such-host.invalid"),
     ("--host", "bad host"),
     ("--host", ""),
+    ("--seed", "\udcff"),  # a byte that is not UTF-8 on the command line
+    ("--seed", "x" * 300),
+    ("--seed", ""),
 ]
 
 
@@ -91,6 +94,7 @@ FLEET = [
     ("--ready-time", "-1"),
     ("--host", "no-such-host.invalid"),
     ("--control-host", "no-such-host.invalid"),
+    ("--seed", "\udcff"),
 ]
 
 
