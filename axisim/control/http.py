@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from ..connection import KEEPALIVE_TIMEOUT
 from ..fleet import Fleet
-from ..server import KEEPALIVE_TIMEOUT
 from ..simulated import SimulatedDevice
 from .events import EventError
 from .faults import FaultError
