@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import sys
 
 from . import fleet_cli
 from .accounts import AccountError
+from .cli_args import HTTPS_OFFSET, MAX_INDEX, Parser, default_https_port, host, port, seconds, seed, whole
 from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
+from .fleet import raise_file_limit
+from .fleet_plan import MAX_SECONDS, FleetError
 from .lifecycle import DEFAULT_BOOTING_SECONDS, DEFAULT_OFFLINE_SECONDS, BootTimes
 from .model import ModelError, load_model, model_ids
 from .persistence import StateDir, StateError
-from .server import start_device
+from .server import ListenError, start_device
 from .tls import Certificate, CertificateError
 
 
@@ -27,13 +31,15 @@ def _account(text: str) -> AccountSpec:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="axisim", description="Simulated Axis devices that speak VAPIX.")
+    top = Parser(prog="axisim", description="Simulated Axis devices that speak VAPIX.")
     commands = top.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="start one simulated device")
     serve.add_argument("--model", default="S3008", help="model to simulate (see `axisim models`), default S3008")
     serve.add_argument("--variant", help="model variant, e.g. 4TB (default: the model's first)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on, default 127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080, help="HTTP port, default 8080 (0 = any free port)")
+    serve.add_argument(
+        "--host", type=host, default="127.0.0.1", help="address or host name to listen on, default 127.0.0.1"
+    )  # fmt: skip
+    serve.add_argument("--port", type=port, default=8080, help="HTTP port, default 8080 (0 = any free port)")
     serve.add_argument("--user", default="root", help="first account's name, default root")
     serve.add_argument("--password", default="pass", help="first account's password, default pass")
     serve.add_argument(
@@ -42,13 +48,16 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     serve.add_argument("--no-account", action="store_true", help="start with no account: the device needs setup")
     serve.add_argument(
-        "--seed", help="identity seed (same seed and index, same serial), default axisim-<MODEL>; "
+        "--seed", type=seed, help="identity seed (same seed and index, same serial), default axisim-<MODEL>; "
         "a fleet's device i of seed X is serve --seed X --index i",
     )  # fmt: skip
-    serve.add_argument("--index", type=int, default=0, help="identity index within the seed")
+    serve.add_argument(
+        "--index", type=whole(0, MAX_INDEX), default=0, help=f"identity index within the seed, 0-{MAX_INDEX}"
+    )  # fmt: skip
     serve.add_argument("--strict-nonce", action="store_true", help="refuse replayed Digest nonce counts")
     serve.add_argument(
-        "--https-port", type=int, help="HTTPS port, default 8443, or any free port when --port is 0"
+        "--https-port", type=port,
+        help=f"HTTPS port, default --port + {HTTPS_OFFSET} (8080 -> 8443), any free port when --port is 0",
     )  # fmt: skip
     serve.add_argument("--no-https", action="store_true", help="serve HTTP only")
     serve.add_argument("--cert", help="PEM certificate for HTTPS (default: a self-signed one)")
@@ -57,11 +66,11 @@ def parser() -> argparse.ArgumentParser:
         "--state-dir", help="keep everything the device is told in this directory, across restarts"
     )  # fmt: skip
     serve.add_argument(
-        "--boot-time", type=float, default=DEFAULT_OFFLINE_SECONDS, metavar="SECONDS",
+        "--boot-time", type=seconds(MAX_SECONDS), default=DEFAULT_OFFLINE_SECONDS, metavar="SECONDS",
         help=f"how long a restart keeps the device offline, default {DEFAULT_OFFLINE_SECONDS:g}",
     )  # fmt: skip
     serve.add_argument(
-        "--ready-time", type=float, default=DEFAULT_BOOTING_SECONDS, metavar="SECONDS",
+        "--ready-time", type=seconds(MAX_SECONDS), default=DEFAULT_BOOTING_SECONDS, metavar="SECONDS",
         help=f"how long it then boots before systemready says yes, default {DEFAULT_BOOTING_SECONDS:g}",
     )  # fmt: skip
     serve.add_argument("--verbose", action="store_true", help="log every request")
@@ -92,6 +101,31 @@ def _certificate(args: argparse.Namespace) -> Certificate | None:
         raise ValueError(f"cannot read {exc.filename}: {exc.strerror}") from exc
 
 
+def _https_port(args: argparse.Namespace) -> int | None:
+    """--https-port, or the HTTP port + 363 (8080 -> 8443) so that devices beside each other never collide."""
+    if args.no_https:
+        return None
+    if args.https_port is not None:
+        if args.https_port == args.port != 0:
+            raise ValueError(f"--https-port {args.https_port} is the --port too; choose another")
+        return args.https_port
+    chosen = default_https_port(args.port)
+    if chosen is None:
+        raise ValueError(
+            f"--port {args.port} leaves no room for HTTPS (--port + {HTTPS_OFFSET} is past 65535); "
+            "choose one with --https-port (or --no-https)"
+        )
+    return chosen
+
+
+def _listen_failure(exc: ListenError) -> str:
+    """`port 8443 is in use; choose another with --https-port (or --no-https)`."""
+    option = "--https-port" if exc.https else "--port"
+    if exc.in_use:
+        return f"{exc.describe()}; choose another with {option}" + (" (or --no-https)" if exc.https else "")
+    return f"{exc.describe()}; check --host and {option}"
+
+
 async def serve(args: argparse.Namespace) -> int:
     accounts = [] if args.no_account else [AccountSpec(args.user, args.password, DEFAULT_ACCOUNT.role), *args.account]
     state = StateDir(args.state_dir) if args.state_dir else None
@@ -105,13 +139,14 @@ async def serve(args: argparse.Namespace) -> int:
             strict_nc=args.strict_nonce, boot_times=BootTimes(args.boot_time, args.ready_time),
         )  # fmt: skip
         certificate = _certificate(args)
+        https_port = _https_port(args)
         restored = state.load_into(device) if state else False  # reads only: a failed start leaves it as it was
     except (ModelError, AccountError, ValueError, StateError) as exc:
         print(f"axisim: {exc}", file=sys.stderr)
         return 2
+    with contextlib.suppress(FleetError):  # every idle client holds a file: take what the system allows
+        raise_file_limit(2)
     try:
-        https_port = args.https_port if args.https_port is not None else (0 if args.port == 0 else 8443)
-        https_port = None if args.no_https else https_port
         running = await start_device(
             device, args.host, args.port, https_port=https_port, certificate=certificate, state=state,
             access_log=args.verbose,
@@ -119,6 +154,9 @@ async def serve(args: argparse.Namespace) -> int:
     except CertificateError as exc:
         print(f"axisim: {exc}", file=sys.stderr)
         return 2
+    except ListenError as exc:
+        print(f"axisim: {_listen_failure(exc)}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"axisim: cannot listen on {args.host}: {exc.strerror or exc}", file=sys.stderr)
         return 1

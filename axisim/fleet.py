@@ -17,6 +17,7 @@ from typing import Any
 
 from .fleet_plan import FleetError, FleetPlan
 from .persistence import StateError
+from .server import ListenError
 from .simulated import DeviceSpec, SimulatedDevice
 
 INVENTORY_FIELDS = (
@@ -28,17 +29,21 @@ SPARE_FILES = 256  # the control API, client connections, state files, logs
 
 
 def raise_file_limit(listeners: int) -> tuple[int, int]:
-    """Raise the soft open-file limit to the hard one if the fleet needs more.
-    Returns (limit now, files needed); FleetError when the system allows too few."""
+    """Raise the soft open-file limit to the hard one: every listener and every client
+    connection holds a file (idle ones until the keep-alive timeout closes them), so a device
+    or a fleet takes as many as the system lets it. Returns (limit now, files needed);
+    FleetError when the system allows fewer than the listeners need."""
     needed = listeners * FILES_PER_LISTENER + SPARE_FILES
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = hard if hard == resource.RLIM_INFINITY else max(soft, hard)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        targets = (hard,) if hard != resource.RLIM_INFINITY else (hard, 1 << 20)  # unlimited may be refused
+        for target in targets:
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            except (ValueError, OSError):
+                continue
             soft = target
-        except (ValueError, OSError):
-            pass
+            break
     if soft != resource.RLIM_INFINITY and soft < needed:
         raise FleetError(
             f"this fleet needs about {needed} open files ({listeners} listeners and {SPARE_FILES} spare) but the "
@@ -91,6 +96,8 @@ class Fleet:
                     await device.start(save=False)  # state directories are written once all listen
                 except StateError as exc:
                     raise FleetError(f"device {number} of {total} ({device.serial}): {exc}") from exc
+                except ListenError as exc:
+                    raise FleetError(f"device {number} of {total} ({device.serial}): {exc.describe()}") from exc
                 except OSError as exc:
                     where = f"{device.spec.host}:{device.spec.port or 'any'}"
                     raise FleetError(

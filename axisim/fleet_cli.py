@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import sys
 import time
 from pathlib import Path
 
+from .cli_args import HTTPS_OFFSET, host, port, seconds, seed, whole
 from .control.http import start_control
 from .device import AccountSpec
 from .fleet import Fleet
 from .fleet_plan import (
+    MAX_DEVICES,
     MAX_SECONDS,
     Addressing,
     FleetError,
@@ -23,6 +26,7 @@ from .fleet_plan import (
     make_plan,
     parse_mix,
 )
+from .server import ListenError
 
 DEFAULT_CONTROL_PORT = 8079
 DEFAULT_INVENTORY = "axisim-inventory"
@@ -31,27 +35,42 @@ DEFAULT_INVENTORY = "axisim-inventory"
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fleet = commands.add_parser("fleet", help="start many simulated devices in one process")
     fleet.add_argument("--file", type=Path, help="fleet file (TOML): models, variants, counts, accounts, options")
-    fleet.add_argument("--count", type=int, default=10, help="how many devices, default 10 (without --file)")
+    fleet.add_argument(
+        "--count", type=whole(1, MAX_DEVICES), default=10, help="how many devices, default 10 (without --file)"
+    )  # fmt: skip
     fleet.add_argument(
         "--models", default="S3008", metavar="MIX",
         help="model mix, e.g. S3008:3,S3016,W401 (weights), default S3008",
     )  # fmt: skip
-    fleet.add_argument("--seed", default="axisim", help="identity seed: the same seed, the same fleet")
+    fleet.add_argument("--seed", type=seed, default="axisim", help="identity seed: the same seed, the same fleet")
     fleet.add_argument("--loopback", action="store_true", help="each device on its own 127.0.x.y, same port")
-    fleet.add_argument("--host", default="127.0.0.1", help="address of every device (ports mode), default 127.0.0.1")
     fleet.add_argument(
-        "--base-port", type=int, help="first device's port (ports mode, default 20000) or every device's port "
+        "--host", type=host, default="127.0.0.1", help="address of every device (ports mode), default 127.0.0.1"
+    )  # fmt: skip
+    fleet.add_argument(
+        "--base-port", type=port, help="first device's port (ports mode, default 20000) or every device's port "
         "(--loopback, default 8080)",
     )  # fmt: skip
     fleet.add_argument("--https", action="store_true", help="an HTTPS listener per device too")
+    fleet.add_argument(
+        "--https-base-port", type=port, metavar="PORT",
+        help="first device's HTTPS port (ports mode, default: right after the HTTP ports, --base-port + count) "
+        f"or every device's (--loopback, default --base-port + {HTTPS_OFFSET})",
+    )  # fmt: skip
     fleet.add_argument("--user", default="root", help="first account's name, default root")
     fleet.add_argument("--password", default="pass", help="first account's password, default pass")
-    fleet.add_argument("--boot-time", type=float, default=0.0, help="seconds offline during a restart, default 0")
-    fleet.add_argument("--ready-time", type=float, default=0.0, help="seconds booting after it, default 0")
-    fleet.add_argument("--state-dir", type=Path, help="keep each device's state in STATE_DIR/<serial>")
-    fleet.add_argument("--control-host", default="127.0.0.1", help="control API address, default 127.0.0.1")
     fleet.add_argument(
-        "--control-port", type=int, default=DEFAULT_CONTROL_PORT,
+        "--boot-time", type=seconds(MAX_SECONDS), default=0.0, help="seconds offline during a restart, default 0"
+    )  # fmt: skip
+    fleet.add_argument(
+        "--ready-time", type=seconds(MAX_SECONDS), default=0.0, help="seconds booting after it, default 0"
+    )  # fmt: skip
+    fleet.add_argument("--state-dir", type=Path, help="keep each device's state in STATE_DIR/<serial>")
+    fleet.add_argument(
+        "--control-host", type=host, default="127.0.0.1", help="control API address, default 127.0.0.1"
+    )  # fmt: skip
+    fleet.add_argument(
+        "--control-port", type=port, default=DEFAULT_CONTROL_PORT,
         help=f"control API port, default {DEFAULT_CONTROL_PORT} (0: any free port)",
     )  # fmt: skip
     fleet.add_argument(
@@ -76,9 +95,11 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
     )
     groups = [Group(model, count, None, options) for model, count in parse_mix(args.models, args.count) if count]
     if args.loopback:
-        addressing = Addressing("loopback", base_port=8080 if args.base_port is None else args.base_port)
+        base = 8080 if args.base_port is None else args.base_port
+        addressing = Addressing("loopback", base_port=base, https_port=args.https_base_port)
     else:
-        addressing = Addressing("ports", args.host, 20000 if args.base_port is None else args.base_port)
+        base = 20000 if args.base_port is None else args.base_port
+        addressing = Addressing("ports", args.host, base, https_port=args.https_base_port)
     return make_plan(groups, seed=args.seed, addressing=addressing, state_dir=args.state_dir)
 
 
@@ -99,24 +120,38 @@ def _print_inventory(fleet: Fleet, quiet: bool) -> None:
         )
 
 
+def _listen_hint(exc: ListenError, from_file: bool) -> str:
+    """What to change when a device's port cannot be had."""
+    if from_file:
+        return "; change https_port in the fleet file" if exc.https else "; change base_port in the fleet file"
+    return "; choose others with --https-base-port" if exc.https else "; choose others with --base-port"
+
+
 async def run(args: argparse.Namespace) -> int:
     try:
         plan = plan_from_args(args)
         fleet = Fleet.from_plan(plan)
-        ports = {d.spec.port for d in fleet if d.spec.host in (args.control_host, "0.0.0.0")}
+        ports = {
+            p for d in fleet if d.spec.host in (args.control_host, "0.0.0.0") for p in (d.spec.port, d.spec.https_port)
+        }
         if args.control_port and args.control_port in ports:
             raise FleetError(f"--control-port {args.control_port} is a device's port; choose another")
         began = time.perf_counter()
         await fleet.start(_progress)
     except FleetError as exc:
-        print(f"axisim: {exc}", file=sys.stderr)
-        return 2
+        cause = exc.__cause__
+        hint = _listen_hint(cause, args.file is not None) if isinstance(cause, ListenError) else ""
+        print(f"axisim: {exc}{hint}", file=sys.stderr)
+        return 1 if hint else 2
     elapsed = time.perf_counter() - began
     try:
         runner, control_port = await start_control(fleet, args.control_host, args.control_port)
     except OSError as exc:
-        print(f"axisim: the control API cannot listen on {args.control_host}:{args.control_port}: "
-              f"{exc.strerror or exc}", file=sys.stderr)  # fmt: skip
+        if exc.errno == errno.EADDRINUSE:
+            message = f"port {args.control_port} (the control API) is in use; choose another with --control-port"
+        else:
+            message = f"the control API cannot listen on {args.control_host}:{args.control_port}: {exc.strerror or exc}"
+        print(f"axisim: {message}", file=sys.stderr)
         await fleet.stop()
         return 1
     fleet.control_url = f"http://{args.control_host}:{control_port}"

@@ -6,8 +6,9 @@ From the command line (`--count 100 --models S3008:3,W401`) or a fleet file (TOM
     addressing = "ports"      # "ports": consecutive ports on `host`; "loopback": 127.0.x.y each
     host = "127.0.0.1"
     base_port = 20000         # ports: the first device's port; loopback: every device's port
-    https = false             # also an HTTPS listener per device (ports: any free port;
-    https_port = 8443         #   loopback: this port at each device's address)
+    https = false             # also an HTTPS listener per device, on https_port:
+    https_port = 20100        #   ports: the first device's (default: right after the HTTP ports,
+                              #   base_port + devices); loopback: every device's (default: base_port + 363)
     state_dir = "site-a"      # each device keeps its state in <state_dir>/<serial>
     accounts = ["root:pass:admin", "viewer:view:viewer"]
     boot_time = 0.0           # seconds offline during a restart
@@ -35,6 +36,7 @@ from .accounts import AccountError
 from .device import DEFAULT_ACCOUNT, AccountSpec, identity_for, initial_accounts
 from .lifecycle import BootTimes
 from .model import ModelError, load_model
+from .server import HTTPS_OFFSET
 from .simulated import DeviceSpec
 
 MAX_DEVICES = 65_000  # ports on one address; loopback addresses run out much later
@@ -79,17 +81,30 @@ class Group:
 
 @dataclass(frozen=True)
 class Addressing:
+    """Where each device listens. HTTPS ports are fixed by the plan, so the same fleet has the same
+    ports on every run: ports mode puts them in a block of their own (by default right after the
+    HTTP ports), loopback mode uses one port beside the HTTP one (by default +363: 8080 -> 8443)."""
+
     mode: str = "ports"  # "ports" | "loopback"
     host: str = "127.0.0.1"
     base_port: int = 20000
     first_address: str = FIRST_LOOPBACK
-    https_port: int = 8443  # loopback: every device's HTTPS port (ports mode: any free port)
+    https_port: int | None = None  # ports: the first device's HTTPS port; loopback: every device's
 
-    def place(self, index: int) -> tuple[str, int, int]:
-        """Address, HTTP port and HTTPS port of the device at `index`."""
+    def https_base(self, size: int) -> int:
+        """The first (ports) or every (loopback) device's HTTPS port; 0: any free port."""
+        if self.https_port is not None:
+            return self.https_port
+        if self.base_port == 0:
+            return 0
+        return self.base_port + (size if self.mode == "ports" else HTTPS_OFFSET)
+
+    def place(self, index: int, size: int = 1) -> tuple[str, int, int]:
+        """Address, HTTP port and HTTPS port of the device at `index` of a fleet of `size`."""
+        https = self.https_base(size)
         if self.mode == "ports":
-            return self.host, self.base_port + index if self.base_port else 0, 0
-        return loopback_address(self.first_address, index), self.base_port, self.https_port
+            return self.host, self.base_port + index if self.base_port else 0, https + index if https else 0
+        return loopback_address(self.first_address, index), self.base_port, https
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,7 @@ class FleetPlan:
         index = 0
         for group in self.groups:
             for _ in range(group.count):
-                host, port, https_port = self.addressing.place(index)
+                host, port, https_port = self.addressing.place(index, self.size)
                 specs.append(
                     group.options.spec(
                         group.model, group.variant, seed=self.seed, index=index, host=host, port=port,
@@ -276,14 +291,36 @@ def _addressing(document: dict[str, Any], where: str) -> Addressing:
     port = document.get("base_port", document.get("port", default_port))
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise FleetError(f"{where}: base_port is a TCP port, 0-65535")
-    https_port = document.get("https_port", 8443)
-    if isinstance(https_port, bool) or not isinstance(https_port, int) or not 1 <= https_port <= 65535:
+    https_port = document.get("https_port")
+    if https_port is not None and (
+        isinstance(https_port, bool) or not isinstance(https_port, int) or not 1 <= https_port <= 65535
+    ):
         raise FleetError(f"{where}: https_port is a TCP port, 1-65535")
     host = document.get("host", "127.0.0.1")
     first = document.get("first_address", FIRST_LOOPBACK)
     if not isinstance(host, str) or not isinstance(first, str):
         raise FleetError(f"{where}: host and first_address are addresses")
     return Addressing(mode, host, port, first, https_port)
+
+
+def _check_https_ports(addressing: Addressing, size: int) -> None:
+    """The HTTPS ports fit below 65536 and clear the HTTP ones."""
+    first = addressing.https_base(size)
+    if not first:
+        return
+    last = first + (size - 1 if addressing.mode == "ports" else 0)
+    if last > 65535:
+        raise FleetError(
+            f"the HTTPS ports ({first} to {last}) run past 65535; lower the base port or set the "
+            "first HTTPS port (--https-base-port; https_port in a fleet file)"
+        )
+    base = addressing.base_port
+    http_last = base + (size - 1 if addressing.mode == "ports" else 0)
+    if base and first <= http_last and base <= last:
+        raise FleetError(
+            f"the HTTPS ports ({first} to {last}) overlap the HTTP ports ({base} to {http_last}); "
+            "choose another first HTTPS port (--https-base-port; https_port in a fleet file)"
+        )
 
 
 def make_plan(
@@ -310,13 +347,15 @@ def make_plan(
         ipaddress.ip_address(addressing.host)
     except ValueError:
         raise FleetError(f"host {addressing.host!r} is not an IP address") from None
-    if not 0 <= addressing.base_port <= 65535 or not 1 <= addressing.https_port <= 65535:
+    if not 0 <= addressing.base_port <= 65535 or not 0 <= (addressing.https_port or 0) <= 65535:
         raise FleetError("ports are 0-65535 (0: any free port)")
     if addressing.mode == "ports" and addressing.base_port and addressing.base_port + plan.size - 1 > 65535:
         raise FleetError(
             f"{plan.size} devices from port {addressing.base_port} run past 65535; "
             "lower base_port or use loopback addressing"
         )
+    if any(g.options.https for g in plan.groups):
+        _check_https_ports(addressing, plan.size)
     if addressing.mode == "loopback":
         if addressing.base_port == 0:
             raise FleetError("loopback addressing needs a fixed port (each device listens on it at its own address)")

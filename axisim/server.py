@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import logging
 import ssl
@@ -32,6 +33,14 @@ from cgi_handlers.common import (
 from param_tree import Role
 
 from .auth import NO_CREDENTIALS, Outcome, authenticate
+from .connection import (
+    CLIENT_BODY_FAULTS,
+    HEADER_TIMEOUT,
+    KEEPALIVE_TIMEOUT,
+    DeviceRunner,
+    one_line,
+    quiet_accept_errors,
+)
 from .control.faults import Faults
 from .control.journal import DROPPED, Entry, Journal
 from .device import Device
@@ -41,6 +50,7 @@ from .tls import Certificate, CertificateError, self_signed, server_context
 
 LOG = logging.getLogger("axisim")
 BOOT_PATHS = frozenset({"/axis-cgi/systemready.cgi"})  # what answers while the device boots
+HTTPS_OFFSET = 363  # a device's default HTTPS port follows its HTTP port (8080 -> 8443), so neighbours never collide
 
 
 @dataclass(slots=True)
@@ -141,9 +151,18 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
     except web.HTTPException as exc:
         if exc.status not in APACHE_PAGES:
             raise
-        return apache_page(exc.status)
+        allow = exc.headers.get("Allow")
+        return apache_page(exc.status, [("Allow", allow)] if allow is not None else None)
     except BodyTooLarge:
         return apache_page(413)
+    except CLIENT_BODY_FAULTS as exc:  # a malformed body (bad chunks, undecodable encoding): the client's fault
+        LOG.info("%s %s %s: bad request body (%s)", request.remote or "-", request.method, request.path, one_line(exc))
+        refused = apache_page(400)
+        refused.force_close()  # what is left of the body cannot be told from a next request
+        return refused
+    except ConnectionError as exc:  # the client went away mid-request (a cancellation passes through as is)
+        LOG.info("%s %s %s: client disconnected (%s)", request.remote or "-", request.method, request.path, exc)
+        return apache_page(400)  # never sent
     except Exception:  # a simulator bug must not look like a device crash to the client
         LOG.exception("unhandled error on %s %s", request.method, request.path_qs)
         return web.Response(status=500, text="500 Internal Server Error\n")
@@ -216,6 +235,25 @@ def build_app(device: Device, journal: Journal | None = None, faults: Faults | N
     return app
 
 
+class ListenError(OSError):
+    """A listener that could not bind: which one (HTTP or HTTPS), where, and why."""
+
+    def __init__(self, cause: OSError, host: str, port: int, https: bool) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.host, self.port, self.https = host, port, https
+
+    @property
+    def in_use(self) -> bool:
+        return self.errno == errno.EADDRINUSE
+
+    def describe(self) -> str:
+        """`port 8443 is in use` or `cannot listen on 10.0.0.9:80: Permission denied`."""
+        if self.in_use:
+            return f"port {self.port} is in use" if self.port else "no free port"
+        where = f"[{self.host}]" if ":" in self.host else self.host
+        return f"cannot listen on {where}:{self.port}: {self.strerror}"
+
+
 class Certificates:
     """The HTTPS certificate: supplied (kept as is) or self-signed, renewed by a factory
     default (manuals: "all certificates are deleted") and kept in the state directory."""
@@ -276,8 +314,12 @@ class RunningDevice:
         return f"[{self.host}]" if ":" in self.host else self.host
 
     async def _bind(self) -> None:
+        """Both listeners or neither; ListenError names the one that failed."""
         http = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
-        await http.start()
+        try:
+            await http.start()
+        except OSError as exc:
+            raise ListenError(exc, self.host, self.port, https=False) from exc
         self.port = http.port
         self._sites = [http]
         if self.https_port is not None and self.certificates is not None:
@@ -286,9 +328,10 @@ class RunningDevice:
             )
             try:
                 await https.start()
-            except OSError:
+            except OSError as exc:
                 await http.stop()
-                raise
+                self._sites = []
+                raise ListenError(exc, self.host, self.https_port, https=True) from exc
             self.https_port = https.port
             self._sites.append(https)
         ports = {"System.BoaPort": str(self.port)}
@@ -380,11 +423,19 @@ async def start_device(
     access_log: bool = False,
     journal: Journal | None = None,
     faults: Faults | None = None,
+    keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> RunningDevice:
     """Bind the device on host:port and host:https_port (0 = a free port, None = no HTTPS)
-    inside the running event loop."""
+    inside the running event loop. Idle connections close after `keepalive_timeout` seconds;
+    request headers are due within `header_timeout` seconds (Apache's defaults).
+    ListenError when a port cannot be had."""
+    quiet_accept_errors()
     app = build_app(device, journal, faults)
-    runner = web.AppRunner(app, access_log=LOG if access_log else None, shutdown_timeout=2)
+    runner = DeviceRunner(
+        app, access_log=LOG if access_log else None, shutdown_timeout=2, keepalive_timeout=keepalive_timeout,
+        header_timeout=header_timeout,
+    )  # fmt: skip
     await runner.setup()
     certificates = Certificates(device, certificate, state) if https_port is not None else None
     running = RunningDevice(device, runner, host, port, https_port, certificates)

@@ -17,13 +17,14 @@ from . import (
     reports,
     users,
     vapix_services,
+    webroot,
 )
 from .common import Route
 
 ROUTES: list[Route] = [
     *param.ROUTES, *users.ROUTES, *discovery.ROUTES, *lifecycle.ROUTES, *reports.ROUTES, *poe.ROUTES,
     *disks.ROUTES, *raid.ROUTES, *networkshare.ROUTES, *vapix_services.ROUTES, *mediaclip.ROUTES,
-    *io.ROUTES, *power.ROUTES,
+    *io.ROUTES, *power.ROUTES, *webroot.ROUTES,
 ]  # fmt: skip
 
 __all__ = ["ROUTES", "Route"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -111,3 +114,95 @@ def test_serve_refuses_bad_options_clearly(args: tuple[str, ...], message: str) 
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- ports side by side (issue 16, item 1) ------------------------------------------------------------------------
+
+
+def free_ports(*offsets: int) -> int:
+    """A port P such that P + each offset is free on 127.0.0.1 (bounded tries)."""
+    for _ in range(50):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        base = probe.getsockname()[1]
+        probe.close()
+        if base + max(offsets) > 65535:
+            continue
+        holders = []
+        try:
+            for offset in offsets:
+                holder = socket.socket()
+                holders.append(holder)
+                holder.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for holder in holders:
+                holder.close()
+    pytest.skip("no free block of ports found")
+
+
+def param_value(url: str, name: str, **kwargs: object) -> str:
+    reply = httpx.get(
+        f"{url}/axis-cgi/param.cgi?action=list&group={name}", auth=httpx.DigestAuth("root", "pass"), timeout=10,
+        **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    return reply.text.strip().split("=", 1)[1]
+
+
+def test_two_devices_with_different_ports_never_collide(serve) -> None:
+    """The README's second device beside a first: HTTPS follows HTTP (+363), each reports its own ports."""
+    port = free_ports(0, 1, 363, 364)
+    first = serve("--port", str(port))
+    second = serve("--model", "C1410MkII", "--port", str(port + 1))
+    for served, http, https in ((first, port, port + 363), (second, port + 1, port + 364)):
+        assert served.banner["url"] == f"http://127.0.0.1:{http}"
+        assert served.banner["https"] == f"https://127.0.0.1:{https}"
+        assert param_value(served.banner["url"], "System.BoaPort") == str(http)
+        assert param_value(served.banner["url"], "HTTPS.Port") == str(https)
+        over_tls = param_value(served.banner["https"], "Properties.System.SerialNumber", verify=False)
+        assert over_tls == served.banner["serial"]  # HTTPS reaches this device, not the other
+
+
+def test_serve_without_https_reports_its_http_port(serve) -> None:
+    served = serve("--no-https")
+    assert "https" not in served.banner
+    port = served.banner["url"].rsplit(":", 1)[1]
+    assert param_value(served.banner["url"], "System.BoaPort") == port
+
+
+def test_serve_accepts_a_host_name(serve) -> None:
+    served = serve("--host", "localhost")
+    assert served.banner["url"].startswith(("http://127.0.0.1:", "http://[::1]:"))
+    assert httpx.get(served.banner["url"] + "/index.html", timeout=10).status_code == 200
+
+
+def test_fleet_https_ports_follow_the_http_ports_the_same_on_every_run(tmp_path: Path) -> None:
+    """Ports mode: the HTTPS block starts right after the HTTP block (base + count + index)."""
+    base = free_ports(*range(6))
+    for run in range(2):
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "axisim", "fleet", "--count", "3", "--https", "--base-port", str(base),
+                "--control-port", "0", "--inventory", str(tmp_path / f"inv{run}"), "--quiet",
+            ],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            for _ in range(10):
+                if process.stdout.readline().startswith("control:"):
+                    break
+            else:
+                raise AssertionError(process.stderr.read() if process.stderr else "no control line")
+            rows = json.loads((tmp_path / f"inv{run}.json").read_text(encoding="utf-8"))["devices"]
+            assert [(r["http_port"], r["https_port"]) for r in rows] == [(base + i, base + 3 + i) for i in range(3)]
+            for row in rows:
+                https = f"https://127.0.0.1:{row['https_port']}"
+                assert param_value(https, "HTTPS.Port", verify=False) == str(row["https_port"])
+                assert param_value(row["url"], "System.BoaPort") == str(row["http_port"])
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)

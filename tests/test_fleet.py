@@ -851,7 +851,7 @@ def _damaged_state(tmp_path: Path) -> Path:
         pytest.param(lambda p: ["--models", "Q9999"], id="unknown-model"),
         pytest.param(lambda p: ["--count", "0"], id="no-devices"),
         pytest.param(lambda p: ["--count", "70000"], id="too-many"),
-        pytest.param(lambda p: ["--host", "localhost"], id="host-name"),
+        pytest.param(lambda p: ["--host", "no-such-host.invalid"], id="unresolvable-host"),  # localhost is fine
         pytest.param(lambda p: ["--base-port", "65535", "--count", "2"], id="past-65535"),
         pytest.param(lambda p: ["--loopback", "--base-port", "0"], id="loopback-port-0"),
         pytest.param(lambda p: ["--user", "root", "--password", ""], id="empty-password"),
@@ -899,3 +899,33 @@ def test_cli_fleet_refuses_bad_input_in_one_line(tmp_path: Path, case: Callable[
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("axisim: "), result.stderr
     assert not (tmp_path / "inv.json").exists()
+
+
+# -- HTTPS ports: fixed by the plan (issue 16, item 1) -----------------------------------------------------------
+
+
+def test_https_ports_are_fixed_by_the_plan() -> None:
+    https = Options(https=True)
+    ports = make_plan([Group("S3008", 3, options=https), Group("W401", 1)], addressing=Addressing(base_port=30000))
+    assert [(s.port, s.https_port) for s in ports.devices()] == [(30000, 30004), (30001, 30005), (30002, 30006),
+                                                                   (30003, None)]  # fmt: skip
+    pinned = make_plan([Group("S3008", 2, options=https)], addressing=Addressing(base_port=30000, https_port=40000))
+    assert [s.https_port for s in pinned.devices()] == [40000, 40001]
+    loopback = make_plan([Group("S3008", 2, options=https)], addressing=Addressing("loopback", base_port=8081))
+    assert {(s.port, s.https_port) for s in loopback.devices()} == {(8081, 8444)}  # as `axisim serve --port 8081`
+    anywhere = make_plan([Group("S3008", 2, options=https)], addressing=Addressing(base_port=0))
+    assert [s.https_port for s in anywhere.devices()] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("addressing", "message"),
+    [
+        (Addressing(base_port=65_532), "run past 65535"),
+        (Addressing(base_port=30000, https_port=30001), "overlap"),
+        (Addressing("loopback", base_port=65_500), "run past 65535"),
+        (Addressing("loopback", base_port=8080, https_port=8080), "overlap"),
+    ],
+)
+def test_https_ports_that_cannot_be_had_are_refused_before_starting(addressing: Addressing, message: str) -> None:
+    with pytest.raises(FleetError, match=message):
+        make_plan([Group("S3008", 3, options=Options(https=True))], addressing=addressing)

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..connection import KEEPALIVE_TIMEOUT
 from ..fleet import Fleet
 from ..simulated import SimulatedDevice
 from .events import EventError
@@ -230,7 +231,7 @@ def build_control_app(fleet: Fleet) -> web.Application:
 
 async def start_control(fleet: Fleet, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
     """Start the control API; returns its runner (cleanup() stops it) and its port."""
-    runner = web.AppRunner(build_control_app(fleet), access_log=None)
+    runner = web.AppRunner(build_control_app(fleet), access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

@@ -1,0 +1,199 @@
+"""Each device connection with the manners of the device's Apache: its timeouts, its Server
+header, its pages for requests that cannot be parsed, and a client's faults logged as one line.
+
+aiohttp's RequestHandler does the HTTP; DeviceProtocol adds what it lacks (a request-header
+deadline) and routes its error paths to Apache's pages and to quiet log lines. DeviceRunner is
+the AppRunner that makes these connections (server.start_device uses it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from email.utils import formatdate
+from typing import Any
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
+
+from cgi_handlers.common import APACHE_PAGES, apache_page
+
+LOG = logging.getLogger("axisim")
+SERVER_HEADER = "Apache"  # ServerTokens Prod: AXIS OS 10.6+ can hide Apache's version (a guess, see README)
+KEEPALIVE_TIMEOUT = 5.0  # Apache's KeepAliveTimeout default: an idle keep-alive connection is closed
+HEADER_TIMEOUT = 20.0  # mod_reqtimeout's default header=20-40: request headers complete within 20 s, else 408
+CLIENT_BODY_FAULTS = (HttpProcessingError, RequestPayloadError)  # how aiohttp reports a body it cannot read
+
+REQUEST_TIMEOUT_PAGE = (
+    b'<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>408 Request Timeout</title>\n'
+    b"</head><body>\n<h1>Request Timeout</h1>\n<p>Server timeout waiting for the HTTP request from the client.</p>\n"
+    b"</body></html>\n"
+)
+
+
+def _request_timeout_reply() -> bytes:
+    head = (
+        f"HTTP/1.1 408 Request Timeout\r\nDate: {formatdate(usegmt=True)}\r\nServer: {SERVER_HEADER}\r\n"
+        f"Content-Length: {len(REQUEST_TIMEOUT_PAGE)}\r\nConnection: close\r\n"
+        "Content-Type: text/html; charset=iso-8859-1\r\n\r\n"
+    )
+    return head.encode("ascii") + REQUEST_TIMEOUT_PAGE
+
+
+class DeviceProtocol(RequestHandler):
+    """aiohttp's connection handler with the manners of the device's Apache.
+
+    - Between requests, aiohttp's keep-alive timer closes an idle connection (KeepAliveTimeout).
+    - From the connection's start, and from the first byte of each later request, the request
+      headers are due within `header_timeout` (mod_reqtimeout): else 408 (when some of the request
+      came) and the connection closes. aiohttp has no such deadline: a slowloris client would hold
+      its connection for ever.
+    - Every reply carries the device's Server header, aiohttp's own 400s included.
+    - A malformed request is the client's fault: one log line, never a traceback."""
+
+    __slots__ = ("_header_bytes", "_header_handle", "_header_timeout")
+
+    def __init__(self, manager: web.Server, *, header_timeout: float = HEADER_TIMEOUT, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._header_timeout = header_timeout
+        self._header_handle: asyncio.TimerHandle | None = None
+        self._header_bytes = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._start_header_clock()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._stop_header_clock()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._messages:  # the headers are complete (or refused with a 400)
+            self._stop_header_clock()
+        elif data:  # part of a request: its first bytes when the connection was idle
+            self._header_bytes = True
+            if self._header_handle is None and self._idle():
+                self._start_header_clock()
+
+    def _idle(self) -> bool:
+        return self._waiter is not None and not self._waiter.done()
+
+    def _start_header_clock(self) -> None:
+        if self._keepalive_handle is not None:  # the header deadline governs until the request is in
+            self._keepalive_handle.cancel()
+            self._keepalive_handle = None
+        self._header_handle = self._loop.call_later(self._header_timeout, self._header_timed_out)
+
+    def _stop_header_clock(self) -> None:
+        if self._header_handle is not None:
+            self._header_handle.cancel()
+            self._header_handle = None
+        self._header_bytes = False
+
+    def _header_timed_out(self) -> None:
+        self._header_handle = None
+        if self.transport is None or self._force_close or self._messages or not self._idle():
+            return
+        if self._header_bytes:
+            self.transport.write(_request_timeout_reply())
+        LOG.debug("%s: no complete request within %g s, connection closed", self._peer(), self._header_timeout)
+        self.force_close()
+
+    def _peer(self) -> str:
+        peer = self.transport.get_extra_info("peername") if self.transport is not None else None
+        return str(peer[0]) if isinstance(peer, tuple) and peer else "-"
+
+    async def finish_response(
+        self, request: web.BaseRequest, resp: web.StreamResponse, start_time: float | None
+    ) -> tuple[web.StreamResponse, bool]:
+        """Every reply leaves through here, so the Server header is set here, once."""
+        if isinstance(resp, web.StreamResponse) and not resp.prepared:
+            resp.headers["Server"] = SERVER_HEADER
+        return await super().finish_response(request, resp, start_time)
+
+    def handle_error(
+        self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        """A request aiohttp refuses before any handler (bad request line, headers, framing):
+        Apache's page for the status, and one log line."""
+        if status not in APACHE_PAGES:
+            return super().handle_error(request, status, exc, message)
+        LOG.info("%s: bad request refused with %d (%s)", self._peer(), status, one_line(exc) if exc else message)
+        if request.writer.output_size > 0:
+            raise ConnectionError("the reply had begun; the connection is dropped")
+        response = apache_page(status)
+        response.force_close()
+        return response
+
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        """A body aiohttp cannot read after the reply (its lingering read), or a client gone mid-reply:
+        the client's fault, already answered, so a debug line. Anything else is a fault of the
+        simulator and keeps its traceback."""
+        exc = kw.get("exc_info")
+        if isinstance(exc, (*CLIENT_BODY_FAULTS, ConnectionError)):
+            LOG.debug("%s: %s after the reply (%s)", self._peer(), type(exc).__name__, one_line(exc))
+            return
+        super().log_exception(*args, **kw)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as a short single line for the log (aiohttp's messages span lines)."""
+    text = " ".join(str(getattr(exc, "message", "") or exc).split())
+    return text[:200]
+
+
+class _DeviceServer(web.Server):
+    """aiohttp's low-level server making DeviceProtocol connections."""
+
+    def __call__(self) -> RequestHandler:
+        return DeviceProtocol(self, loop=self._loop, **self._kwargs)
+
+
+class DeviceRunner(web.AppRunner):
+    """An AppRunner whose connections are DeviceProtocols (kwargs: keepalive_timeout, header_timeout, ...)."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _DeviceServer  # the same server, with the one method that picks the protocol
+        return server
+
+
+class _AcceptLimit(logging.Filter):
+    """asyncio logs a traceback each second per listener while the process is out of file
+    descriptors ("socket.accept() out of system resource"): keep one warning line a minute."""
+
+    INTERVAL = 60.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = -self.INTERVAL
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("socket.accept() out of system resource"):
+            return True
+        now = time.monotonic()
+        if now - self._last < self.INTERVAL:
+            return False
+        self._last = now
+        record.msg = (
+            "out of open files: new connections wait until some close (idle ones close after the keep-alive "
+            "timeout); raise the limit with ulimit -n"
+        )
+        record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+ACCEPT_LIMIT = _AcceptLimit()
+
+
+def quiet_accept_errors() -> None:
+    """Install the filter on asyncio's logger once (idempotent)."""
+    logger = logging.getLogger("asyncio")
+    if ACCEPT_LIMIT not in logger.filters:
+        logger.addFilter(ACCEPT_LIMIT)
