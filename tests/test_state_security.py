@@ -429,7 +429,7 @@ async def test_a_fleet_writes_state_directories_only_once_every_device_listens(t
         taken.listen()
         port = taken.getsockname()[1]
         plan = make_plan([Group("S3008", 2)], addressing=Addressing(base_port=port - 1), state_dir=tmp_path / "fleet")
-        with pytest.raises(FleetError, match="cannot listen"):
+        with pytest.raises(FleetError, match="is in use"):
             await Fleet.from_plan(plan).start()
     assert not (tmp_path / "fleet").exists()
     retry = Fleet.from_plan(
