@@ -24,7 +24,7 @@ from importlib import resources
 from aiohttp import web
 
 from axisim.device import Device
-from param_tree import Role, printable, render_ini
+from param_tree import Role, printable, render_ini, whole_number
 
 from .common import Route, device_of, first, read_form, text_reply
 
@@ -180,8 +180,7 @@ async def auditlog_cgi(request: web.Request) -> web.Response:
     form = await read_form(request)
     if first(form, "version") == "true":
         return text_reply("1.0.0\n")
-    tail = first(form, "tail") or ""
-    return text_reply(_lines(log.lines(tail=int(tail) if tail.isdigit() else None)))
+    return text_reply(_lines(log.lines(tail=whole_number(first(form, "tail")))))  # not a number: ignored
 
 
 ROUTES = [
