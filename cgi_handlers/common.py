@@ -300,8 +300,6 @@ class Params:
         return value
 
 
-
-
 async def ajr_call(
     request: web.Request,
     version: str,
@@ -379,7 +377,10 @@ def json_text(document: Any, *, indent: int | None = None, newline: bool = False
 
 
 def json_reply(
-    document: dict[str, Any], *, content_type: str = "application/json", indent: int | None = None,
+    document: dict[str, Any],
+    *,
+    content_type: str = "application/json",
+    indent: int | None = None,
     newline: bool = False,
 ) -> web.Response:
     return text_reply(json_text(document, indent=indent, newline=newline), content_type=content_type)

@@ -17,9 +17,7 @@ _UNSIGNED = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 _SIGNED = re.compile(rf"-?[0-9]{{1,{MAX_DIGITS}}}")
 
 
-def whole_number(
-    value: object, *, signed: bool = False, low: int | None = None, high: int | None = None
-) -> int | None:
+def whole_number(value: object, *, signed: bool = False, low: int | None = None, high: int | None = None) -> int | None:
     """`value` as an int when it is one: a str of ASCII digits (a leading `-` if `signed`),
     or a JSON int (not a bool); and within `low`..`high` where given. None otherwise."""
     if isinstance(value, str):
