@@ -139,6 +139,8 @@ NUMBER_CASES = [
     ("S3008", "POST", "/axis-cgi/systemready.cgi", JSON_TIMEOUT, 200, b'"systemready": "yes"'),
     ("W401", "GET", f"/axis-cgi/io/port.cgi?check={SUPERSCRIPT_TWO}", None, 400, b"Error: invalid port"),
     ("W401", "GET", f"/axis-cgi/io/port.cgi?check={HUGE}", None, 400, b"Error: invalid port"),
+    ("W401", "GET", f"/axis-cgi/io/port.cgi?action={HUGE}:/", None, 400, b"Error: malformed action"),
+    ("W401", "GET", f"/axis-cgi/io/port.cgi?action=1:/{HUGE}%5C", None, 400, b"Error: malformed action"),
     ("C1410MkII", "GET", f"/axis-cgi/playclip.cgi?clip={SUPERSCRIPT_TWO}", None, 400, b"Invalid clip"),
     ("C1410MkII", "GET", f"/axis-cgi/playclip.cgi?clip=25&volume={HUGE}", None, 400, b"Invalid volume"),
     ("S3008", "GET", f"/axis-cgi/nvr/poe/getportmode.cgi?schemaversion={SUPERSCRIPT_TWO}&port=1", None, 200,
