@@ -159,8 +159,17 @@ async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
                 raise BodyTooLarge
             chunks.append(chunk)
     except (RequestPayloadError, HttpProcessingError) as exc:
+        _abandon(request)
         raise UndecodableBody() from exc
     return b"".join(chunks)
+
+
+def _abandon(request: web.Request) -> None:
+    """After an undecodable body: read no more of it (aiohttp would otherwise drain it after the
+    reply, meet the same error again and log it as a crash), and close the connection once the
+    400 is sent, as Apache does after a body it refused."""
+    request.content.feed_eof()
+    request.protocol.close()  # once the reply is written
 
 
 @dataclass(slots=True)
@@ -207,6 +216,7 @@ async def multipart_parts(
             yield Part(part.name, part.filename, bytes(head), size)
             index += 1
     except RequestPayloadError as exc:  # the body's Content-Encoding does not decode
+        _abandon(request)
         raise UndecodableBody() from exc
     except (PartTooLarge, MalformedBody):
         raise
