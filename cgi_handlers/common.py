@@ -42,6 +42,7 @@ def request_key(name: str, kind: type) -> Any:
 ROLE_KEY = request_key("role", Role)
 USER_KEY = request_key("user", str)
 MAX_FORM_BYTES = 64 * 1024
+MAX_JSON_BYTES = 1024 * 1024  # more than any request body read (read_body's limit is MAX_FORM_BYTES)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -253,9 +254,6 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return read_json_object(raw, max_bytes=MAX_JSON_BYTES)
 
 
-MAX_JSON_BYTES = 1024 * 1024
-
-
 REQUIRED: Any = object()  # a Params default: the parameter must be given
 
 
@@ -278,9 +276,6 @@ class Params:
         if not isinstance(values, dict):
             raise ApiError(invalid)
         return cls(values, missing, invalid)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.values
 
     def _get(self, key: str, default: Any) -> Any:
         if key not in self.values:

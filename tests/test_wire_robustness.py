@@ -207,6 +207,29 @@ async def test_firmware_params_that_are_not_an_object_are_400(device_client: Dev
     assert client.device.lifecycle.state is State.READY
 
 
+@pytest.mark.parametrize(
+    "model, path, document, code",
+    [("S3016", "/axis-cgi/disks/raid.cgi", {"method": "recreateRaidOnAllComponents", "params": []}, 2104),
+     ("S3016", "/axis-cgi/disks/raid.cgi",
+      {"method": "recreateRaidOnAllComponents", "params": {"raidLevel": []}}, 2104),
+     ("S3016", "/axis-cgi/disks/raid.cgi", {"method": "recreateRaidOnAllComponents", "params": {}}, 2103),
+     ("W401", "/axis-cgi/power-settings.cgi", {"method": "setDelayedPowerDownMode", "params": "x"}, 4002),
+     ("W401", "/axis-cgi/power-settings.cgi",
+      {"method": "setDelayedPowerDownMode", "params": {"delayedPowerDownMode": [], "delayTime": 600}}, 4002),
+     ("W401", "/axis-cgi/power-settings.cgi",
+      {"method": "setDelayedPowerDownMode", "params": {"delayedPowerDownMode": True, "delayTime": {}}}, 4002)],
+)  # fmt: skip
+async def test_json_params_of_the_wrong_type_are_the_apis_error(
+    device_client: DeviceClientFactory, model: str, path: str, document: dict[str, Any], code: int
+) -> None:
+    client = await device_client(model)
+    before = client.device.params.changes()
+    response = await client.post(path, data=json.dumps({"apiVersion": "1.0", **document}).encode(), headers=JSON)
+    assert response.status == 200
+    assert error_code(await response.read()) == code
+    assert client.device.params.changes() == before
+
+
 # -- D4: a multipart part with a malformed header --------------------------------------------------
 
 
