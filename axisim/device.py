@@ -31,7 +31,7 @@ AUTH_POLICY = "Network.HTTP.AuthenticationPolicy"
 ANONYMOUS_VIEWER = "System.BoaProtViewer"  # "Allow anonymous viewing": anonymous | password
 
 # basicdeviceinfo property -> parameter, in the key order real devices reply with
-# (vapix-wire.md §5.2 [REC]: 12.9 unrestricted reply; 8.45 getAllProperties).
+# (vapix-wire.md §5.2 [REC]: the unrestricted reply of 10.12-12.9).
 UNRESTRICTED_PROPERTIES = {
     "ProdNbr": "Brand.ProdNbr",
     "HardwareID": "Properties.System.HardwareID",
@@ -45,9 +45,12 @@ UNRESTRICTED_PROPERTIES = {
     "ProdShortName": "Brand.ProdShortName",
     "BuildDate": "Properties.Firmware.BuildDate",
 }
+# getAllProperties' key order on all 11 recorded devices, AXIS OS 10.12-12.9 (rs4acap cassettes
+# basic_device_info_get_all_properties, vapix-wire.md §5.2): the unrestricted order with Architecture
+# first and SocSerialNumber, Soc after ProdType
 ALL_PROPERTY_ORDER = (
-    "Architecture", "HardwareID", "ProdVariant", "WebURL", "ProdNbr", "SerialNumber", "Brand",
-    "SocSerialNumber", "Soc", "BuildDate", "ProdShortName", "Version", "ProdFullName", "ProdType",
+    "Architecture", "ProdNbr", "HardwareID", "ProdFullName", "Version", "ProdType", "SocSerialNumber", "Soc",
+    "Brand", "WebURL", "ProdVariant", "SerialNumber", "ProdShortName", "BuildDate",
 )  # fmt: skip
 RESTRICTED_PROPERTIES = {"Architecture": "Properties.System.Architecture", "Soc": "Properties.System.Soc"}
 
@@ -177,13 +180,20 @@ class Device:
     # -- parameters ----------------------------------------------------------
 
     def update_params(
-        self, changes: list[tuple[str, str]], role: Role, actor: Actor = SYSTEM
+        self, changes: list[tuple[str, str]], role: Role, actor: Actor = SYSTEM, *, atomic: bool = False
     ) -> list[tuple[str, str]]:
-        """Apply the valid changes; return the refused (name, value) pairs."""
+        """Apply the valid changes; return the refused (name, value) pairs.
+
+        `atomic`: all or nothing, as param.cgi's update (a refused request changes nothing, issue
+        16 D15); the APIs whose documents say the valid part of a request still applies (io port
+        management, §5.3) leave it off. Every value is checked, so a name given twice with one
+        refused value refuses the request; given twice with valid values, the last one holds, as
+        applying the pairs in request order would (§1.2 says nothing of repeats)."""
         applied, refused = self.params.validate(changes, role)
-        vetoed = self._vetoed(applied)
-        for name in vetoed:
+        for name in self._vetoed(applied):
             refused.append((name, applied.pop(name)))
+        if refused and atomic:
+            return refused
         self.params.set_values(applied)
         if HOSTNAME in applied and VOLATILE_HOSTNAME in self.params:
             # the running host name follows the configured one

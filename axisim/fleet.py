@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from param_tree import whole_number
+
 from .fleet_plan import FleetError, FleetPlan
 from .persistence import StateError
 from .server import ListenError
@@ -80,8 +82,9 @@ class Fleet:
     def get(self, key: str) -> SimulatedDevice | None:
         """A device by serial (any case) or by its index in the fleet."""
         found = self._by_serial.get(key.upper())
-        if found is None and key.isdigit() and int(key) < len(self.devices):
-            found = self.devices[int(key)]
+        index = whole_number(key, high=len(self.devices) - 1)
+        if found is None and index is not None:
+            found = self.devices[index]
         return found
 
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:

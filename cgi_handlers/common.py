@@ -3,23 +3,32 @@
 Forms are parsed from the raw query and from the body as
 `application/x-www-form-urlencoded` whatever Content-Type says (the Home Assistant
 client posts forms labelled `text/plain`, vapix-wire.md §0.3). Bytes that are not
-UTF-8 are kept as surrogate escapes, so validation refuses them instead of failing.
+UTF-8 are kept as surrogate escapes, so validation refuses them instead of failing,
+and every reply builder writes them back as the bytes they were (`wire_bytes`): an
+echo cannot fail. Request bodies come through one reader each: `read_body` (a body
+that cannot be decoded is Apache's 400), `json_object` (the bounded JSON reader of
+`axisim.jsonread`), `multipart_parts` (a broken part is MalformedBody, which each
+API answers with its own error); JSON request parameters through `Params`.
 """
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from axisim.auth import Outcome
 from axisim.device import Actor, Device
-from param_tree import Role
+from axisim.jsonread import read_json_object
+from param_tree import Role, whole_number
 
 DEVICE_KEY: web.AppKey[Device] = web.AppKey("device", Device)
 
@@ -33,6 +42,7 @@ def request_key(name: str, kind: type) -> Any:
 ROLE_KEY = request_key("role", Role)
 USER_KEY = request_key("user", str)
 MAX_FORM_BYTES = 64 * 1024
+MAX_JSON_BYTES = 1024 * 1024  # more than any request body read (read_body's limit is MAX_FORM_BYTES)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,15 +74,29 @@ def check_schema_version(form: list[tuple[str, str]], *, required: bool) -> None
         if required:
             raise ApiError(20)
         return
-    major = version.split(".", 1)[0]
-    if not major.isdigit():
+    major = whole_number(version.split(".", 1)[0])
+    if major is None:
         raise ApiError(20)
-    if int(major) != 1:
+    if major != 1:
         raise ApiError(40)
 
 
 class BodyTooLarge(Exception):
     """A request body over the endpoint's limit (Apache answers 413)."""
+
+
+class UndecodableBody(web.HTTPBadRequest):
+    """A body whose Content-Encoding does not decode (a broken deflate or gzip stream): Apache's
+    input filter refuses it with 400 before any CGI runs, so this is an HTTP error, not an API's."""
+
+
+class MalformedBody(ValueError):
+    """A body that does not parse as its Content-Type says (a broken multipart part); each API
+    answers it with its own error."""
+
+
+# what aiohttp raises for a body it cannot read: broken multipart framing or headers, bad encodings
+_READ_ERRORS = (ValueError, RuntimeError, TypeError, HttpProcessingError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,17 +147,82 @@ def parse_form(raw: bytes) -> list[tuple[str, str]]:
 
 
 async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
-    """The body, refusing (BodyTooLarge) anything over `limit` without reading it all."""
+    """The body, refusing (BodyTooLarge) anything over `limit` without reading it all, and
+    (UndecodableBody, 400) a body its Content-Encoding does not decode."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_chunked(16384):
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
+    try:
+        async for chunk in request.content.iter_chunked(16384):
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
+            chunks.append(chunk)
+    except (RequestPayloadError, HttpProcessingError) as exc:
+        _abandon(request)
+        raise UndecodableBody() from exc
     return b"".join(chunks)
+
+
+def _abandon(request: web.Request) -> None:
+    """After an undecodable body: read no more of it (aiohttp would otherwise drain it after the
+    reply, meet the same error again and log it as a crash), and close the connection once the
+    400 is sent, as Apache does after a body it refused."""
+    request.content.feed_eof()
+    request.protocol.close()  # once the reply is written
+
+
+@dataclass(slots=True)
+class Part:
+    """One part of a multipart body: its field name, file name, the first `keep` bytes of its
+    content and its whole size."""
+
+    name: str | None
+    filename: str | None
+    head: bytes
+    size: int
+
+
+class PartTooLarge(Exception):
+    """A multipart part over its limit; `index` says which (an API may answer each differently)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+async def multipart_parts(
+    request: web.Request, limits: Callable[[int], tuple[int, int]], wanted: Callable[[Part], bool] | None = None
+) -> AsyncIterator[Part]:
+    """The parts of a multipart/form-data body in order; `limits(i)` is (most bytes, bytes kept)
+    of the i-th part read (PartTooLarge beyond it). A body that does not parse as multipart, or
+    whose encoding does not decode, is MalformedBody / UndecodableBody: never a crash."""
+    try:
+        reader = await request.multipart()
+        index = 0
+        while True:
+            part = await reader.next()
+            if part is None:
+                return
+            if not isinstance(part, BodyPartReader):  # a nested multipart: no VAPIX upload sends one
+                raise MalformedBody("nested multipart")
+            limit, keep = limits(index)
+            head, size = bytearray(), 0
+            while chunk := await part.read_chunk(65536):
+                size += len(chunk)
+                if size > limit:
+                    raise PartTooLarge(index)
+                head += chunk[: max(0, keep - len(head))]
+            yield Part(part.name, part.filename, bytes(head), size)
+            index += 1
+    except RequestPayloadError as exc:  # the body's Content-Encoding does not decode
+        _abandon(request)
+        raise UndecodableBody() from exc
+    except (PartTooLarge, MalformedBody):
+        raise
+    except _READ_ERRORS as exc:  # framing, a part's headers (aiohttp's InvalidHeader), its encodings
+        raise MalformedBody(str(exc)) from exc
 
 
 @functools.lru_cache(maxsize=512)
@@ -160,11 +249,60 @@ async def read_form(request: web.Request) -> list[tuple[str, str]]:
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
-    """A JSON request body that must be an object; ValueError otherwise."""
-    document = json.loads(raw)  # UnicodeDecodeError is a ValueError
-    if not isinstance(document, dict):
-        raise ValueError("not a JSON object")
-    return document
+    """A JSON request body that must be an object; JsonError (a ValueError) otherwise: too deep,
+    not UTF-8, NaN/Infinity (axisim.jsonread, the only JSON reader of request bodies)."""
+    return read_json_object(raw, max_bytes=MAX_JSON_BYTES)
+
+
+REQUIRED: Any = object()  # a Params default: the parameter must be given
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """The `params` of a JSON request, read with types: a value of the wrong type is the API's
+    `invalid` error and a required one that is absent its `missing` error, never a crash on a
+    list or an object where a string was expected."""
+
+    values: dict[str, Any]
+    missing: int
+    invalid: int
+
+    @classmethod
+    def of(cls, document: dict[str, Any], missing: int, invalid: int) -> Params:
+        """`document["params"]`: absent (or null) is empty, anything but an object is `invalid`."""
+        values = document.get("params")
+        if values is None:
+            values = {}
+        if not isinstance(values, dict):
+            raise ApiError(invalid)
+        return cls(values, missing, invalid)
+
+    def _get(self, key: str, default: Any) -> Any:
+        if key not in self.values:
+            if default is REQUIRED:
+                raise ApiError(self.missing)
+            return default
+        return self.values[key]
+
+    def text(self, key: str, default: Any = None, choices: tuple[str, ...] | None = None) -> Any:
+        """A string (one of `choices` where given); `default` when absent (REQUIRED: the missing error)."""
+        value = self._get(key, default)
+        if key in self.values and (not isinstance(value, str) or (choices is not None and value not in choices)):
+            raise ApiError(self.invalid)
+        return value
+
+    def flag(self, key: str, default: Any = None) -> Any:
+        value = self._get(key, default)
+        if key in self.values and not isinstance(value, bool):
+            raise ApiError(self.invalid)
+        return value
+
+    def integer(self, key: str, default: Any = None) -> Any:
+        """A JSON integer (not a bool, not a float, not a string of digits)."""
+        value = self._get(key, default)
+        if key in self.values and (type(value) is not int):
+            raise ApiError(self.invalid)
+        return value
 
 
 async def ajr_call(
@@ -206,14 +344,51 @@ def first(pairs: list[tuple[str, str]], key: str) -> str | None:
 # -- replies --------------------------------------------------------------------
 
 
+WIRE_ERRORS = "axisim.wire"
+
+
+def _wire_error(exc: UnicodeError) -> tuple[bytes, int]:
+    """Encoding errors of reply text: a surrogate escape (a request byte that was not UTF-8) goes
+    back as the byte it was, as a device's C code echoes it; any other lone surrogate (a JSON
+    `\\ud800`) as `?`."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = bytearray()
+    for char in exc.object[exc.start : exc.end]:
+        code = ord(char)
+        out += bytes([code - 0xDC00]) if 0xDC80 <= code <= 0xDCFF else b"?"
+    return bytes(out), exc.end
+
+
+codecs.register_error(WIRE_ERRORS, _wire_error)
+
+
+def wire_bytes(text: str, encoding: str = "utf-8") -> bytes:
+    """Reply text as bytes; never fails (see _wire_error). Every reply builder goes through it."""
+    return text.encode(encoding, WIRE_ERRORS)
+
+
 def text_reply(body: str, *, status: int = 200, content_type: str = "text/plain") -> web.Response:
     """A reply whose Content-Type is exactly `content_type` (aiohttp would add a charset)."""
-    return web.Response(body=body.encode("utf-8"), status=status, headers={"Content-Type": content_type})
+    return web.Response(body=wire_bytes(body), status=status, headers={"Content-Type": content_type})
 
 
-def json_reply(document: dict[str, Any], *, content_type: str = "application/json") -> web.Response:
-    """Python-style JSON (`", "` and `": "`), as AXIS OS CGIs write it (vapix-wire.md §5.1 [REC])."""
-    return text_reply(json.dumps(document, ensure_ascii=False), content_type=content_type)
+def json_text(document: Any, *, indent: int | None = None, newline: bool = False) -> str:
+    """Python-style JSON (`", "` and `": "`), as AXIS OS CGIs write it (vapix-wire.md §5.1 [REC]).
+    `newline`: the body ends with "\\n", as every recorded reply of apidiscovery, basicdeviceinfo
+    and firmwaremanagement does (rs4acap cassettes, 11 devices, AXIS OS 10.12-12.9); systemready's
+    and network-settings' recorded replies end without one, and the other APIs have no recording."""
+    return json.dumps(document, ensure_ascii=False, indent=indent) + ("\n" if newline else "")
+
+
+def json_reply(
+    document: dict[str, Any],
+    *,
+    content_type: str = "application/json",
+    indent: int | None = None,
+    newline: bool = False,
+) -> web.Response:
+    return text_reply(json_text(document, indent=indent, newline=newline), content_type=content_type)
 
 
 def json_envelope(

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from param_tree import Role
+from param_tree import Role, whole_number
 
 from .common import (
     AccessDenied,
@@ -90,7 +90,7 @@ def _discovery_reply(method: str | None, version: str | None, context: Any, **bo
     if context is not None:
         document["context"] = context
     document.update(body)
-    return json_reply(document)
+    return json_reply(document, newline=True)
 
 
 async def apidiscovery_cgi(request: web.Request) -> web.Response:
@@ -147,7 +147,7 @@ async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
         document = await read_json(request)
         method = method_of(document)
         if method == "getSupportedVersions":
-            return json_reply(json_envelope(version, None, _context(document), data={"apiVersions": [version]}))
+            return _bdi_reply(json_envelope(version, None, _context(document), data={"apiVersions": [version]}))
         if method not in ("getAllProperties", "getAllUnrestrictedProperties", "getProperties"):
             raise JsonRequestError(2004, f"JSON semantic error: Unknown method '{method}'")
         check_version(document)
@@ -159,9 +159,13 @@ async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
             properties = device.all_properties()
             if method == "getProperties":
                 properties = _pick(properties, document.get("params"))
-        return json_reply(json_envelope(version, None, _context(document), data={"propertyList": properties}))
+        return _bdi_reply(json_envelope(version, None, _context(document), data={"propertyList": properties}))
     except JsonRequestError as exc:
-        return json_reply(json_envelope(version, None, _context(document), error=(exc.code, exc.message)))
+        return _bdi_reply(json_envelope(version, None, _context(document), error=(exc.code, exc.message)))
+
+
+def _bdi_reply(document: dict[str, Any]) -> web.Response:
+    return json_reply(document, newline=True)  # every recorded reply ends with a newline (§5.2 [REC])
 
 
 def _pick(properties: dict[str, str], params: Any) -> dict[str, str]:
@@ -195,9 +199,10 @@ async def systemready_cgi(request: web.Request) -> web.Response:
         return json_reply(json_envelope(version, None, context, error=(1000, "Invalid method")))
     params = document.get("params")
     timeout = params.get("timeout") if isinstance(params, dict) else None
-    if isinstance(timeout, int | float | str) and str(timeout).isdigit():
+    seconds = whole_number(timeout)  # a number or a string of digits; anything else is ignored
+    if seconds is not None:
         # "wait up to that long for readiness" (§5.4); bounded so a client cannot park a request
-        await device.lifecycle.wait_ready(min(int(timeout), MAX_READY_WAIT))
+        await device.lifecycle.wait_ready(min(seconds, MAX_READY_WAIT))
     data = {
         "systemready": "yes" if device.lifecycle.is_ready else "no",
         "needsetup": "yes" if device.needs_setup else "no",

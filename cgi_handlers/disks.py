@@ -17,7 +17,7 @@ from aiohttp import web
 
 from axisim.subsystems.storage import KELVIN, StorageSubsystem, kilobytes
 from axisim.subsystems.storage_media import Job, StorageError
-from param_tree import Role
+from param_tree import Role, whole_number
 
 from .common import ApiError, Handler, Route, actor_of, check_schema_version, device_of, first, read_form, text_reply
 
@@ -169,7 +169,8 @@ async def job_cgi(request: web.Request) -> web.Response:
     storage = storage_of(request)
     form = await read_form(request)
     text, disk_id = first(form, "jobid") or "", first(form, "diskid") or ""
-    job = storage.job(int(text)) if text.isdigit() else None
+    number = whole_number(text)
+    job = storage.job(number) if number is not None else None
     if job is None or job.disk_id != disk_id:
         pairs = [("jobid", text), ("diskid", disk_id), ("action", "N/A"), ("progress", "100"),
                  ("result", "ERROR"), ("description", "No such job")]  # fmt: skip
@@ -249,9 +250,10 @@ def _number(form: Form, key: str, low: int, high: int) -> int | None:
     text = first(form, key)
     if text is None:
         return None
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = whole_number(text, low=low, high=high)
+    if number is None:
         raise ApiError(20)
-    return int(text)
+    return number
 
 
 def _required(form: Form, key: str) -> str:

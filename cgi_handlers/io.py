@@ -14,7 +14,7 @@ from aiohttp import web
 
 from axisim.subsystems.io import STATE_ALIASES, SUPERVISION_STATES, IoSubsystem, PortChange, Range
 from axisim.subsystems.io_ports import CLOSED, PortError, parse_action
-from param_tree import Role
+from param_tree import Role, whole_number
 
 from .common import ApiError, Route, ajr_call, device_of, read_form, require, text_reply
 
@@ -59,10 +59,11 @@ def io_of(request: web.Request) -> IoSubsystem:
 def _numbers(io: IoSubsystem, value: str) -> list[int]:
     numbers = []
     for part in value.split(","):
-        if not part.isdigit():
+        number = whole_number(part)
+        if number is None:
             raise PortError(f"invalid port {part!r}", "port")
-        io.port(int(part))
-        numbers.append(int(part))
+        io.port(number)
+        numbers.append(number)
     return numbers
 
 
@@ -112,9 +113,10 @@ def _missing(element: str) -> ApiError:
 
 
 def _index(value: Any) -> int:
-    if not isinstance(value, str) or not value.isdigit():
+    number = whole_number(value) if isinstance(value, str) else None  # ports are strings here (§5.3)
+    if number is None:
         raise ApiError(2104, extra={"details": {"port": str(value)}})
-    return int(value)
+    return number
 
 
 def _change(item: Any) -> tuple[PortChange | None, list[dict[str, str]]]:
@@ -122,7 +124,8 @@ def _change(item: Any) -> tuple[PortChange | None, list[dict[str, str]]]:
     if not isinstance(item, dict) or "port" not in item:
         raise _missing("port")
     port = item["port"]
-    if not isinstance(port, str) or not port.isdigit():
+    number = whole_number(port) if isinstance(port, str) else None
+    if number is None:
         return None, [{"port": str(port)}]
     fields = {"usage": "usage", "direction": "direction", "name": "name", "normalState": "normal_state"}
     fields["state"] = "state"
@@ -134,7 +137,7 @@ def _change(item: Any) -> tuple[PortChange | None, list[dict[str, str]]]:
                 values[attr] = item[prop]
             else:
                 bad.append({"port": port, "propertyName": prop})
-    return PortChange(int(port), **values), bad
+    return PortChange(number, **values), bad
 
 
 def _failure(details: dict[str, str]) -> dict[str, Any]:

@@ -8,10 +8,9 @@ recorded 421 reply is.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from axisim.firmware import MAX_IMAGE_BYTES, Image, ImageError, read_image
 from axisim.lifecycle import RestartKind
@@ -21,11 +20,16 @@ from .common import (
     MAX_FORM_BYTES,
     ApiError,
     BodyTooLarge,
+    MalformedBody,
+    Params,
+    PartTooLarge,
     Route,
     actor_of,
     device_of,
     json_envelope,
     json_object,
+    json_text,
+    multipart_parts,
     read_body,
     text_reply,
 )
@@ -80,33 +84,32 @@ UPGRADE_MODES = ("none", "soft", "hard")
 def _reply(version: str, method: str | None, context: Any, data: Any = None, code: int | None = None) -> web.Response:
     error = (code, ERRORS[code]) if code is not None else None
     document = json_envelope(version, method, context, data=data, error=error)
-    return text_reply(json.dumps(document, indent=2), content_type="application/json")
+    return text_reply(json_text(document, indent=2, newline=True), content_type="application/json")  # §2.2 [REC]
 
 
 async def _read_upgrade(request: web.Request) -> tuple[dict[str, Any], tuple[str | None, bytes] | None]:
     """multipart/form-data: the first part is the JSON request, the second the image, whatever
     their names (clients use json/file, data/firmwareImage, data/fileData). Only the head of
-    the image is kept; the rest is read and counted, not stored."""
-    reader = await request.multipart()
+    the image is kept; the rest is read and counted, not stored. A body that is not multipart
+    as it says is error 400 (§2.2: "Message could not be parsed")."""
     parts: list[tuple[str | None, bytes]] = []
-    while len(parts) < 2:
-        part = await reader.next()
-        if part is None:
-            break
-        if not isinstance(part, BodyPartReader):
-            raise ApiError(400)
-        limit = MAX_FORM_BYTES if not parts else MAX_IMAGE_BYTES
-        keep = MAX_FORM_BYTES if not parts else IMAGE_HEAD_BYTES
-        kept, size = bytearray(), 0
-        while chunk := await part.read_chunk(65536):
-            size += len(chunk)
-            if size > limit:
-                raise ApiError(400 if not parts else 415)
-            kept += chunk[: max(0, keep - len(kept))]
-        parts.append((part.filename, bytes(kept)))
+    try:
+        async for part in multipart_parts(request, _upgrade_limits):
+            parts.append((part.filename, part.head))
+            if len(parts) == 2:
+                break
+    except PartTooLarge as exc:
+        raise ApiError(400 if exc.index == 0 else 415) from exc
+    except MalformedBody as exc:
+        raise ApiError(400) from exc
     if not parts:
         raise ApiError(400)
     return _parse_json(parts[0][1]), (parts[1] if len(parts) > 1 else None)
+
+
+def _upgrade_limits(index: int) -> tuple[int, int]:
+    """(most bytes, bytes kept) of the JSON part and of the image part."""
+    return (MAX_FORM_BYTES, MAX_FORM_BYTES) if index == 0 else (MAX_IMAGE_BYTES, IMAGE_HEAD_BYTES)
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
@@ -153,9 +156,7 @@ def _dispatch(request: web.Request, document: dict[str, Any], image: tuple[str |
         raise ApiError(400)
     if api_version.split(".")[0] != "1":
         raise ApiError(417)
-    params = document.get("params", {})
-    if not isinstance(params, dict):
-        raise ApiError(400)
+    params = Params.of(document, missing=400, invalid=400)
     actor = actor_of(request)
     firmware = device.firmware
     if method == "status":
@@ -164,14 +165,12 @@ def _dispatch(request: web.Request, document: dict[str, Any], image: tuple[str |
         device.restart(RestartKind.REBOOT, actor)
         return {}
     if method == "factoryDefault":
-        mode = params.get("factoryDefaultMode", "soft")
-        if mode not in FACTORY_MODES:
-            raise ApiError(400)
+        mode = params.text("factoryDefaultMode", "soft", choices=tuple(FACTORY_MODES))
         device.restart(FACTORY_MODES[mode], actor)
         return {}
     if method == "upgrade":
-        mode = params.get("factoryDefaultMode", "none")
-        if mode not in UPGRADE_MODES or image is None:
+        mode = params.text("factoryDefaultMode", "none", choices=UPGRADE_MODES)
+        if image is None:
             raise ApiError(400)
         try:
             accepted: Image = read_image(image[0], image[1], (device.param("Brand.ProdNbr"), device.model.id))

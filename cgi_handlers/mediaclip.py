@@ -10,12 +10,25 @@ file part may have any field name (clients use `file`).
 
 from __future__ import annotations
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from axisim.subsystems.audio import AudioSubsystem, ClipError
 from param_tree import Role
 
-from .common import Route, actor_of, device_of, first, parse_form, raw_query, read_form, text_reply
+from .common import (
+    MalformedBody,
+    Part,
+    PartTooLarge,
+    Route,
+    actor_of,
+    device_of,
+    first,
+    multipart_parts,
+    parse_form,
+    raw_query,
+    read_form,
+    text_reply,
+)
 
 
 def _audio(request: web.Request) -> AudioSubsystem:
@@ -55,19 +68,19 @@ async def _upload(request: web.Request, form: list[tuple[str, str]]) -> web.Resp
         raise ClipError("No file uploaded")
     audio = _audio(request)
     limit = audio.max_upload_bytes()
-    reader = await request.multipart()
-    while True:
-        part = await reader.next()
-        if part is None:
-            raise ClipError("No file uploaded")
-        if isinstance(part, BodyPartReader) and part.filename is not None:
-            break
-    data = bytearray()
-    while chunk := await part.read_chunk(65536):
-        data += chunk
-        if len(data) > limit:
-            raise ClipError(f"File too large (maximum {limit // (1024 * 1024)} MB)")
-    number = audio.upload(bytes(data), part.filename, first(form, "name"), actor_of(request))
+    upload: Part | None = None
+    try:  # the file is the first part with a file name; form fields before it are read and dropped
+        async for part in multipart_parts(request, lambda index: (limit, limit)):
+            if part.filename is not None:
+                upload = part
+                break
+    except PartTooLarge as exc:
+        raise ClipError(f"File too large (maximum {limit // (1024 * 1024)} MB)") from exc
+    except MalformedBody as exc:
+        raise ClipError("Invalid request") from exc
+    if upload is None or upload.filename is None:
+        raise ClipError("No file uploaded")
+    number = audio.upload(upload.head, upload.filename, first(form, "name"), actor_of(request))
     return _ok(f"uploaded={number}")
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage_media import StorageError
-from param_tree import Role
+from param_tree import Role, whole_number
 
 from .common import ApiError, Handler, Route, actor_of, apache_page, check_schema_version, first, read_form, text_reply
 from .disks import Form, storage_of
@@ -134,7 +134,8 @@ def _action(name: str, form: Form, storage: StorageSubsystem, request: web.Reque
         return f'<TestSuccess JobId="{job.id}" />'
     # job.cgi
     text = _required(form, "jobid")
-    job = storage.job(int(text)) if text.isdigit() else None
+    number = whole_number(text)
+    job = storage.job(number) if number is not None else None
     if job is None:
         raise ApiError(20)
     if not job.done:

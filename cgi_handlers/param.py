@@ -53,7 +53,7 @@ def list_action(request: web.Request, form: list[tuple[str, str]]) -> web.Respon
 def update_action(request: web.Request, form: list[tuple[str, str]]) -> web.Response:
     require(request, Role.OPERATOR)
     changes = [(key, value) for key, value in form if key not in CONTROL_KEYS]
-    refused = device_of(request).update_params(changes, role_of(request), actor_of(request))
+    refused = device_of(request).update_params(changes, role_of(request), actor_of(request), atomic=True)
     if refused:
         return text_reply("".join(error_setting(name, value) for name, value in refused))
     return text_reply("OK")
@@ -78,7 +78,7 @@ def add_action(request: web.Request, form: list[tuple[str, str]]) -> web.Respons
         for name, value in ((strip_root(k), v) for k, v in form if k not in CONTROL_KEYS)
         if name.startswith(stem)
     ]
-    refused = device.update_params(changes, role_of(request), actor_of(request))
+    refused = device.update_params(changes, role_of(request), actor_of(request), atomic=True)
     errors = "".join(error_setting(name, value) for name, value in refused)
     return text_reply(f"{errors}{key} OK")
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from axisim.subsystems.poe import STATUSES, PoeError, PoeSubsystem, watts
 from axisim.subsystems.poe_switch import CLASS_POWER_LIMIT
-from param_tree import Role
+from param_tree import Role, whole_number
 
 from .common import ApiError, Handler, Route, check_schema_version, device_of, first, read_form, text_reply
 
@@ -50,10 +50,10 @@ def _switch_of(request: web.Request) -> PoeSubsystem:
 
 
 def _port(form: list[tuple[str, str]], poe: PoeSubsystem) -> int:
-    text = first(form, "port") or ""
-    if not text.isdigit() or not 1 <= int(text) <= poe.switch.port_count:
+    number = whole_number(first(form, "port"), low=1, high=poe.switch.port_count)
+    if number is None:
         raise ApiError(20)
-    return int(text)
+    return number
 
 
 def _enabled(form: list[tuple[str, str]]) -> bool:

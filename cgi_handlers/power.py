@@ -17,7 +17,7 @@ from aiohttp import web
 from axisim.subsystems.power import PowerError, PowerSubsystem
 from param_tree import Role
 
-from .common import ApiError, Route, ajr_call, device_of, require
+from .common import REQUIRED, ApiError, Params, Route, ajr_call, device_of, require
 
 ERRORS = {
     100: "The requested API version is not supported.",
@@ -64,7 +64,7 @@ def _version(request: web.Request) -> str:
 
 def _dispatch(request: web.Request, document: dict[str, Any]) -> Any:
     power = power_of(request)
-    method, params = document.get("method"), document.get("params", {})
+    method = document.get("method")
     if method == "getSupportedVersions":
         return {"apiVersions": [_version(request)]}
     version = document.get("apiVersion")
@@ -72,18 +72,13 @@ def _dispatch(request: web.Request, document: dict[str, Any]) -> Any:
         raise ApiError(4001)
     if not isinstance(version, str) or version.split(".")[0] != "1":
         raise ApiError(100)
-    if not isinstance(params, dict):
-        raise ApiError(4002)
+    params = Params.of(document, missing=4001, invalid=4002)
     if method == "getCapabilities":
         return {name: name in SUPPORTED for name in CAPABILITIES}
     if method == "getDelayedPowerDownMode":
         return {"delayedPowerDownMode": power.enabled, "delayTime": power.delay_s}
     if method == "setDelayedPowerDownMode":
-        if "delayedPowerDownMode" not in params:
-            raise ApiError(4001)
-        enabled, delay = params["delayedPowerDownMode"], params.get("delayTime")
-        if not isinstance(enabled, bool) or (delay is not None and type(delay) is not int):
-            raise ApiError(4002)
+        enabled, delay = params.flag("delayedPowerDownMode", REQUIRED), params.integer("delayTime")
         try:
             power.set_delayed_power_down(enabled, delay)
         except PowerError as exc:

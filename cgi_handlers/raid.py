@@ -16,7 +16,7 @@ from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage_media import StorageError
 from param_tree import Role
 
-from .common import ApiError, Route, actor_of, ajr_call, apache_page, require
+from .common import REQUIRED, ApiError, Params, Route, actor_of, ajr_call, apache_page, require
 from .disks import storage_of
 
 API_VERSION = "1.0"
@@ -75,12 +75,7 @@ def _dispatch(request: web.Request, storage: StorageSubsystem, document: dict[st
         return {"raidLevels": list(storage.levels)}
     if method == "recreateRaidOnAllComponents":
         require(request, Role.ADMIN)
-        params = document.get("params")
-        if not isinstance(params, dict) or "raidLevel" not in params:
-            raise ApiError(2103)
-        level = params["raidLevel"]
-        if not isinstance(level, str):
-            raise ApiError(2104)
+        level = Params.of(document, missing=2103, invalid=2104).text("raidLevel", REQUIRED)
         try:
             storage.recreate_raid(level, actor_of(request))
         except StorageError as exc:

@@ -24,9 +24,9 @@ from importlib import resources
 from aiohttp import web
 
 from axisim.device import Device
-from param_tree import Role, printable, render_ini
+from param_tree import Role, printable, render_ini, whole_number
 
-from .common import Route, device_of, first, read_form, text_reply
+from .common import Route, device_of, first, read_form, text_reply, wire_bytes
 
 ROLE_NAMES = (("admin", "Administrator"), ("operator", "Operator"), ("viewer", "Viewer"), ("ptz", "PTZ"))
 MODES = ("text", "zip", "zip_with_image", "tar_all")
@@ -55,7 +55,7 @@ def log_files(device: Device) -> dict[str, bytes]:
     logs = {"messages": device.logs.system, "auth.log": device.logs.access}
     if device.logs.audit is not None:
         logs["audit.log"] = device.logs.audit
-    return {f"var/log/{name}": _lines(log.lines()).encode() for name, log in logs.items()}
+    return {f"var/log/{name}": wire_bytes(_lines(log.lines())) for name, log in logs.items()}
 
 
 def report_text(device: Device) -> str:
@@ -131,7 +131,7 @@ async def serverreport_cgi(request: web.Request) -> web.Response:
     text = report_text(device)
     if mode == "text":
         return text_reply(text)
-    members = {"serverreport_cgi.txt": text.encode("utf-8")}
+    members = {"serverreport_cgi.txt": wire_bytes(text)}
     if mode == "zip_with_image":
         members["serverreport_image.jpg"] = _snapshot_jpeg()
     return _download(_zip(members), "application/zip", f"{stem}.zip")
@@ -152,7 +152,7 @@ async def debug_tgz(request: web.Request) -> web.Response:
         return _download(_tar(members, compress=True), "application/x-gzip", f"pcapdump_{device.serial}.tgz")
     if command is not None:
         return text_reply(f"Error: unknown cmd '{printable(command)}'; use pcapdump.\n", status=400)
-    members = {"serverreport_cgi.txt": report_text(device).encode("utf-8"), **log_files(device)}
+    members = {"serverreport_cgi.txt": wire_bytes(report_text(device)), **log_files(device)}
     return _download(_tar(members, compress=True), "application/x-gzip", f"debug_{device.serial}.tgz")
 
 
@@ -180,8 +180,7 @@ async def auditlog_cgi(request: web.Request) -> web.Response:
     form = await read_form(request)
     if first(form, "version") == "true":
         return text_reply("1.0.0\n")
-    tail = first(form, "tail") or ""
-    return text_reply(_lines(log.lines(tail=int(tail) if tail.isdigit() else None)))
+    return text_reply(_lines(log.lines(tail=whole_number(first(form, "tail")))))  # not a number: ignored
 
 
 ROUTES = [

@@ -12,7 +12,6 @@ FaultReason, FaultMsg), as the API's example shows.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
@@ -20,14 +19,26 @@ from urllib.parse import quote_plus
 from aiohttp import web
 
 from axisim.device import Actor
+from axisim.jsonread import MAX_DEPTH
 from axisim.subsystems.audio import AudioSubsystem
 from axisim.subsystems.service_faults import MISSING, UNKNOWN_ACTION, ServiceFault
 from axisim.subsystems.sip import SipSubsystem
-from param_tree import Role
+from param_tree import Role, whole_number
 
-from .common import BodyTooLarge, Route, actor_of, apache_page, device_of, read_body, read_form, require, text_reply
+from .common import (
+    WIRE_ERRORS,
+    BodyTooLarge,
+    Route,
+    actor_of,
+    apache_page,
+    device_of,
+    json_object,
+    read_body,
+    read_form,
+    require,
+    text_reply,
+)
 
-_INTEGER = re.compile(r"-?[0-9]+")
 _SAFE = ":/@[]"  # kept as is in simple-format strings (the API's examples show sip:6001@host)
 
 
@@ -43,9 +54,8 @@ def _leaf(text: str) -> Any:
         return text == "true"
     if text == "null":
         return None
-    if _INTEGER.fullmatch(text):
-        return int(text)
-    return text
+    number = whole_number(text, signed=True)
+    return text if number is None else number
 
 
 def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -53,7 +63,7 @@ def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, raw in pairs:
         parts = key.split("_")
-        if not all(parts):
+        if not all(parts) or len(parts) > MAX_DEPTH:  # as deep as the JSON reader takes
             raise _Malformed(key)
         node = root
         for part in parts[:-1]:
@@ -71,8 +81,9 @@ def _lists(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     converted = {key: _lists(value) for key, value in node.items()}
-    if converted and all(key.isdigit() for key in converted):
-        return [converted[key] for key in sorted(converted, key=int)]
+    indexes = {whole_number(key): key for key in converted}
+    if converted and None not in indexes and len(indexes) == len(converted):
+        return [converted[indexes[index]] for index in sorted(indexes)]  # type: ignore[type-var]
     return converted
 
 
@@ -89,7 +100,7 @@ def flatten(value: Any, prefix: str = "") -> list[str]:
     elif isinstance(value, int):
         text = str(value)
     else:
-        text = f'"{quote_plus(str(value), safe=_SAFE)}"'
+        text = f'"{quote_plus(str(value), safe=_SAFE, errors=WIRE_ERRORS)}"'
     return [f"{prefix}={text}"]
 
 
@@ -105,10 +116,10 @@ async def _read(request: web.Request, namespace: str) -> tuple[str, dict[str, An
     if request.method != "POST":
         raise _Malformed("a JSON request is a POST")
     try:
-        document = json.loads(await read_body(request))
+        document = json_object(await read_body(request))
     except ValueError as exc:
         raise _Malformed("not JSON") from exc
-    if not isinstance(document, dict) or len(document) != 1:
+    if len(document) != 1:
         raise _Malformed("not one command")
     ((command, message),) = document.items()
     if not command.startswith(f"{namespace}:"):

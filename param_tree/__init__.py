@@ -4,6 +4,7 @@ Knows nothing of HTTP or of devices; `axisim` builds on it.
 """
 
 from .definitions import MASK, ParamDef, ParamType, Role, SecurityLevel
+from .numbers import MAX_DIGITS, whole_number
 from .patterns import GroupPattern, is_valid_pattern, parse_group_list, parse_pattern
 from .text_io import error_getting, error_setting, printable, render_ini, render_list, render_list_text
 from .tree import ModelTree, ParamStore, Template, UpdateError, sort_key, strip_root
@@ -11,6 +12,7 @@ from .xml_io import DefinitionsDocument, DefinitionsError, parse_definitions, pa
 
 __all__ = [
     "MASK",
+    "MAX_DIGITS",
     "DefinitionsDocument",
     "DefinitionsError",
     "GroupPattern",
@@ -36,4 +38,5 @@ __all__ = [
     "render_list_text",
     "sort_key",
     "strip_root",
+    "whole_number",
 ]

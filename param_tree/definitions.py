@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
+from .numbers import whole_number
+
 FLAG_NAMES = ("readonly", "writeonly", "hidden", "const", "internal", "dynamic", "nosync")
 TYPE_KINDS = ("string", "password", "int", "enum", "bool", "ip", "ipList", "hostname")
 
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_INT = re.compile(r"^-?[0-9]+$")
 MASK = "******"
 
 
@@ -107,9 +108,9 @@ class ParamType:
         return value == "" or _is_hostname(value)
 
     def _accepts_int(self, value: str) -> bool:
-        if not _INT.match(value):
+        number = whole_number(value, signed=True)
+        if number is None:
             return False
-        number = int(value)
         if self.min is not None and number < self.min:
             return False
         if self.max is not None and number > self.max:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .definitions import ParamDef, Role
+from .numbers import whole_number
 from .patterns import GroupPattern
 
 T = TypeVar("T")
@@ -224,8 +225,8 @@ class ParamStore:
         if any(d.security.create > role for d in template.params):
             raise PermissionError(template_name)
         if template.max_groups and not force:
-            limit = self.value(template.max_groups)
-            if limit.isdigit() and len(self.instance_numbers(template)) >= int(limit):
+            limit = whole_number(self.value(template.max_groups))
+            if limit is not None and len(self.instance_numbers(template)) >= limit:
                 raise UpdateError("Maximum number of groups reached")
         key = self.next_instance(template)
         self._instantiate(template, f"{group}.{key}")

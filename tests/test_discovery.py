@@ -26,9 +26,9 @@ async def test_all_properties_has_the_fourteen(device_client: DeviceClientFactor
     reply = await post_json(client, BDI, {"apiVersion": "1.0", "context": "Axis library", "method": "getAllProperties"})
     assert list(reply) == ["apiVersion", "context", "data"]
     properties = reply["data"]["propertyList"]
-    assert list(properties) == [
-        "Architecture", "HardwareID", "ProdVariant", "WebURL", "ProdNbr", "SerialNumber", "Brand",
-        "SocSerialNumber", "Soc", "BuildDate", "ProdShortName", "Version", "ProdFullName", "ProdType",
+    assert list(properties) == [  # the order of all 11 recorded devices, AXIS OS 10.12-12.9 (§5.2, issue 16)
+        "Architecture", "ProdNbr", "HardwareID", "ProdFullName", "Version", "ProdType", "SocSerialNumber", "Soc",
+        "Brand", "WebURL", "ProdVariant", "SerialNumber", "ProdShortName", "BuildDate",
     ]  # fmt: skip
     device = client.device
     assert properties["SerialNumber"] == device.serial

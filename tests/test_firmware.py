@@ -73,10 +73,10 @@ async def test_image_for_another_model_is_refused_with_421(device_client: Device
     client = await device_client("S3008")
     boot_id = client.device.boot_id
     response = await client.post(URL, data=upgrade_form(image("S3016", "12.7.1")))
-    # §2.2 [REC]: the reply is indented by two spaces
+    # §2.2 [REC]: the reply is indented by two spaces and ends with a newline (rs4acap cassettes, issue 16)
     assert await response.text() == (
         '{\n  "apiVersion": "1.8",\n  "context": "up",\n  "method": "upgrade",\n  "error": {\n'
-        '    "code": 421,\n    "message": "Firmware image does not match this device."\n  }\n}'
+        '    "code": 421,\n    "message": "Firmware image does not match this device."\n  }\n}\n'
     )
     assert client.device.boot_id == boot_id  # no reboot
     assert client.device.firmware.active == "12.6.94"

@@ -62,7 +62,8 @@ async def test_update_reply_is_exactly_ok_and_takes_effect(device_client: Device
 
 
 async def test_update_several_with_one_failure(device_client: DeviceClientFactory) -> None:
-    # §1.2: one error line per refused parameter, root.-qualified; the valid ones are applied
+    # §1.2: one error line per refused parameter, root.-qualified; a refused request changes nothing,
+    # the valid parameters in it included (issue 16 D15)
     client = await device_client("S3008")
     body = await client.text(
         "GET", f"{PARAM}?action=update&Network.FTP.Enabled=yes&Network.SSH.Enabled=maybe&Brand.ProdNbr=X"
@@ -74,7 +75,7 @@ async def test_update_several_with_one_failure(device_client: DeviceClientFactor
     listed = await client.text(
         "GET", f"{PARAM}?action=list&group=Network.FTP.Enabled,Network.SSH.Enabled,Brand.ProdNbr"
     )
-    assert listed == "Network.FTP.Enabled=yes\nNetwork.SSH.Enabled=no\nBrand.ProdNbr=S3008\n"
+    assert listed == "Network.FTP.Enabled=no\nNetwork.SSH.Enabled=no\nBrand.ProdNbr=S3008\n"
 
 
 async def test_unknown_parameter_update(device_client: DeviceClientFactory) -> None:

@@ -283,13 +283,14 @@ async def test_invalid_wireless_settings_are_refused_untouched(
 
 
 async def test_second_security_method_refused_while_one_is_on(device_client: DeviceClientFactory) -> None:
-    # one method at a time: enabling W1 while W0 is on is refused, the rest of the request applies
+    # one method at a time: enabling W1 while W0 is on is refused, and so is the rest of the request
+    # (a refused param.cgi update changes nothing, issue 16 D15)
     client = await device_client("W401")
     assert await update(client, (f"{W}.W0.Enabled", "yes")) == "OK"
     body = await update(client, (f"{W}.W1.Enabled", "yes"), (f"{W}.ESSID", SSID))
     assert body == f"# Error: Error setting 'root.{W}.W1.Enabled' to 'yes'!\n"
     assert await listed(client, f"{W}.W0.Enabled,{W}.W1.Enabled,{W}.ESSID") == (
-        f"{W}.W0.Enabled=yes\n{W}.W1.Enabled=no\n{W}.ESSID={SSID}\n"
+        f"{W}.W0.Enabled=yes\n{W}.W1.Enabled=no\n{W}.ESSID=\n"
     )
     # switching methods in one request is fine
     assert await update(client, (f"{W}.W0.Enabled", "no"), (f"{W}.W1.Enabled", "yes")) == "OK"

@@ -13,8 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
+from param_tree import whole_number
+
 from ..connection import KEEPALIVE_TIMEOUT
 from ..fleet import Fleet
+from ..jsonread import JsonError, read_json_object
 from ..simulated import SimulatedDevice
 from .events import EventError
 from .faults import FaultError
@@ -70,21 +73,19 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _Refused(400, "the body is not JSON") from None
-    if not isinstance(document, dict):
-        raise _Refused(400, "the body is a JSON object")
-    return document
+        return read_json_object(raw, max_bytes=MAX_BODY)
+    except JsonError as exc:
+        raise _Refused(400, f"the body is not a JSON object ({exc})") from None
 
 
 def _limit(request: web.Request) -> int | None:
     text = request.query.get("limit")
     if text is None:
         return None
-    if not text.isdigit():
+    limit = whole_number(text)
+    if limit is None:
         raise _Refused(400, "limit is a whole number")
-    return int(text)
+    return limit
 
 
 # -- the fleet ------------------------------------------------------------------------------------
@@ -157,9 +158,10 @@ async def add_fault(request: web.Request) -> web.Response:
 async def remove_fault(request: web.Request) -> web.Response:
     device = _device(request)
     text = request.match_info["fault"]
-    if not text.isdigit() or not device.remove_fault(int(text)):
+    number = whole_number(text)
+    if number is None or not device.remove_fault(number):
         raise _Refused(404, f"device {device.serial} has no fault {text}")
-    return _reply({"removed": int(text)})
+    return _reply({"removed": number})
 
 
 async def clear_faults(request: web.Request) -> web.Response:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from axisim.clock import DeadlineTimer, iso
 from axisim.files import is_digest
 from axisim.lifecycle import RestartKind
-from param_tree import ParamDef, Role, SecurityLevel, UpdateError
+from param_tree import ParamDef, Role, SecurityLevel, UpdateError, whole_number
 
 from . import audio_formats
 from .audio_formats import ClipFormatError, SoundFile
@@ -118,9 +118,10 @@ class AudioSubsystem(Subsystem):
 
     def _number(self, clip: str | int | None) -> int:
         text = str(clip) if clip is not None else ""
-        if not text.isdigit() or int(text) not in self.clip_numbers():
+        number = whole_number(text)
+        if number is None or number not in self.clip_numbers():
             raise ClipError("Invalid clip" if text else "Missing parameter: clip")
-        return int(text)
+        return number
 
     def sound(self, number: int) -> tuple[bytes, SoundFile]:
         """The clip's file and what is in it; ClipError when the clip has none."""
@@ -211,8 +212,8 @@ class AudioSubsystem(Subsystem):
 
     def max_upload_bytes(self) -> int:
         text = self.device.param(f"{CLIPS}.MaxUploadSize")
-        megabytes = float(text) if text.isdigit() else DEFAULT_UPLOAD_MB
-        return int(megabytes * 1024 * 1024)
+        megabytes = whole_number(text)
+        return int((DEFAULT_UPLOAD_MB if megabytes is None else megabytes) * 1024 * 1024)
 
     def remove(self, clip: str | int | None, actor: Actor | None = None) -> int:
         number = self._number(clip)
@@ -425,7 +426,7 @@ def _optional(value: Any) -> float | None:
 
 
 def _integer(value: str | int, name: str, low: int, high: int | None) -> int:
-    text = str(value).strip()
-    if not re.fullmatch(r"-?[0-9]+", text) or int(text) < low or (high is not None and int(text) > high):
+    number = whole_number(str(value).strip(), signed=True, low=low, high=high)
+    if number is None:
         raise ClipError(f"Invalid {name}")
-    return int(text)
+    return number

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from param_tree import whole_number
+
 OPEN, CLOSED = "open", "closed"
 TAMPER_STATES = ("cut", "short")
 MAX_STEP_MS = 65535  # portmanagement setStateSequence: time <= 65535 ms
@@ -108,14 +110,17 @@ def parse_action(text: str, default_port: int = 1) -> tuple[int, list[tuple[bool
     match = _ACTION.fullmatch(text)
     if match is None:
         raise PortError(f"malformed action {text!r}")
-    port = int(match.group(1)) if match.group(1) is not None else default_port
+    port = whole_number(match.group(1)) if match.group(1) is not None else default_port
+    if port is None:
+        raise PortError(f"malformed action {text!r}")
     steps: list[tuple[bool, int]] = []
     wait = 0
     for token in _TOKEN.findall(match.group(2)):
-        if token.isdigit():
-            if wait or not steps or int(token) > MAX_STEP_MS:
+        if token not in ("/", "\\"):
+            number = whole_number(token, high=MAX_STEP_MS)
+            if wait or not steps or number is None:
                 raise PortError(f"malformed action {text!r}")  # a wait must follow a change, once
-            wait = int(token)
+            wait = number
         else:
             steps.append((token == "/", wait))
             wait = 0

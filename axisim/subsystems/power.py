@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from axisim.clock import DeadlineTimer
-from param_tree import ParamDef, ParamType, Role, SecurityLevel
+from param_tree import ParamDef, ParamType, Role, SecurityLevel, whole_number
 
 from .base import PUBLISHED, Subsystem, param_def
 
@@ -215,13 +215,13 @@ class PowerSubsystem(Subsystem):
     def power_status(self) -> dict[str, Any]:
         self.evaluate()
         lldp = self.on_poe and self.device.param(LLDP_ENABLED) == "yes"
-        requested = self.device.param(LLDP_MAX_POWER, "")
+        milliwatts = whole_number(self.device.param(LLDP_MAX_POWER, ""))
         draw = self.idle_w if not self.device.lifecycle.is_off else 0.0
         return {
             "usage": {"currentPower": draw, "averagePower": draw, "maxPower": draw},
             "psePoeClass": self.poe_class if self.on_poe else -1,
             "lldpPoeClass": self.poe_class if lldp else -1,
-            "powerRequested": int(requested) / 1000 if lldp and requested.isdigit() else -1,
+            "powerRequested": milliwatts / 1000 if lldp and milliwatts is not None else -1,
         }
 
     # -- the physical world survives a restart of the simulator ----------------------
