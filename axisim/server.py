@@ -26,6 +26,7 @@ from cgi_handlers.common import (
     AccessDenied,
     BodyTooLarge,
     Handler,
+    UndecodableBody,
     apache_page,
     query_text,
     unauthorized,
@@ -148,6 +149,11 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
         if handler is _unrouted:
             return await _unrouted(request)
         return await _authenticated(request, handler, wiring.device, role)
+    except UndecodableBody:  # read no further by read_body: close, as the rest cannot be told from a next request
+        LOG.info("%s %s %s: undecodable request body", request.remote or "-", request.method, request.path)
+        refused = apache_page(400)
+        refused.force_close()
+        return refused
     except web.HTTPException as exc:
         if exc.status not in APACHE_PAGES:
             raise

@@ -167,10 +167,8 @@ async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
 
 def _abandon(request: web.Request) -> None:
     """After an undecodable body: read no more of it (aiohttp would otherwise drain it after the
-    reply, meet the same error again and log it as a crash), and close the connection once the
-    400 is sent, as Apache does after a body it refused."""
+    reply and meet the same error again); the server closes the connection after its 400."""
     request.content.feed_eof()
-    request.protocol.close()  # once the reply is written
 
 
 @dataclass(slots=True)
