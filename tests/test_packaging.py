@@ -65,6 +65,7 @@ def test_wheel_ships_every_model(wheel: Path) -> None:
         assert f"axisim/fixtures/{model}/params.xml" in names
         assert f"axisim/fixtures/{model}/model.toml" in names
     assert not any(name.startswith("fixtures/") or "/data/" in name for name in names), "no data_files outside"
+    assert any(name.endswith(".dist-info/LICENSE") for name in names), "the MIT licence travels with the wheel"
 
 
 def test_venv_install_finds_models_from_any_directory(wheel: Path, tmp_path: Path) -> None:
