@@ -47,7 +47,21 @@ DeviceFactory = Callable[..., Awaitable[SimulatedDevice]]
 FleetFactory = Callable[..., Awaitable[Fleet]]
 
 
+LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # A project with no configuration gets pytest-asyncio's coming default (a loop per test, as the
+    # axisim fixtures are per test) instead of its deprecation warning asking to set one; a value the
+    # project sets is kept. pytest offers no public setter for another plugin's ini value.
+    cache = getattr(config, "_inicache", None)
+    if HAVE_PYTEST_ASYNCIO and isinstance(cache, dict):
+        try:
+            if not config.getini(LOOP_SCOPE):
+                cache[LOOP_SCOPE] = "function"
+        except ValueError:  # an older pytest-asyncio without the option
+            pass
     config.addinivalue_line(
         "markers", "axisim(model='S3008', variant=None, accounts=['root:pass:admin'], **options): "
         "what the axisim_device fixture starts",

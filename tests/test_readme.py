@@ -272,6 +272,8 @@ def run_pytest_example(block: Block, pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme_example=block.text)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=block.text.count("async def test_"))
+    # nothing asks the reader to configure anything (pytest-asyncio's loop-scope deprecation warning)
+    assert "PytestDeprecationWarning" not in str(result.stdout) + str(result.stderr)
 
 
 def importable(name: str) -> bool:
