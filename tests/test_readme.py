@@ -22,6 +22,7 @@ prints the table anew.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import os
@@ -32,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,10 +90,21 @@ RUNNABLE = [b for b in BLOCKS if b.lang in ("sh", "python") and b.verb not in ("
 
 
 # -- ports, processes ------------------------------------------------------------------------------
+HANDED_OUT: set[int] = set()
+HANDING_OUT = threading.Lock()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free port of 127.0.0.1, never the same twice in this process (blocks run side by side)."""
+    with HANDING_OUT:
+        for _ in range(100):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            if port not in HANDED_OUT:
+                HANDED_OUT.add(port)
+                return port
+    raise AssertionError("no free port")
 
 
 def with_ports(text: str, ports: dict[str, int]) -> str:
@@ -104,11 +117,11 @@ def env() -> dict[str, str]:
     return variables
 
 
-def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
+def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the device stopped: {process.stdout.read().decode() if process.stdout else ''}")
+            raise AssertionError(f"the device stopped: {log.read_text(errors='replace')[-2000:]}")
         with socket.socket() as probe:
             probe.settimeout(0.5)
             if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -128,16 +141,20 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def start(command: list[str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, cwd=cwd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    """Start a device or fleet (its output to a file: a pipe nobody reads could stall it)."""
+    log = cwd / f".readme-server-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
-        wait_listening(port, process)
+        wait_listening(port, process, log)
     except BaseException:
         stop(process)
         raise
     return process
 
 
-# -- the shell every sh block runs in --------------------------------------------------------------
 # `axisim` as the blocks call it: this checkout's, on the free ports that replace the text's ones (exec, so
 # that `kill %1` stops the device itself)
 AXISIM = r"""#!/usr/bin/env bash
@@ -189,7 +206,8 @@ def run_shell(text: str, cwd: Path, ports: dict[str, int]) -> subprocess.Complet
     out, err = cwd / ".readme-stdout", cwd / ".readme-stderr"
     with out.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(
-            ["bash", str(script)], cwd=cwd, env=variables, stdout=stdout, stderr=stderr, start_new_session=True
+            ["bash", str(script)], cwd=cwd, env=variables, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+            start_new_session=True,
         )
         try:
             returncode = process.wait(timeout=BLOCK_TIMEOUT)
@@ -209,58 +227,81 @@ def previous_python(block: Block) -> Block:
     return before[-1]
 
 
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    """A fresh folder holding the README's files (`file` blocks), as a reader's would."""
+def prepare(folder: Path, ports: dict[str, int]) -> None:
+    """The README's files (`file` blocks) in a fresh folder, as a reader's would hold them."""
     for block in BLOCKS:
         if block.verb == "file":
-            (tmp_path / block.args).write_text(block.text, encoding="utf-8")
-    return tmp_path
+            (folder / block.args).write_text(with_ports(block.text, ports), encoding="utf-8")
 
 
-@pytest.mark.parametrize("block", RUNNABLE, ids=[f"line{b.line}-{b.lang}" for b in RUNNABLE])
-def test_readme_block_runs(block: Block, workdir: Path, pytester: pytest.Pytester) -> None:
-    if block.verb == "skip":
-        pytest.skip(block.args or "marked skip in the README")
-    if block.verb == "pytest":
-        return run_pytest_example(block, pytester)
-    if block.lang == "sh" and shutil.which("curl") is None:
-        pytest.skip("curl is not installed")
+def run_block(block: Block, folder: Path) -> str | None:
+    """Run one sh or python block against what its annotation starts: None when it worked, else why not."""
     ports = {name: free_port() for name in PORTS}
-    for block_file in workdir.iterdir():
-        block_file.write_text(with_ports(block_file.read_text(encoding="utf-8"), ports), encoding="utf-8")
+    prepare(folder, ports)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         if block.verb == "serve":
             args = shlex.split(block.args)
             https = [] if "--no-https" in args else ["--https-port", str(ports["8443"])]
             command = [sys.executable, "-m", "axisim", "serve", *args, "--port", str(ports["8080"]), *https]
-            processes.append(start(command, workdir, ports["8080"]))
+            processes.append(start(command, folder, ports["8080"]))
         elif block.verb == "fleet":
             args = shlex.split(with_ports(block.args, ports))
             command = [sys.executable, "-m", "axisim", "fleet", *args, "--control-port", str(ports["8079"])]
-            processes.append(start(command, workdir, ports["8079"]))
+            processes.append(start(command, folder, ports["8079"]))
         elif block.verb == "after-python":
-            server = workdir / "server.py"
+            server = folder / "server.py"
             server.write_text(with_ports(previous_python(block).text, ports), encoding="utf-8")
-            processes.append(start([sys.executable, str(server)], workdir, ports["8080"]))
-        else:
-            assert not block.verb, f"README.md:{block.line}: unknown readme-test annotation {block.note!r}"
+            processes.append(start([sys.executable, str(server)], folder, ports["8080"]))
+        elif block.verb:
+            return f"unknown readme-test annotation {block.note!r}"
         text = with_ports(block.text, ports)
         if block.lang == "sh":
-            result = run_shell(text, workdir, ports)
+            result = run_shell(text, folder, ports)
         else:
-            if "asyncio.Event().wait()" in text:
-                pytest.skip("serves until stopped: run by the sh block after it (after-python)")
-            (workdir / "example.py").write_text(text, encoding="utf-8")
+            (folder / "example.py").write_text(text, encoding="utf-8")
             result = subprocess.run(
-                [sys.executable, "example.py"], cwd=workdir, env=env(), capture_output=True, text=True,
-                timeout=BLOCK_TIMEOUT,
+                [sys.executable, "example.py"], cwd=folder, env=env(), capture_output=True, text=True,
+                timeout=BLOCK_TIMEOUT, stdin=subprocess.DEVNULL,
             )  # fmt: skip
-        assert result.returncode == 0, f"README.md:{block.line}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    except (AssertionError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
     finally:
         for process in processes:
             stop(process)
+    return None if result.returncode == 0 else f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+def serves_forever(block: Block) -> bool:
+    return block.lang == "python" and "asyncio.Event().wait()" in block.text
+
+
+LIVE = [b for b in RUNNABLE if b.verb not in ("skip", "pytest") and not serves_forever(b)]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str | None]:
+    """Every live block's outcome, the blocks run side by side (each its own folder, ports and devices),
+    so the README's waits (a format job, the speaker test) overlap instead of adding up."""
+    if shutil.which("curl") is None:
+        return {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        futures = {b.line: pool.submit(run_block, b, tmp_path_factory.mktemp(f"line{b.line}")) for b in LIVE}
+        return {line: future.result() for line, future in futures.items()}
+
+
+@pytest.mark.parametrize("block", RUNNABLE, ids=[f"line{b.line}-{b.lang}" for b in RUNNABLE])
+def test_readme_block_runs(block: Block, outcomes: dict[int, str | None], pytester: pytest.Pytester) -> None:
+    if block.verb == "skip":
+        pytest.skip(block.args or "marked skip in the README")
+    if block.verb == "pytest":
+        return run_pytest_example(block, pytester)
+    if serves_forever(block):
+        pytest.skip("serves until stopped: run by the sh block after it (after-python)")
+    if block.line not in outcomes:
+        pytest.skip("curl is not installed")
+    failure = outcomes[block.line]
+    assert failure is None, f"README.md:{block.line}: {block.note}\n{failure}"
 
 
 # -- the pytest plugin's examples: an empty folder, no configuration -------------------------------
