@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -69,17 +70,20 @@ class DeviceModel:
         }
 
 
-def fixtures_dir() -> Path:
-    """Where the model folders are: $AXISIM_FIXTURES, the source tree, or the installed copy."""
+def fixtures_dir() -> Traversable:
+    """Where the model folders are: $AXISIM_FIXTURES (your own models), else the package's `fixtures`.
+
+    The models ship inside the package (`axisim/fixtures`, a link to the repository's top-level
+    `fixtures/`), so one lookup finds them in a source tree, an editable install, a venv, `--user`,
+    `--target` or a zipped wheel, whatever the working directory.
+    """
     override = os.environ.get(FIXTURES_ENV)
     if override:
         return Path(override)
-    here = Path(__file__).resolve().parent
-    installed = Path(sys.prefix) / "share" / "axisim" / "fixtures"
-    for candidate in (here.parent / "fixtures", installed):
-        if candidate.is_dir():
-            return candidate
-    raise ModelError("no fixtures folder found; set AXISIM_FIXTURES")
+    shipped = resources.files(__package__) / "fixtures"
+    if not shipped.is_dir():
+        raise ModelError(f"the models are missing from the installed package ({shipped}); reinstall axisim")
+    return shipped
 
 
 def model_ids() -> list[str]:

@@ -14,13 +14,15 @@ Registered through the `pytest11` entry point, so installing axisim is enough:
         fleet = await axisim_fleet_factory("S3008:2,W401", count=3)
         ...fleet.control_url...                               # the control API over HTTP too
 
-Every device and fleet is stopped when the test ends. The fixtures are async, so the
-test runs under pytest-asyncio (or pytest-aiohttp, which brings it).
+Every device and fleet is stopped when the test ends. The fixtures are async and run under
+pytest-asyncio (a dependency of axisim): an async test that uses one of them is marked
+`asyncio` here, so it runs with no configuration, in pytest-asyncio's strict mode as in auto.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any
 
 import pytest
@@ -33,18 +35,57 @@ from .simulated import DeviceSpec, SimulatedDevice
 
 try:
     from pytest_asyncio import fixture as async_fixture
+
+    HAVE_PYTEST_ASYNCIO = True
 except ImportError:  # pragma: no cover - without pytest-asyncio the fixtures cannot run
     async_fixture = pytest.fixture
+    HAVE_PYTEST_ASYNCIO = False
+
+FIXTURES = frozenset({"axisim_device", "axisim_device_factory", "axisim_fleet_factory"})
 
 DeviceFactory = Callable[..., Awaitable[SimulatedDevice]]
 FleetFactory = Callable[..., Awaitable[Fleet]]
 
 
+LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # A project with no configuration gets pytest-asyncio's coming default (a loop per test, as the
+    # axisim fixtures are per test) instead of its deprecation warning asking to set one; a value the
+    # project sets is kept. pytest offers no public setter for another plugin's ini value.
+    cache = getattr(config, "_inicache", None)
+    if HAVE_PYTEST_ASYNCIO and isinstance(cache, dict):
+        try:
+            if not config.getini(LOOP_SCOPE):
+                cache[LOOP_SCOPE] = "function"
+        except ValueError:  # an older pytest-asyncio without the option
+            pass
     config.addinivalue_line(
         "markers", "axisim(model='S3008', variant=None, accounts=['root:pass:admin'], **options): "
         "what the axisim_device fixture starts",
     )  # fmt: skip
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_pycollect_makeitem(collector: Any, name: str, obj: object) -> Generator[None, Any, None]:
+    """Mark async tests that use an axisim fixture `asyncio`, so they run without `asyncio_mode`.
+
+    A wrapper innermost of all (trylast): the mark is on the items before pytest-asyncio's own
+    wrapper looks for it to turn them into asyncio tests; an explicit mark is left as it is.
+    """
+    outcome = yield
+    if not HAVE_PYTEST_ASYNCIO or not inspect.iscoroutinefunction(obj):
+        return
+    items = outcome.get_result()
+    for item in items if isinstance(items, list) else [items]:
+        if (
+            isinstance(item, pytest.Function)
+            and FIXTURES.intersection(item.fixturenames)
+            and item.get_closest_marker("asyncio") is None
+        ):
+            item.add_marker(pytest.mark.asyncio)
 
 
 def _accounts(accounts: Any) -> tuple[AccountSpec, ...]:
