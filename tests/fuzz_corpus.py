@@ -32,6 +32,7 @@ _KEY_PATTERNS = (
     re.compile(r"""\(\s*["']([A-Za-z_][\w.]{0,60})["']\s*,\s*["'][^"']*["']\s*\)"""),  # ("key", "value") pairs
     re.compile(r"""\b(?:name|key)\s*==\s*["']([^"'\s]{1,60})["']"""),  # for name, value in form: if name == "check"
 )
+_ACTION_TABLE = re.compile(r"""\bACTIONS\s*(?::[^=]*)?=\s*[{(\[]([^})\]]*)[})\]]""")  # ACTIONS = {"list": ...}
 _CHOICE = re.compile(r"""\b(?:action|method|command|cmd|mode|shown)\s*==\s*["']([^"'\s]{1,60})["']""")
 _WORD = re.compile(r"""["']([A-Za-z_][\w.:-]{0,60})["']""")
 
@@ -81,16 +82,23 @@ def endpoint(model: str, route: Route) -> Endpoint:
     if "check_schema_version" in handler_text:  # the XML APIs' shared `schemaversion` check
         keys.add("schemaversion")
     if route.handler.__module__ == "cgi_handlers.param":  # param.cgi's keys are the device's parameters
-        names = sorted(p.name for p in make_device(model).params.all())
-        keys |= {name.removeprefix("root.") for name in names[:: max(1, len(names) // 40)]}
+        params = sorted(make_device(model).params.all(), key=lambda p: p.name)
+        typed = [p for p in params if p.type.kind in ("bool", "int")]  # where "yes", "1" and "NaN" differ
+        chosen = params[:: max(1, len(params) // 40)] + typed[:: max(1, len(typed) // 12)]
+        keys |= {p.name.removeprefix("root.") for p in chosen} | {"Network.SSH.Enabled"}
     keys = sorted(keys)
     words = sorted({w for text in sources for w in _WORD.findall(text)} | set(keys))
     return Endpoint(
         model, route.path, route.methods, tuple(keys), tuple(words),
         json=bool(re.search(r"ajr_call|json_object|json\.loads|read_json", handler_text)),
-        multipart=".multipart()" in handler_text, actions=tuple(sorted(set(_CHOICE.findall(handler_text)))),
+        multipart=".multipart()" in handler_text, actions=_actions(handler_text),
         anonymous=route.role is Role.ANONYMOUS,
     )  # fmt: skip
+
+
+def _actions(text: str) -> tuple[str, ...]:
+    tables = {w for table in _ACTION_TABLE.findall(text) for w in _WORD.findall(table)}
+    return tuple(sorted(set(_CHOICE.findall(text)) | tables))
 
 
 def endpoints(models: list[str]) -> list[Endpoint]:

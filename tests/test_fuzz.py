@@ -333,6 +333,10 @@ def systematic(endpoint: Endpoint) -> Iterator[Request]:
         yield Request(
             endpoint.methods[0], f"{endpoint.path}?action={value}", admin=i % 2 == 0 or not endpoint.anonymous
         )
+    for i, key in enumerate(keys):  # a valid value and a refused one for one key: a refused request changes nothing
+        base = bases[i % len(bases)] if "action=update&" not in bases else "action=update&"
+        yield Request(endpoint.methods[0], f"{endpoint.path}?{base}{encoded(key)}=yes&{encoded(key)}=NaN")
+        yield Request(endpoint.methods[0], f"{endpoint.path}?{base}{encoded(key)}=1&{encoded(key)}=%FF")
     for base in bases[1:]:  # the sharpest values under every action
         for value in HOSTILE_QUERY_VALUES[:4]:
             spread = "&".join(f"{encoded(k)}={value}" for k in keys)
