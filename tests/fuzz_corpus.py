@@ -1,0 +1,207 @@
+"""What the fuzz test sends: the endpoints each model serves, the names each endpoint knows,
+and the hostile values, all read from the code so a new endpoint or parameter is fuzzed
+without editing this file.
+
+The endpoints come from `cgi_handlers.ROUTES` filtered as `axisim.server.build_app` filters
+them; the names an endpoint knows are the string literals of its handler's module (and of
+its subsystem's modules, where AJR methods and SIP commands live): the keys it reads with
+`first(form, "...")`, `.get("...")` or `["..."]` become query and JSON keys, every
+identifier-like literal becomes a candidate value or method name.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from axisim.device import make_device
+from cgi_handlers import ROUTES
+from cgi_handlers.common import Route
+from param_tree import Role
+
+SUBSYSTEMS_DIR = Path(__file__).resolve().parent.parent / "axisim" / "subsystems"
+
+_KEY_PATTERNS = (
+    re.compile(r"""first\(\s*\w+\s*,\s*["']([^"'\s]{1,60})["']\s*\)"""),
+    re.compile(r"""\.get\(\s*["']([^"'\s]{1,60})["']"""),
+    re.compile(r"""\[\s*["']([A-Za-z_][\w.]{0,60})["']\s*\]"""),
+    re.compile(r"""\(\s*["']([A-Za-z_][\w.]{0,60})["']\s*,\s*["'][^"']*["']\s*\)"""),  # ("key", "value") pairs
+    re.compile(r"""\b(?:name|key)\s*==\s*["']([^"'\s]{1,60})["']"""),  # for name, value in form: if name == "check"
+)
+_ACTION_TABLE = re.compile(r"""\bACTIONS\s*(?::[^=]*)?=\s*[{(\[]([^})\]]*)[})\]]""")  # ACTIONS = {"list": ...}
+_CHOICE = re.compile(r"""\b(?:action|method|command|cmd|mode|shown)\s*==\s*["']([^"'\s]{1,60})["']""")
+_WORD = re.compile(r"""["']([A-Za-z_][\w.:-]{0,60})["']""")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One route of one model, with the vocabulary its handler knows."""
+
+    model: str
+    path: str
+    methods: tuple[str, ...]
+    keys: tuple[str, ...]  # query / JSON keys the handler reads
+    words: tuple[str, ...]  # every identifier-like literal: values, actions, method names
+    json: bool  # the handler reads a JSON body (AJR, firmware management, /vapix services)
+    multipart: bool  # the handler reads multipart uploads
+    actions: tuple[str, ...]  # values the handler compares `action`, `method`, `cmd` or `mode` with
+    anonymous: bool  # the route answers anonymous clients (its least role)
+
+    @property
+    def id(self) -> str:
+        return f"{self.model}:{self.path}"
+
+
+def served_routes(model: str) -> list[Route]:
+    """The routes `build_app` installs for `model` (the same subsystem filter)."""
+    subsystems = make_device(model).subsystems
+    return [r for r in ROUTES if r.subsystem is None or r.subsystem in subsystems]
+
+
+@functools.cache
+def _source(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _sources(route: Route) -> list[str]:
+    module = inspect.getmodule(route.handler)
+    files = [inspect.getsourcefile(module)] if module is not None else []
+    if route.subsystem is not None:  # e.g. sip -> sip.py, sip_calls.py, sip_params.py
+        files += sorted(str(p) for p in SUBSYSTEMS_DIR.glob(f"{route.subsystem}*.py"))
+    return [_source(str(f)) for f in files if f]
+
+
+def endpoint(model: str, route: Route) -> Endpoint:
+    sources = _sources(route)
+    handler_text = sources[0] if sources else ""
+    keys = {k for pattern in _KEY_PATTERNS for k in pattern.findall(handler_text)}
+    if "check_schema_version" in handler_text:  # the XML APIs' shared `schemaversion` check
+        keys.add("schemaversion")
+    if route.handler.__module__ == "cgi_handlers.param":  # param.cgi's keys are the device's parameters
+        params = sorted(make_device(model).params.all(), key=lambda p: p.name)
+        typed = [p for p in params if p.type.kind in ("bool", "int")]  # where "yes", "1" and "NaN" differ
+        chosen = params[:: max(1, len(params) // 40)] + typed[:: max(1, len(typed) // 12)]
+        keys |= {p.name.removeprefix("root.") for p in chosen} | {"Network.SSH.Enabled"}
+    keys = sorted(keys)
+    words = sorted({w for text in sources for w in _WORD.findall(text)} | set(keys))
+    return Endpoint(
+        model, route.path, route.methods, tuple(keys), tuple(words),
+        json=bool(re.search(r"ajr_call|json_object|json\.loads|read_json", handler_text)),
+        multipart=".multipart()" in handler_text, actions=_actions(handler_text),
+        anonymous=route.role is Role.ANONYMOUS,
+    )  # fmt: skip
+
+
+def _actions(text: str) -> tuple[str, ...]:
+    tables = {w for table in _ACTION_TABLE.findall(text) for w in _WORD.findall(table)}
+    return tuple(sorted(set(_CHOICE.findall(text)) | tables))
+
+
+def endpoints(models: list[str]) -> list[Endpoint]:
+    return [endpoint(model, route) for model in models for route in served_routes(model)]
+
+
+def one_model_each(all_endpoints: list[Endpoint]) -> list[Endpoint]:
+    """Each path once, on one of the models serving it (chosen by the path, so stable and spread
+    over the models): the systematic table runs the same handler code once, not five times."""
+    by_path: dict[str, list[Endpoint]] = {}
+    for e in all_endpoints:
+        by_path.setdefault(e.path, []).append(e)
+    return [group[zlib.crc32(path.encode()) % len(group)] for path, group in by_path.items()]
+
+
+# -- hostile values ------------------------------------------------------------------------------
+
+# query-string values, percent-encoded exactly as sent on the wire
+HOSTILE_QUERY_VALUES: tuple[str, ...] = (
+    "%FF",  # not UTF-8
+    "%C2%B2",  # "²": str.isdigit() says yes, int() says no
+    "%D9%A3",  # Arabic-Indic three: isdigit() and int() both say yes
+    "9" * 5000,  # past int()'s 4,300-digit limit
+    "",
+    "x" * 6000,  # long, but under aiohttp's 8,190-byte request line
+    "%00",
+    "%0D%0AX-Injected:%201",
+    "%E2%80%AE%F0%9F%92%A9",
+    "-1",
+    "NaN",
+    "1e309",
+    "0x10",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%",
+    "%zz",
+    "%3Cx%3E%26amp%3B%22%27",
+    "99999999999999999999",
+    "1.5",
+    "+",
+    "%C2%A0",
+    "%ED%A0%80",  # a UTF-16 surrogate in UTF-8 form
+)
+
+NESTING = 2000
+
+
+def deep_json(levels: int = NESTING) -> dict[str, bytes]:
+    """Bodies that stress a JSON reader: nesting, NaN, huge numbers, wrong top-level types."""
+    return {
+        "deep-array": b"[" * levels + b"]" * levels,
+        "deep-object": b'{"a":' * levels + b"1" + b"}" * levels,
+        "deep-params": b'{"apiVersion":"1.0","method":"getApiList","params":' + b"[" * levels + b"]" * levels + b"}",
+        "deep-context": b'{"apiVersion":"1.0","context":' + b'{"a":' * levels + b"1" + b"}" * levels + b"}",
+        "nan": b'{"apiVersion":"1.0","method":"x","params":{"timeout":NaN,"a":Infinity,"b":-Infinity}}',
+        "huge-int": b'{"apiVersion":"1.0","method":"x","params":{"timeout":' + b"9" * 5000 + b"}}",
+        "huge-float": b'{"apiVersion":"1.0","method":"x","params":{"timeout":1e999}}',
+        "array": b"[]",
+        "string": b'"x"',
+        "null": b"null",
+        "number": b"1",
+        "not-utf8": b'{"apiVersion":"1.0","method":"\xff"}',
+        "bom": b'\xef\xbb\xbf{"apiVersion":"1.0"}',
+        "utf16": '{"apiVersion":"1.0"}'.encode("utf-16"),
+        "truncated": b'{"apiVersion":"1.0","method":',
+        "lone-surrogate": b'{"apiVersion":"1.0","method":"\\ud800"}',
+        "duplicate-keys": b'{"method":"a","method":"b","apiVersion":"1.0","apiVersion":2}',
+    }
+
+
+def malformed_multipart(boundary: str = "B") -> dict[str, bytes]:
+    """Multipart bodies a careless or hostile client sends (boundary `B`)."""
+    b = boundary.encode()
+    return {
+        "garbage-header": b"--" + b + b"\r\nGarbage\r\n\r\nx\r\n--" + b + b"--\r\n",
+        "no-terminator": b"--" + b + b'\r\nContent-Disposition: form-data; name="a"\r\n\r\nx',
+        "empty": b"",
+        "only-close": b"--" + b + b"--\r\n",
+        "bad-disposition": b"--" + b + b"\r\nContent-Disposition: ;;;=\r\n\r\nx\r\n--" + b + b"--\r\n",
+        "bad-encoding": b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="a.mp3"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n!!!\r\n--" + b + b"--\r\n",
+        "non-utf8-name": b"--" + b + b'\r\nContent-Disposition: form-data; name="\xff"; filename="\xff.mp3"\r\n\r\n'
+        b"ID3\x00\r\n--" + b + b"--\r\n",
+        "nested": b"--"
+        + b
+        + b"\r\nContent-Type: multipart/mixed; boundary=C\r\n\r\n--C\r\nGarbage\r\n\r\n--C--\r\n--"
+        + b
+        + b"--\r\n",
+        "json-then-garbage": b"--" + b + b'\r\nContent-Disposition: form-data; name="json"\r\n\r\n'
+        b'{"apiVersion":"1.0","method":"upgrade"}\r\n--' + b + b"\r\nGarbage\r\n\r\nx\r\n--" + b + b"--\r\n",
+    }
+
+
+CONTENT_TYPES: tuple[str, ...] = (
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "multipart/form-data; boundary=B",
+    "multipart/form-data",  # no boundary
+    "multipart/form-data; boundary=",
+    "application/json; charset=utf-16",
+    "application/json; charset=nonsense",
+    "text/plain; charset=\xff",
+    ";;;",
+    "",
+)
+CONTENT_ENCODINGS: tuple[str, ...] = ("deflate", "gzip", "br", "identity", "x-nonsense", "gzip, deflate")
