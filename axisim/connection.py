@@ -33,9 +33,9 @@ REQUEST_TIMEOUT_PAGE = (
 )
 
 
-def _request_timeout_reply() -> bytes:
+def _request_timeout_reply(server: str) -> bytes:
     head = (
-        f"HTTP/1.1 408 Request Timeout\r\nDate: {formatdate(usegmt=True)}\r\nServer: {SERVER_HEADER}\r\n"
+        f"HTTP/1.1 408 Request Timeout\r\nDate: {formatdate(usegmt=True)}\r\nServer: {server}\r\n"
         f"Content-Length: {len(REQUEST_TIMEOUT_PAGE)}\r\nConnection: close\r\n"
         "Content-Type: text/html; charset=iso-8859-1\r\n\r\n"
     )
@@ -51,12 +51,20 @@ class DeviceProtocol(RequestHandler):
       came) and the connection closes. aiohttp has no such deadline: a slowloris client would hold
       its connection for ever.
     - Every reply carries the device's Server header, aiohttp's own 400s included.
-    - A malformed request is the client's fault: one log line, never a traceback."""
+    - A malformed request is the client's fault: one log line, never a traceback.
+    - A request body's Content-Encoding is not decoded: Apache inflates request bodies only where
+      an input DEFLATE filter is configured (off by default), so the CGI reads the bytes as sent
+      and a compressed form is not a form. (aiohttp would inflate it while parsing, unbounded,
+      and refuse a broken stream before the method is known.)"""
 
-    __slots__ = ("_header_bytes", "_header_handle", "_header_timeout")
+    __slots__ = ("_header_bytes", "_header_handle", "_header_timeout", "_server_header")
 
-    def __init__(self, manager: web.Server, *, header_timeout: float = HEADER_TIMEOUT, **kwargs: Any) -> None:
-        super().__init__(manager, **kwargs)
+    def __init__(
+        self, manager: web.Server, *, header_timeout: float = HEADER_TIMEOUT, server_header: str = SERVER_HEADER,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(manager, **{**kwargs, "auto_decompress": False})
+        self._server_header = server_header
         self._header_timeout = header_timeout
         self._header_handle: asyncio.TimerHandle | None = None
         self._header_bytes = False
@@ -98,7 +106,7 @@ class DeviceProtocol(RequestHandler):
         if self.transport is None or self._force_close or self._messages or not self._idle():
             return
         if self._header_bytes:
-            self.transport.write(_request_timeout_reply())
+            self.transport.write(_request_timeout_reply(self._server_header))
         LOG.debug("%s: no complete request within %g s, connection closed", self._peer(), self._header_timeout)
         self.force_close()
 
@@ -111,7 +119,7 @@ class DeviceProtocol(RequestHandler):
     ) -> tuple[web.StreamResponse, bool]:
         """Every reply leaves through here, so the Server header is set here, once."""
         if isinstance(resp, web.StreamResponse) and not resp.prepared:
-            resp.headers["Server"] = SERVER_HEADER
+            resp.headers["Server"] = self._server_header
         return await super().finish_response(request, resp, start_time)
 
     def handle_error(
@@ -153,7 +161,9 @@ class _DeviceServer(web.Server):
 
 
 class DeviceRunner(web.AppRunner):
-    """An AppRunner whose connections are DeviceProtocols (kwargs: keepalive_timeout, header_timeout, ...)."""
+    """An AppRunner whose connections are DeviceProtocols (kwargs: keepalive_timeout, header_timeout,
+    server_header, ...). The control API uses it too, with its own Server header: the same limits
+    and quiet refusals of malformed requests."""
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()

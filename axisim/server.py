@@ -26,7 +26,7 @@ from cgi_handlers.common import (
     AccessDenied,
     BodyTooLarge,
     Handler,
-    UndecodableBody,
+    UnreadableBody,
     apache_page,
     query_text,
     unauthorized,
@@ -149,7 +149,7 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
         if handler is _unrouted:
             return await _unrouted(request)
         return await _authenticated(request, handler, wiring.device, role)
-    except UndecodableBody:  # read no further by read_body: close, as the rest cannot be told from a next request
+    except UnreadableBody:  # read no further by read_body: close, as the rest cannot be told from a next request
         LOG.info("%s %s %s: undecodable request body", request.remote or "-", request.method, request.path)
         refused = apache_page(400)
         refused.force_close()
@@ -161,7 +161,7 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
         return apache_page(exc.status, [("Allow", allow)] if allow is not None else None)
     except BodyTooLarge:
         return apache_page(413)
-    except CLIENT_BODY_FAULTS as exc:  # a malformed body (bad chunks, undecodable encoding): the client's fault
+    except CLIENT_BODY_FAULTS as exc:  # a malformed body (bad chunks): the client's fault
         LOG.info("%s %s %s: bad request body (%s)", request.remote or "-", request.method, request.path, one_line(exc))
         refused = apache_page(400)
         refused.force_close()  # what is left of the body cannot be told from a next request

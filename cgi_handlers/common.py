@@ -85,9 +85,10 @@ class BodyTooLarge(Exception):
     """A request body over the endpoint's limit (Apache answers 413)."""
 
 
-class UndecodableBody(web.HTTPBadRequest):
-    """A body whose Content-Encoding does not decode (a broken deflate or gzip stream): Apache's
-    input filter refuses it with 400 before any CGI runs, so this is an HTTP error, not an API's."""
+class UnreadableBody(web.HTTPBadRequest):
+    """A body whose framing breaks (a bad chunk size): Apache refuses it with 400 before any CGI
+    runs, so this is an HTTP error, not an API's. (A Content-Encoding is never decoded, see
+    axisim.connection: a compressed body reaches the handler as the bytes sent.)"""
 
 
 class MalformedBody(ValueError):
@@ -148,7 +149,7 @@ def parse_form(raw: bytes) -> list[tuple[str, str]]:
 
 async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
     """The body, refusing (BodyTooLarge) anything over `limit` without reading it all, and
-    (UndecodableBody, 400) a body its Content-Encoding does not decode."""
+    (UnreadableBody, 400) a body whose framing breaks."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
@@ -161,12 +162,12 @@ async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
             chunks.append(chunk)
     except (RequestPayloadError, HttpProcessingError) as exc:
         _abandon(request)
-        raise UndecodableBody() from exc
+        raise UnreadableBody() from exc
     return b"".join(chunks)
 
 
 def _abandon(request: web.Request) -> None:
-    """After an undecodable body: read no more of it (aiohttp would otherwise drain it after the
+    """After an unreadable body: read no more of it (aiohttp would otherwise drain it after the
     reply and meet the same error again); the server closes the connection after its 400."""
     request.content.feed_eof()
 
@@ -195,7 +196,7 @@ async def multipart_parts(
 ) -> AsyncIterator[Part]:
     """The parts of a multipart/form-data body in order; `limits(i)` is (most bytes, bytes kept)
     of the i-th part read (PartTooLarge beyond it). A body that does not parse as multipart, or
-    whose encoding does not decode, is MalformedBody / UndecodableBody: never a crash."""
+    whose framing breaks, is MalformedBody / UnreadableBody: never a crash."""
     try:
         reader = await request.multipart()
         index = 0
@@ -214,9 +215,9 @@ async def multipart_parts(
                 head += chunk[: max(0, keep - len(head))]
             yield Part(part.name, part.filename, bytes(head), size)
             index += 1
-    except RequestPayloadError as exc:  # the body's Content-Encoding does not decode
+    except RequestPayloadError as exc:  # the body's framing breaks
         _abandon(request)
-        raise UndecodableBody() from exc
+        raise UnreadableBody() from exc
     except (PartTooLarge, MalformedBody):
         raise
     except _READ_ERRORS as exc:  # framing, a part's headers (aiohttp's InvalidHeader), its encodings

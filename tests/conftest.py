@@ -10,8 +10,9 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from axisim.connection import DeviceRunner
 from axisim.device import DEFAULT_ACCOUNT, Device, make_device
 from axisim.digest_client import authorization
 from axisim.server import build_app
@@ -66,6 +67,14 @@ async def connection_refused(url: str) -> bool:
 DeviceClientFactory = Callable[..., Awaitable[DeviceClient]]
 
 
+class DeviceTestServer(TestServer):
+    """aiohttp's test server with the connections `axisim serve` makes (DeviceRunner): the tests
+    see the device's Server header, timeouts and body handling."""
+
+    async def _make_runner(self, **kwargs: Any) -> DeviceRunner:
+        return DeviceRunner(self.app, **kwargs)
+
+
 @pytest.fixture
 def device_client(aiohttp_client: Any) -> DeviceClientFactory:
     """Factory: `await device_client("S3008", accounts=[...])` -> DeviceClient."""
@@ -73,7 +82,7 @@ def device_client(aiohttp_client: Any) -> DeviceClientFactory:
     async def make(model: str = "S3008", **options: Any) -> DeviceClient:
         options.setdefault("accounts", [DEFAULT_ACCOUNT])
         device = make_device(model, **options)
-        client = await aiohttp_client(build_app(device))
+        client = await aiohttp_client(DeviceTestServer(build_app(device)))
         return DeviceClient(client, device)
 
     return make
@@ -108,5 +117,6 @@ async def digest_request(
             return Reply(first.status, dict(first.headers), body, challenge)
         uri = first.request_info.url.raw_path_qs
     header = authorization(challenge, user=auth[0], password=auth[1], method=method, uri=uri)
-    async with session.request(method, url, headers={"Authorization": header}, **kwargs) as second:
+    headers = {**kwargs.pop("headers", {}), "Authorization": header}
+    async with session.request(method, url, headers=headers, **kwargs) as second:
         return Reply(second.status, dict(second.headers), await second.read(), challenge)

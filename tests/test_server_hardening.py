@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,7 +24,6 @@ import httpx
 import pytest
 
 from axisim.device import make_device
-from axisim.digest_client import authorization
 from axisim.server import RunningDevice, start_device
 from tests.conftest import digest_request
 
@@ -139,10 +139,6 @@ MALFORMED = {
     ],
     "undecodable-deflate-body-anonymous": [
         b"POST /axis-cgi/param.cgi HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\nContent-Length: 5\r\n\r\nxxxxx"
-    ],
-    "undecodable-deflate-json": [
-        b"POST /axis-cgi/basicdeviceinfo.cgi HTTP/1.1\r\nHost: x\r\nContent-Encoding: deflate\r\n"
-        b"Content-Length: 5\r\n\r\nxxxxx"
     ],
     "chunked-anonymous-json": [
         b"POST /axis-cgi/basicdeviceinfo.cgi HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -315,21 +311,31 @@ def test_running_out_of_files_is_one_warning_not_a_stream_of_tracebacks() -> Non
     assert any("open files" in line for line in lines), stderr[:2000]
 
 
-async def test_an_undecodable_body_of_an_authenticated_request_is_a_400_not_a_500(
+async def test_a_compressed_body_reaches_the_cgi_as_sent(
     served: RunningDevice, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The body's bytes cannot be read (issue 16 D6): the client's fault, Apache's 400, the state untouched."""
+    """Apache decodes no request Content-Encoding unless an input DEFLATE filter is configured
+    (off by default; issue 16 D6): the CGI reads the bytes sent, so a deflated form is not a form
+    (the API's own error, the state untouched) and a plain form labelled deflate is read as sent."""
     caplog.set_level(logging.DEBUG)
     before = served.device.param("Network.HostName")
-    body = b"action=update&Network.HostName=x"
+    form = b"action=update&Network.HostName=x"
+    cases = [
+        ("/axis-cgi/param.cgi", zlib.compress(form), b"# Request failed: Unknown action"),
+        ("/axis-cgi/basicdeviceinfo.cgi", zlib.compress(b'{"apiVersion": "1.0", "method": "getAllProperties"}'),
+         b'"Invalid JSON"'),
+        ("/axis-cgi/pwdgrp.cgi", b"\x78\x9c\xff\xfe", b""),
+    ]  # fmt: skip
     headers = {"Content-Encoding": "deflate", "Content-Type": "application/x-www-form-urlencoded"}
     async with aiohttp.ClientSession() as session:
-        for path in ("/axis-cgi/param.cgi", "/axis-cgi/basicdeviceinfo.cgi", "/axis-cgi/pwdgrp.cgi"):
-            async with session.post(served.url + path) as first:
-                challenge = first.headers["WWW-Authenticate"]
-            answer = authorization(challenge, user="root", password="pass", method="POST", uri=path)
-            signed = {**headers, "Authorization": answer}
-            async with session.post(served.url + path, data=body, headers=signed) as reply:
-                assert reply.status == 400, (path, reply.status, await reply.text())
-    assert served.device.param("Network.HostName") == before
+        for path, body, expected in cases:
+            url = served.url + path
+            reply = await digest_request(session, "POST", url, ("root", "pass"), data=body, headers=headers)
+            assert reply.status == 200 and expected in reply.body, (path, reply.status, reply.body)
+        assert served.device.param("Network.HostName") == before
+        reply = await digest_request(
+            session, "POST", served.url + "/axis-cgi/param.cgi", ("root", "pass"), data=form, headers=headers
+        )  # fmt: skip
+        assert (reply.status, reply.body) == (200, b"OK")
+    assert served.device.param("Network.HostName") == "x"
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text

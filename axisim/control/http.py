@@ -15,7 +15,7 @@ from aiohttp import web
 
 from param_tree import whole_number
 
-from ..connection import KEEPALIVE_TIMEOUT
+from ..connection import KEEPALIVE_TIMEOUT, DeviceRunner
 from ..fleet import Fleet
 from ..jsonread import JsonError, read_json_object
 from ..simulated import SimulatedDevice
@@ -233,7 +233,9 @@ def build_control_app(fleet: Fleet) -> web.Application:
 
 async def start_control(fleet: Fleet, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
     """Start the control API; returns its runner (cleanup() stops it) and its port."""
-    runner = web.AppRunner(build_control_app(fleet), access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
+    runner = DeviceRunner(
+        build_control_app(fleet), access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT, server_header="axisim"
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
