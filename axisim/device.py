@@ -23,7 +23,7 @@ from .identity import Identity
 from .lifecycle import BootTimes, Lifecycle, RestartKind, State
 from .logs import DeviceLogs, Severity
 from .model import DeviceModel, Variant, load_model
-from .subsystems import SUBSYSTEMS, Subsystem
+from .subsystems import Subsystem, subsystem_class
 
 HOSTNAME = "Network.HostName"
 VOLATILE_HOSTNAME = "Network.VolatileHostName.HostName"
@@ -138,7 +138,7 @@ class Device:
         self.link_up = True  # a network link (cable or WLAN) reaches the device; the wlan subsystem says
         self.subsystems: dict[str, Subsystem] = {}
         for name in model.subsystems:  # in manifest order: a subsystem sees those listed before it
-            self.subsystems[name] = SUBSYSTEMS[name](self)
+            self.subsystems[name] = subsystem_class(name)(self)
         self.logs.system_event(f"{self.model.short_name or model.id} started, AXIS OS {self.firmware.active}")
 
     # -- identity and state --------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 from param_tree import ModelTree, parse_definitions, parse_templates
 
-from .subsystems import SUBSYSTEMS
+from .subsystems import UnknownSubsystem, subsystem_class
 
 FIXTURES_ENV = "AXISIM_FIXTURES"
 
@@ -122,10 +122,14 @@ def load_model(name: str) -> DeviceModel:
     default_variant = str(meta.get("default_variant", next(iter(variants))))
     names = tuple(str(n) for n in meta.get("subsystems", ()))
     try:
+        classes = [subsystem_class(name) for name in names]
+    except UnknownSubsystem as exc:
+        raise ModelError(f"fixture {folder}: no subsystem package axisim/subsystems/{exc}") from exc
+    try:
         # a subsystem's parameters are part of the model's tree (DESIGN.md, subsystems)
         facts = variants[default_variant].facts
-        extra = [d for name in names for d in SUBSYSTEMS[name].definitions(facts)]
-        templates += [t for name in names for t in SUBSYSTEMS[name].templates(facts)]
+        extra = [d for cls in classes for d in cls.definitions(facts)]
+        templates += [t for cls in classes for t in cls.templates(facts)]
         tree = ModelTree([*document.definitions, *extra], templates)
     except (KeyError, ValueError) as exc:
         raise ModelError(f"fixture {folder} is broken: {exc!r}") from exc

@@ -16,7 +16,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 from axisim.subsystems.storage import KELVIN, StorageSubsystem, kilobytes
-from axisim.subsystems.storage_media import Job, StorageError
+from axisim.subsystems.storage.media import Job, StorageError
 from param_tree import Role, whole_number
 
 from .common import ApiError, Handler, Route, actor_of, check_schema_version, device_of, first, read_form, text_reply

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from axisim.subsystems.io import STATE_ALIASES, SUPERVISION_STATES, IoSubsystem, PortChange, Range
-from axisim.subsystems.io_ports import CLOSED, PortError, parse_action
+from axisim.subsystems.io.ports import CLOSED, PortError, parse_action
 from param_tree import Role, whole_number
 
 from .common import ApiError, Route, ajr_call, device_of, read_form, require, text_reply

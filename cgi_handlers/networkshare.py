@@ -13,7 +13,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 from axisim.subsystems.storage import StorageSubsystem
-from axisim.subsystems.storage_media import StorageError
+from axisim.subsystems.storage.media import StorageError
 from param_tree import Role, whole_number
 
 from .common import ApiError, Handler, Route, actor_of, apache_page, check_schema_version, first, read_form, text_reply

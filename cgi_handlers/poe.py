@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from axisim.subsystems.poe import STATUSES, PoeError, PoeSubsystem, watts
-from axisim.subsystems.poe_switch import CLASS_POWER_LIMIT
+from axisim.subsystems.poe.switch import CLASS_POWER_LIMIT
 from param_tree import Role, whole_number
 
 from .common import ApiError, Handler, Route, check_schema_version, device_of, first, read_form, text_reply

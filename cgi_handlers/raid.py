@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from axisim.subsystems.storage import StorageSubsystem
-from axisim.subsystems.storage_media import StorageError
+from axisim.subsystems.storage.media import StorageError
 from param_tree import Role
 
 from .common import REQUIRED, ApiError, Params, Route, actor_of, ajr_call, apache_page, require

@@ -70,8 +70,8 @@ def _source(path: str) -> str:
 def _sources(route: Route) -> list[str]:
     module = inspect.getmodule(route.handler)
     files = [inspect.getsourcefile(module)] if module is not None else []
-    if route.subsystem is not None:  # e.g. sip -> sip.py, sip_calls.py, sip_params.py
-        files += sorted(str(p) for p in SUBSYSTEMS_DIR.glob(f"{route.subsystem}*.py"))
+    if route.subsystem is not None:  # e.g. sip -> the modules of axisim/subsystems/sip/
+        files += sorted(str(p) for p in (SUBSYSTEMS_DIR / route.subsystem).glob("*.py"))
     return [_source(str(f)) for f in files if f]
 
 

@@ -14,7 +14,7 @@ from lxml import etree
 from axisim.device import DEFAULT_ACCOUNT, AccountSpec, make_device
 from axisim.lifecycle import RestartKind
 from axisim.subsystems.storage import StorageSubsystem
-from axisim.subsystems.storage_media import StorageError, passphrase_matches
+from axisim.subsystems.storage.media import StorageError, passphrase_matches
 from tests.conftest import DeviceClient, DeviceClientFactory
 
 SPEAKER = "C1410MkII"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from axisim.subsystems.io_ports import CLOSED, OPEN, Port, PortError, parse_action, schedule
+from axisim.subsystems.io.ports import CLOSED, OPEN, Port, PortError, parse_action, schedule
 
 
 @pytest.mark.parametrize(

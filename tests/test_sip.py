@@ -18,7 +18,7 @@ from axisim.device import DEFAULT_ACCOUNT, AccountSpec, Actor, Device, make_devi
 from axisim.lifecycle import RestartKind
 from axisim.persistence import StateDir
 from axisim.subsystems.sip import SipSubsystem
-from axisim.subsystems.sip_params import ACCOUNTS
+from axisim.subsystems.sip.params import ACCOUNTS
 from tests.conftest import ROOT, DeviceClient, DeviceClientFactory
 
 SPEAKER = "C1410MkII"

@@ -19,7 +19,7 @@ from axisim.device import Device, make_device
 from axisim.lifecycle import RestartKind
 from axisim.persistence import StateDir
 from axisim.subsystems.storage import StorageSubsystem
-from axisim.subsystems.storage_media import TB, StorageError
+from axisim.subsystems.storage.media import TB, StorageError
 from param_tree import Role
 
 GB = 10**9

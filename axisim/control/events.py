@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..device import Device
-from ..subsystems.poe_switch import PoweredDevice
+from ..subsystems.poe.switch import PoweredDevice
 from ..subsystems.service_faults import ServiceFault
-from ..subsystems.storage_media import StorageError
+from ..subsystems.storage.media import StorageError
 
 REQUIRED = object()
 MAX_RECORDINGS = 10_000  # per event: a bounded loop

@@ -15,7 +15,7 @@ from typing import Any
 
 from param_tree import ParamDef, ParamType, SecurityLevel, Template
 
-from .base import PUBLISHED, param_def
+from ..base import PUBLISHED, param_def
 
 GROUP = "SIP"
 ACCOUNT = "SIP.Account"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from axisim.clock import DeadlineTimer
 from param_tree import ParamDef, ParamType, Role, SecurityLevel, whole_number
 
-from .base import PUBLISHED, Subsystem, param_def
+from ..base import PUBLISHED, Subsystem, param_def
 
 if TYPE_CHECKING:
     from axisim.device import Device

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from param_tree import ParamDef, ParamType, SecurityLevel
 
-from .base import PUBLISHED, Subsystem, param_def
+from ..base import PUBLISHED, Subsystem, param_def
 
 if TYPE_CHECKING:
     from axisim.device import Device

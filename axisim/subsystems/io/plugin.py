@@ -27,8 +27,8 @@ from axisim.clock import DeadlineTimer, iso
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
-from .base import PUBLISHED, DeviceEvent, EventLog, Subsystem, param_def
-from .io_ports import (
+from ..base import PUBLISHED, DeviceEvent, EventLog, Subsystem, param_def
+from .ports import (
     CLOSED,
     MAX_STEP_MS,
     OPEN,

@@ -27,10 +27,10 @@ from axisim.files import is_digest
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, Role, SecurityLevel, UpdateError, whole_number
 
-from . import audio_formats
-from .audio_formats import ClipFormatError, SoundFile
-from .base import PUBLISHED, Subsystem, param_def
-from .service_faults import UNKNOWN_ACTION, ServiceFault
+from ..base import PUBLISHED, Subsystem, param_def
+from ..service_faults import UNKNOWN_ACTION, ServiceFault
+from . import formats as audio_formats
+from .formats import ClipFormatError, SoundFile
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from axisim.clock import DeadlineTimer, iso
 from param_tree import ParamDef, Template
 
-from . import sip_params as sp
-from .base import DeviceEvent, EventLog, Subsystem
+from ..base import DeviceEvent, EventLog, Subsystem
+from ..service_faults import FAILURE, INVALID, NOT_FOUND, ServiceFault
+from . import params as sp
 from .call_service import CallService
-from .service_faults import FAILURE, INVALID, NOT_FOUND, ServiceFault
-from .sip_calls import ACTIVE, CALLING, Call, CallLimits, Outcome, RemoteParty
+from .calls import ACTIVE, CALLING, Call, CallLimits, Outcome, RemoteParty
 
 if TYPE_CHECKING:
     from axisim.device import Device

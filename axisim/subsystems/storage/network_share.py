@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .storage_media import Disk, Job, StorageError
+from .media import Disk, Job, StorageError
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device

@@ -24,10 +24,9 @@ from axisim.clock import DeadlineTimer
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
+from ..base import PUBLISHED, Subsystem, param_def
 from . import raid
-from .base import PUBLISHED, Subsystem, param_def
-from .network_share import SHARE, STORAGE, NasBehaviour, ShareSettings
-from .storage_media import (
+from .media import (
     TB,
     Disk,
     Drive,
@@ -38,6 +37,7 @@ from .storage_media import (
     passphrase_digest,
     passphrase_matches,
 )
+from .network_share import SHARE, STORAGE, NasBehaviour, ShareSettings
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 from axisim.clock import iso
 from param_tree import Role, UpdateError
 
-from . import sip_params as sp
-from .service_faults import FAILURE, INVALID, MISSING, NOT_FOUND, NOT_SUPPORTED, UNKNOWN_ACTION, ServiceFault
-from .sip_calls import Call
+from ..service_faults import FAILURE, INVALID, MISSING, NOT_FOUND, NOT_SUPPORTED, UNKNOWN_ACTION, ServiceFault
+from . import params as sp
+from .calls import Call
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device
 
-    from .sip_calls import CallLimits
+    from .calls import CallLimits
 
 
 @dataclass(frozen=True, slots=True)

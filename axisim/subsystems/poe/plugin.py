@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
-from .base import PUBLISHED, Subsystem, param_def
-from .poe_switch import CLASS_RESERVATION, PoeError, PoeSwitch, PoweredDevice
+from ..base import PUBLISHED, Subsystem, param_def
+from .switch import CLASS_RESERVATION, PoeError, PoeSwitch, PoweredDevice
 
 if TYPE_CHECKING:
     from axisim.device import Device
