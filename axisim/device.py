@@ -17,6 +17,7 @@ from param_tree import ParamStore, Role, UpdateError, printable, strip_root
 from .accounts import AccountError, AccountStore, groups_for_role
 from .auth import DigestAuthority, Schemes, schemes_for
 from .clock import SimClock
+from .events import SYSTEM_READY, Event, EventBus, TopicDecl, state_event
 from .files import FileStore
 from .firmware import Firmware, Image
 from .identity import Identity
@@ -130,6 +131,7 @@ class Device:
         self.firmware = Firmware(active=self.param(FIRMWARE_VERSION, model.firmware))
         self.lifecycle = Lifecycle(boot_times)
         self.clock = SimClock()  # jobs, syncs and pulses run on it; tests move it forward
+        self.bus = EventBus(self.clock)  # what happens to the device, for whoever subscribes
         has_audit = any(api.get("id") == AUDIT_LOG_API for api in model.apis)
         self.logs = DeviceLogs(lambda: self.hostname, audit=has_audit)
         self.files = FileStore()  # uploads (audio clips); on disk once a state directory is attached
@@ -350,11 +352,25 @@ class Device:
         for subsystem in self.subsystems.values():
             subsystem.booted()
         self.logs.system_event(f"System booted, AXIS OS {self.firmware.active}, boot id {self.boot_id}")
+        self.bus.publish(SYSTEM_READY, data={"ready": False}, publisher="device")
         self.changed()
 
     def ready(self) -> None:
         self.lifecycle.mark_ready()
         self.logs.system_event("System ready")
+        self.bus.publish(SYSTEM_READY, data={"ready": True}, publisher="device")
+
+    # -- events --------------------------------------------------------------
+
+    def event_topics(self) -> list[TopicDecl]:
+        """Every topic this device can emit: its own and its subsystems' (what GetEventInstances declares)."""
+        return [SYSTEM_READY, *(decl for sub in self.subsystems.values() for decl in sub.topics())]
+
+    def event_states(self) -> list[Event]:
+        """The current state of every property instance (a new subscriber's Initialized events)."""
+        ready = self.lifecycle.state is State.READY
+        own = state_event(SYSTEM_READY, {}, {"ready": ready}, self.clock.wall(), "device")
+        return [own, *(event for sub in self.subsystems.values() for event in sub.states())]
 
     def upgrade(self, image: Image, factory_default_mode: str, actor: Actor = SYSTEM) -> None:
         """Stage an accepted image and restart into it (ImageError when refused)."""

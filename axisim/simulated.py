@@ -58,10 +58,12 @@ class SimulatedDevice:
 
     def _build(self) -> Device:
         spec = self.spec
-        return make_device(
+        device = make_device(
             spec.model, variant=spec.variant, accounts=spec.accounts, seed=spec.seed, index=spec.index, ip=spec.ip,
             strict_nc=spec.strict_nc, boot_times=spec.boot_times,
         )  # fmt: skip
+        device.bus.subscribe(self.journal.record_event)  # the journal's events view, across resets
+        return device
 
     # -- who it is ---------------------------------------------------------------
 

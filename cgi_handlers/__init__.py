@@ -1,30 +1,23 @@
 """HTTP adapters: parse the request, call the device, format the exact VAPIX reply.
 
-No business logic here; each module is one endpoint family.
+No business logic here; each module is one endpoint family and declares its `ROUTES`
+(a route names the subsystem a device must have to serve it). Nothing lists the modules:
+every module of this package with `ROUTES` is served, so a new API is a new module.
 """
 
-from . import (
-    discovery,
-    disks,
-    io,
-    lifecycle,
-    mediaclip,
-    networkshare,
-    param,
-    poe,
-    power,
-    raid,
-    reports,
-    users,
-    vapix_services,
-    webroot,
-)
+import importlib
+import pkgutil
+from types import ModuleType
+
 from .common import Route
 
-ROUTES: list[Route] = [
-    *param.ROUTES, *users.ROUTES, *discovery.ROUTES, *lifecycle.ROUTES, *reports.ROUTES, *poe.ROUTES,
-    *disks.ROUTES, *raid.ROUTES, *networkshare.ROUTES, *vapix_services.ROUTES, *mediaclip.ROUTES,
-    *io.ROUTES, *power.ROUTES, *webroot.ROUTES,
-]  # fmt: skip
 
-__all__ = ["ROUTES", "Route"]
+def _handler_modules() -> list[ModuleType]:
+    found = (importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__))
+    return [module for module in found if isinstance(getattr(module, "ROUTES", None), list)]
+
+
+HANDLER_MODULES = _handler_modules()
+ROUTES: list[Route] = [route for module in HANDLER_MODULES for route in module.ROUTES]
+
+__all__ = ["HANDLER_MODULES", "ROUTES", "Route"]

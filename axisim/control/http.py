@@ -21,6 +21,7 @@ from ..jsonread import JsonError, read_json_object
 from ..simulated import SimulatedDevice
 from .events import EventError
 from .faults import FaultError
+from .journal import event_json
 
 FLEET_KEY: web.AppKey[Fleet] = web.AppKey("fleet", Fleet)
 MAX_BODY = 2 * 1024 * 1024
@@ -193,6 +194,17 @@ async def journal(request: web.Request) -> web.Response:
     })  # fmt: skip
 
 
+async def journal_events(request: web.Request) -> web.Response:
+    """The device's events, newest last (what its event streams, rules and MQTT would see)."""
+    device = _device(request)
+    limit = _limit(request)
+    return _reply({
+        "serial": device.serial,
+        "total": device.journal.events_total,
+        "events": [event_json(e) for e in device.journal.events(limit)],
+    })  # fmt: skip
+
+
 async def unsupported(request: web.Request) -> web.Response:
     device = _device(request)
     return _reply({"serial": device.serial, "unsupported": [u.to_json() for u in device.journal.unsupported()]})
@@ -226,6 +238,7 @@ def build_control_app(fleet: Fleet) -> web.Application:
         web.post(f"{one}/events/{{subsystem}}/{{event}}", run_event),
         web.get(f"{one}/journal", journal),
         web.get(f"{one}/journal/unsupported", unsupported),
+        web.get(f"{one}/journal/events", journal_events),
         web.delete(f"{one}/journal", clear_journal),
     ])  # fmt: skip
     return app

@@ -2,7 +2,10 @@
 
 A client author reads it to see what their client needed; the paths no route
 serves are kept apart, counted, so an unsupported call stands out in a long run.
-Bounded: the newest `capacity` entries and `max_unsupported` distinct paths.
+Beside the requests it keeps the device's events (from the device event bus), so a
+test sees what the device told the world between two requests.
+Bounded: the newest `capacity` entries, `EVENT_CAPACITY` events and `max_unsupported`
+distinct paths.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..clock import iso
+from ..events import Event
 
 DEFAULT_CAPACITY = 1000
+EVENT_CAPACITY = 500
 MAX_UNSUPPORTED = 256
 DROPPED = 0  # the status journaled for a connection closed without a reply
 
@@ -53,13 +58,15 @@ class Unsupported:
 class Journal:
     """Entries cost nothing until requests arrive (the deque is made on first use)."""
 
-    __slots__ = ("_entries", "_unsupported", "capacity", "total")
+    __slots__ = ("_entries", "_events", "_unsupported", "capacity", "events_total", "total")
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
         self._entries: deque[Entry] | None = None
         self._unsupported: dict[tuple[str, str], Unsupported] | None = None
         self.total = 0  # requests seen since the last clear, including those no longer kept
+        self._events: deque[Event] | None = None
+        self.events_total = 0
 
     def record(self, entry: Entry) -> None:
         if self._entries is None:
@@ -88,6 +95,20 @@ class Journal:
             return kept
         return kept[-limit:] if limit else []
 
+    def record_event(self, event: Event) -> None:
+        """A device event bus subscriber: keep the newest events."""
+        if self._events is None:
+            self._events = deque(maxlen=EVENT_CAPACITY)
+        self._events.append(event)
+        self.events_total += 1
+
+    def events(self, limit: int | None = None) -> list[Event]:
+        """Oldest first; the newest `limit` when given."""
+        kept = list(self._events or ())
+        if limit is None:
+            return kept
+        return kept[-limit:] if limit else []
+
     def unsupported(self) -> list[Unsupported]:
         return sorted((self._unsupported or {}).values(), key=lambda u: (-u.count, u.path, u.method))
 
@@ -95,3 +116,18 @@ class Journal:
         self._entries = None
         self._unsupported = None
         self.total = 0
+        self._events = None
+        self.events_total = 0
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """An event as the control API shows it."""
+    return {
+        "time": f"{iso(event.time)[:-1]}.{int(event.time % 1 * 1000):03d}Z",
+        "topic": event.topic,
+        "source": event.source,
+        "data": event.data,
+        "property": event.stateful,
+        "key": event.key,
+        "publisher": event.publisher,
+    }

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from param_tree import ParamDef, ParamType, SecurityLevel, Template
 from param_tree.definitions import nice_name_of
 
+from ..events import Event, TopicDecl, state_event
+
 if TYPE_CHECKING:
     from axisim.device import Device
     from axisim.lifecycle import RestartKind
@@ -87,6 +89,25 @@ class Subsystem:
 
     def booted(self) -> None:
         """The device is back."""
+
+    # -- events (the device event bus, axisim/events.py) ----------------------------------------
+
+    def topics(self) -> list[TopicDecl]:
+        """The topics this subsystem can emit, as declared to clients (GetEventInstances)."""
+        return []
+
+    def states(self) -> list[Event]:
+        """The current state of each of its property instances (what a new subscriber is told first)."""
+        return []
+
+    def publish(self, decl: TopicDecl, source: dict[str, object] | None = None,
+                data: dict[str, object] | None = None) -> None:  # fmt: skip
+        """Tell the device's subscribers; free while nobody subscribes."""
+        self.device.bus.publish(decl, source, data, publisher=self.name)
+
+    def state_of(self, decl: TopicDecl, source: dict[str, object], data: dict[str, object]) -> Event:
+        """One current property state, for `states()`."""
+        return state_event(decl, source, data, self.device.clock.wall(), self.name)
 
     def to_state(self) -> Any:
         return None

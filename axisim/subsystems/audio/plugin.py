@@ -29,6 +29,7 @@ from param_tree import ParamDef, Role, SecurityLevel, UpdateError, whole_number
 
 from ..base import PUBLISHED, Subsystem, param_def
 from ..service_faults import UNKNOWN_ACTION, ServiceFault
+from ..stimuli import stimulus
 from . import formats as audio_formats
 from .formats import ClipFormatError, SoundFile
 
@@ -78,6 +79,23 @@ def _status(name: str, value: str) -> ParamDef:
 
 class AudioSubsystem(Subsystem):
     name = "audio"
+
+    # -- physical stimuli (the control API's events) --------------------------------------------
+
+    @stimulus("someone presses the control button")
+    def physical_press_button(self) -> dict[str, Any]:
+        self.press_control_button()
+        return {}
+
+    @stimulus("the microphone switch is set", on=bool)
+    def physical_microphone_switch(self, on: bool) -> dict[str, Any]:
+        self.set_microphone_switch(on)
+        return {}
+
+    @stimulus("whether the next speaker test passes", passes=bool)
+    def physical_speaker_test_result(self, passes: bool) -> dict[str, Any]:
+        self.set_speaker_test_result(passes)
+        return {}
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:

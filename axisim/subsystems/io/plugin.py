@@ -28,6 +28,7 @@ from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
 from ..base import PUBLISHED, DeviceEvent, EventLog, Subsystem, param_def
+from ..stimuli import stimulus
 from .ports import (
     CLOSED,
     MAX_STEP_MS,
@@ -104,6 +105,36 @@ def check_ranges(ranges: dict[str, Range]) -> None:
 
 class IoSubsystem(Subsystem):
     name = "io"
+
+    # -- physical stimuli (the control API's events) --------------------------------------------
+
+    def _input_result(self, port: int) -> dict[str, Any]:
+        return {"port": port, "state": self.check(port)}
+
+    @stimulus("an input's circuit closes (1-based port)", port=int)
+    def physical_close_input(self, port: int) -> dict[str, Any]:
+        self.close_input(port)
+        return self._input_result(port)
+
+    @stimulus("an input's circuit opens", port=int)
+    def physical_open_input(self, port: int) -> dict[str, Any]:
+        self.open_input(port)
+        return self._input_result(port)
+
+    @stimulus("a supervised input's wire is cut", port=int)
+    def physical_cut_input(self, port: int) -> dict[str, Any]:
+        self.cut_input(port)
+        return self._input_result(port)
+
+    @stimulus("a supervised input's wire is short-circuited", port=int)
+    def physical_short_input(self, port: int) -> dict[str, Any]:
+        self.short_input(port)
+        return self._input_result(port)
+
+    @stimulus("a tampered input's wiring is repaired", port=int)
+    def physical_repair_input(self, port: int) -> dict[str, Any]:
+        self.repair_input(port)
+        return self._input_result(port)
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
 from ..base import PUBLISHED, Subsystem, param_def
+from ..stimuli import stimulus
 from .switch import CLASS_RESERVATION, PoeError, PoeSwitch, PoweredDevice
 
 if TYPE_CHECKING:
@@ -57,6 +58,24 @@ def port_key(number: int) -> str:
 
 class PoeSubsystem(Subsystem):
     name = "poe"
+
+    # -- physical stimuli (the control API's events) --------------------------------------------
+
+    @stimulus(
+        "a powered device is plugged into a PoE port", port=int, class_=(int, 4), draw_w=(float, 6.0),
+        lldp_w=(float, None), model=(str, "AXIS camera"), mac=(str, ""), link=(bool, True),
+    )  # fmt: skip
+    def physical_plug(
+        self, port: int, class_: int, draw_w: float, lldp_w: float | None, model: str, mac: str, link: bool
+    ) -> dict[str, Any]:
+        self.plug(port, PoweredDevice(poe_class=class_, draw_w=draw_w, lldp_request_w=lldp_w, model=model, mac=mac,
+                                      link=link))  # fmt: skip
+        return {"port": port, "status": self.status(port)}
+
+    @stimulus("the powered device on a PoE port is unplugged", port=int)
+    def physical_unplug(self, port: int) -> dict[str, Any]:
+        removed = self.unplug(port)
+        return {"port": port, "removed": removed.name if removed else None}
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:

@@ -25,6 +25,7 @@ from axisim.clock import DeadlineTimer
 from param_tree import ParamDef, ParamType, Role, SecurityLevel, whole_number
 
 from ..base import PUBLISHED, Subsystem, param_def
+from ..stimuli import stimulus
 
 if TYPE_CHECKING:
     from axisim.device import Device
@@ -46,6 +47,23 @@ class PowerError(ValueError):
 
 class PowerSubsystem(Subsystem):
     name = "power"
+
+    # -- physical stimuli (the control API's events) --------------------------------------------
+
+    @stimulus("the vehicle's ignition turns on or off", on=bool)
+    def physical_ignition(self, on: bool) -> dict[str, Any]:
+        self.set_ignition(on)
+        return {}
+
+    @stimulus("the DC supply is connected or disconnected", connected=bool)
+    def physical_dc(self, connected: bool) -> dict[str, Any]:
+        self.set_dc(connected)
+        return {}
+
+    @stimulus("the Ethernet cable is plugged or unplugged", connected=bool, poe=(bool, None))
+    def physical_cable(self, connected: bool, poe: bool | None) -> dict[str, Any]:
+        self.set_cable(connected, poe)
+        return {}
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:

@@ -23,6 +23,7 @@ from param_tree import ParamDef, Template
 
 from ..base import DeviceEvent, EventLog, Subsystem
 from ..service_faults import FAILURE, INVALID, NOT_FOUND, ServiceFault
+from ..stimuli import stimulus
 from . import params as sp
 from .call_service import CallService
 from .calls import ACTIVE, CALLING, Call, CallLimits, Outcome, RemoteParty
@@ -49,6 +50,34 @@ REASON_PHRASES = {
 
 class SipSubsystem(CallService, Subsystem):
     name = "sip"
+
+    # -- physical stimuli (the control API's events) --------------------------------------------
+
+    @stimulus("a SIP user agent calls the device", from_=(str, "sip:caller@192.168.0.20"), account=(str, None))
+    def physical_incoming_call(self, from_: str, account: str | None) -> dict[str, Any]:
+        return {"call_id": self.incoming_call(from_, account)}
+
+    @stimulus("the far end hangs up a call", call_id=str)
+    def physical_remote_hangup(self, call_id: str) -> dict[str, Any]:
+        self.remote_hangup(call_id)
+        return {}
+
+    @stimulus("the far end of an active call sends DTMF", call_id=str, sequence=str, method=(str, "rtp"))
+    def physical_dtmf(self, call_id: str, sequence: str, method: str) -> dict[str, Any]:
+        return {"event": self.receive_dtmf(call_id, sequence, method)}
+
+    @stimulus("what the registrar answers an account", account=str, code=(int, 200), text=(str, None))
+    def physical_registration(self, account: str, code: int, text: str | None) -> dict[str, Any]:
+        self.set_registration(account, code, text)
+        return {}
+
+    @stimulus(
+        "how called parties answer the device's calls", outcome=str, after=(float, 2.0), uri=(str, "*"),
+        hangs_up_after=(float, None),
+    )  # fmt: skip
+    def physical_remote(self, outcome: str, after: float, uri: str, hangs_up_after: float | None) -> dict[str, Any]:
+        self.set_remote(outcome, after, uri, hangs_up_after)
+        return {}
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:

@@ -25,6 +25,7 @@ from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
 from ..base import PUBLISHED, Subsystem, param_def
+from ..stimuli import stimulus
 from . import raid
 from .media import (
     TB,
@@ -38,6 +39,8 @@ from .media import (
     passphrase_matches,
 )
 from .network_share import SHARE, STORAGE, NasBehaviour, ShareSettings
+
+MAX_RECORDINGS = 10_000  # per stimulus: a bounded loop
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device
@@ -81,6 +84,40 @@ def kilobytes(size: int) -> int:
 
 class StorageSubsystem(ShareSettings, Subsystem):
     name = "storage"
+
+    # -- physical stimuli (the control API's events) --------------------------------------------
+
+    @stimulus("the drive in a bay (0-based) breaks", bay=int)
+    def physical_fail_drive(self, bay: int) -> dict[str, Any]:
+        self.fail_drive(bay)
+        return {"bay": bay, "raid": self.raid_status()}
+
+    @stimulus("the drive in a bay is pulled out", bay=int)
+    def physical_remove_drive(self, bay: int) -> dict[str, Any]:
+        self.remove_drive(bay)
+        return {"bay": bay, "raid": self.raid_status()}
+
+    @stimulus("the drive in a bay is replaced by a new one", bay=int, capacity=(int, None), serial=(str, None))
+    def physical_replace_drive(self, bay: int, capacity: int | None, serial: str | None) -> dict[str, Any]:
+        drive = self.replace_drive(bay, capacity, serial)
+        return {"bay": drive.bay, "serial": drive.serial, "capacity": drive.capacity, "raid": self.raid_status()}
+
+    @stimulus("recordings land on the disk", size=(int, 100_000_000), age_days=(float, 0.0), count=(int, 1))
+    def physical_add_recording(self, size: int, age_days: float, count: int) -> dict[str, Any]:
+        if not 1 <= count <= MAX_RECORDINGS:
+            raise ValueError(f"count is 1 to {MAX_RECORDINGS} recordings")
+        recordings = [self.add_recording(size, age_days) for _ in range(count)]
+        return {"recordings": [r.id for r in recordings], "free": self.free()}
+
+    @stimulus("a drive's temperature changes", bay=int, celsius=float)
+    def physical_set_temperature(self, bay: int, celsius: float) -> dict[str, Any]:
+        self.set_temperature(bay, celsius)
+        return {}
+
+    @stimulus("a power cut while writing damages the last recordings", recordings=(int, 1))
+    def physical_damage_filesystem(self, recordings: int) -> dict[str, Any]:
+        self.damage_filesystem(recordings)
+        return {}
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:

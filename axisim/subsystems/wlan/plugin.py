@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from param_tree import ParamDef, ParamType, SecurityLevel
 
 from ..base import PUBLISHED, Subsystem, param_def
+from ..stimuli import stimulus
 
 if TYPE_CHECKING:
     from axisim.device import Device
@@ -99,6 +100,21 @@ def _is_hex_key(text: str) -> bool:
 
 class WlanSubsystem(Subsystem):
     name = "wlan"
+
+    # -- physical stimuli (the control API's events) --------------------------------------------
+
+    @stimulus(
+        "a wireless network comes into range", ssid=str, security=(str, None), passphrase=(str, None),
+        hidden=(bool, None), signal=(int, None), channel=(int, None),
+    )  # fmt: skip
+    def physical_add_network(self, ssid: str, **options: Any) -> dict[str, Any]:
+        self.add_network(ssid, **{k: v for k, v in options.items() if v is not None})
+        return {"ssid": ssid, "state": self.state()}
+
+    @stimulus("a wireless network goes out of range", ssid=str)
+    def physical_remove_network(self, ssid: str) -> dict[str, Any]:
+        self.remove_network(ssid)
+        return {}
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
