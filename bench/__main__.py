@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from .events import events
 from .fleet_start import fleet_start
 from .loadgen import LoadGenerator
 from .mixed import mixed
@@ -39,6 +40,7 @@ BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
     3: ("Digest vs anonymous", lambda s: digest_vs_anonymous(s.load)),
     4: ("fleet start", lambda s: fleet_start(s.fleet_size, s.mix)),
     5: ("mixed workload over a fleet", lambda s: mixed(s.load, s.mixed_size, s.mix)),
+    6: ("device event bus", events),
 }
 
 
