@@ -185,6 +185,8 @@ class StorageSubsystem(ShareSettings, Subsystem):
         self._timer = DeadlineTimer(device.clock, self.tick)
         self._saved_progress: int | None = None
         device.clock.on_advance.append(self.tick)
+        if self.kind == "raid":  # derived from the clock: read at the moment, by every path
+            device.params.provide(f"{GROUP}.SyncProgress", self._sync_progress_text)
         self.publish()
 
     def _drive_bytes(self, facts: dict[str, Any]) -> int:
@@ -239,6 +241,9 @@ class StorageSubsystem(ShareSettings, Subsystem):
         if self.raid_status() != "syncing":
             return 0
         return max(0, int((self.sync_total - self._synced_now()) / self.timings.sync_bytes_per_s))
+
+    def _sync_progress_text(self) -> str:
+        return str(self.sync_progress())
 
     def _synced_now(self) -> int:
         if not self.sync_total:
@@ -333,7 +338,6 @@ class StorageSubsystem(ShareSettings, Subsystem):
         if self.kind == "raid":
             values[f"{GROUP}.RaidLevel"] = self.level or ""
             values[f"{GROUP}.RaidStatus"] = STATUS_WORDS[self.raid_status()]
-            values[f"{GROUP}.SyncProgress"] = str(self.sync_progress())
         self.device.params.set_base(values)
 
     def _event(self, message: str) -> None:
