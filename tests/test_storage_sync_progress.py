@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from axisim.persistence import snapshot
 from axisim.subsystems.storage import StorageSubsystem
 from tests.conftest import DeviceClient, DeviceClientFactory
 
@@ -66,3 +67,15 @@ async def test_a_provided_value_is_not_a_saved_setting(device_client: DeviceClie
     query = "action=listdefinitions&listformat=xmlschema&group=DiskManagement"
     text = await client.text("GET", f"/axis-cgi/param.cgi?{query}")
     assert 'name="SyncProgress"' in text
+
+
+async def test_the_server_report_and_saved_state_show_the_moment(device_client: DeviceClientFactory) -> None:
+    client = await device_client("S3016", variant="16TB")
+    storage = storage_of(client)
+    storage.fail_drive(1)
+    storage.replace_drive(1)
+    client.device.clock._offset += 3 * 3600
+    report = await client.text("GET", "/axis-cgi/serverreport.cgi")
+    (line,) = [x for x in report.splitlines() if "SyncProgress" in x]
+    assert line.split("=", 1)[1].strip().strip('"') == str(storage.sync_progress()) != "0"
+    assert "SyncProgress" not in json.dumps(snapshot(client.device)["params"])

@@ -186,7 +186,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
         self._timer = DeadlineTimer(device.clock, self.tick)
         self._saved_progress: int | None = None
         device.clock.on_advance.append(self.tick)
-        self._last: dict[tuple[TopicDecl, str], dict[str, object]] = {}
+        self._last: tuple[tuple[object, ...], ...] = ()  # each event instance's data values, last published
         if self.kind == "raid":  # derived from the clock: read at the moment, by every path
             device.params.provide(f"{GROUP}.SyncProgress", self._sync_progress_text)
         self.refresh()
@@ -347,9 +347,10 @@ class StorageSubsystem(ShareSettings, Subsystem):
         """After a change: the status parameters, then an event for each property instance that changed."""
         self.publish_params()
         now = topics.instances(self)
-        last, self._last = self._last, now
-        for (decl, disk_id), data in now.items():
-            if last.get((decl, disk_id)) != data:
+        values = tuple(tuple(data.values()) for data in now.values())  # instances come in a fixed order
+        last, self._last = self._last, values
+        for position, ((decl, disk_id), data) in enumerate(now.items()):
+            if position >= len(last) or last[position] != values[position]:
                 self.publish(decl, {"disk_id": disk_id} if disk_id else None, data)
 
     def topics(self) -> list[TopicDecl]:
