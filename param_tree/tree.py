@@ -106,7 +106,7 @@ class UpdateError(Exception):
 class ParamStore:
     """One device's view of its model: identity values and an overlay of changes."""
 
-    __slots__ = ("_added", "_groups", "_identity", "_memo", "_overlay", "_removed", "_view", "model")
+    __slots__ = ("_added", "_groups", "_identity", "_memo", "_overlay", "_providers", "_removed", "_view", "model")
 
     def __init__(self, model: ModelTree, identity: Mapping[str, str] | None = None) -> None:
         self.model = model
@@ -117,10 +117,14 @@ class ParamStore:
         self._removed: set[str] = set()  # names of removed model parameters
         self._view: _View | None = None  # None: same structure as the model
         self._memo: dict[Hashable, Any] | None = None  # renderings of the current state (see memo)
+        self._providers: dict[str, Callable[[], str]] | None = None  # read-time values (see provide)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()` once per state: a list body or an auth policy is read on every request and
         changes rarely. Every change to the store forgets what was remembered."""
+        providers = self._providers
+        if providers:  # a rendering holds provided values: remembered only with the values it showed
+            key = (key, tuple(provider() for provider in providers.values()))
         memo = self._memo
         if memo is None:
             memo = self._memo = {}
@@ -150,8 +154,26 @@ class ParamStore:
     def __contains__(self, name: str) -> bool:
         return name in self._current().defs
 
+    def provide(self, name: str, provider: Callable[[], str] | None) -> None:
+        """Read `name` from `provider()` at each read (None: stop). For published read-only values
+        derived from time (a RAID sync's progress): every path that reads the store sees the value
+        of the moment, with no refresh at each call site. Not a setting: never saved nor reset."""
+        providers = self._providers
+        if provider is not None:
+            if providers is None:
+                providers = self._providers = {}
+            providers[name] = provider
+        elif providers is not None:
+            providers.pop(name, None)
+            if not providers:
+                self._providers = None
+        self._memo = None
+
     def value(self, name: str) -> str:
         """The current raw value (unmasked)."""
+        providers = self._providers
+        if providers is not None and name in providers:
+            return providers[name]()
         if name in self._overlay:
             return self._overlay[name]
         if name in self._identity:

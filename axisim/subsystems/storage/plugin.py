@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from axisim.clock import DeadlineTimer
+from axisim.events import Event, TopicDecl
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
 from ..base import PUBLISHED, Subsystem, param_def
 from ..stimuli import stimulus
-from . import raid
+from . import raid, topics
 from .media import (
     TB,
     Disk,
@@ -39,6 +40,7 @@ from .media import (
     passphrase_matches,
 )
 from .network_share import SHARE, STORAGE, NasBehaviour, ShareSettings
+from .topics import KELVIN
 
 MAX_RECORDINGS = 10_000  # per stimulus: a bounded loop
 
@@ -49,7 +51,6 @@ GROUP = "DiskManagement.S0"
 READ = SecurityLevel.parse("7747")  # operators read what disks/list.cgi shows them
 ADMIN_RW = SecurityLevel.parse("7766")
 STATUS_WORDS = {"active": "Online", "degraded": "Degraded", "syncing": "Syncing", "failure": "Failed"}
-KELVIN = 273
 TEMPERATURE_ALERT_C = 60.0  # a drive this hot is reported in the system log
 CHECK_FILESYSTEMS = ("ext4",)  # VAPIX: only ext4 can be checked or repaired
 
@@ -185,7 +186,10 @@ class StorageSubsystem(ShareSettings, Subsystem):
         self._timer = DeadlineTimer(device.clock, self.tick)
         self._saved_progress: int | None = None
         device.clock.on_advance.append(self.tick)
-        self.publish()
+        self._last: tuple[tuple[object, ...], ...] = ()  # each event instance's data values, last published
+        if self.kind == "raid":  # derived from the clock: read at the moment, by every path
+            device.params.provide(f"{GROUP}.SyncProgress", self._sync_progress_text)
+        self.refresh()
 
     def _drive_bytes(self, facts: dict[str, Any]) -> int:
         """The variant's capacity is what the default disk offers (a RAID's usable size)."""
@@ -239,6 +243,9 @@ class StorageSubsystem(ShareSettings, Subsystem):
         if self.raid_status() != "syncing":
             return 0
         return max(0, int((self.sync_total - self._synced_now()) / self.timings.sync_bytes_per_s))
+
+    def _sync_progress_text(self) -> str:
+        return str(self.sync_progress())
 
     def _synced_now(self) -> int:
         if not self.sync_total:
@@ -307,7 +314,8 @@ class StorageSubsystem(ShareSettings, Subsystem):
 
     # -- publishing ---------------------------------------------------------------
 
-    def publish(self) -> None:
+    def publish_params(self) -> None:
+        """Write the published status parameters (read-only values a client lists)."""
         disk = self.disk
         values = {
             f"{GROUP}.Status": self.status(),
@@ -333,8 +341,24 @@ class StorageSubsystem(ShareSettings, Subsystem):
         if self.kind == "raid":
             values[f"{GROUP}.RaidLevel"] = self.level or ""
             values[f"{GROUP}.RaidStatus"] = STATUS_WORDS[self.raid_status()]
-            values[f"{GROUP}.SyncProgress"] = str(self.sync_progress())
         self.device.params.set_base(values)
+
+    def refresh(self) -> None:
+        """After a change: the status parameters, then an event for each property instance that changed."""
+        self.publish_params()
+        now = topics.instances(self)
+        values = tuple(tuple(data.values()) for data in now.values())  # instances come in a fixed order
+        last, self._last = self._last, values
+        for position, ((decl, disk_id), data) in enumerate(now.items()):
+            if position >= len(last) or last[position] != values[position]:
+                self.publish(decl, {"disk_id": disk_id} if disk_id else None, data)
+
+    def topics(self) -> list[TopicDecl]:
+        return topics.declared(self)
+
+    def states(self) -> list[Event]:
+        return [self.state_of(decl, {"disk_id": disk_id} if disk_id else {}, data)
+                for (decl, disk_id), data in topics.instances(self).items()]  # fmt: skip
 
     def _event(self, message: str) -> None:
         self.device.logs.system_event(message, source="storage")
@@ -343,7 +367,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
         """After any change: publish, log, save, and wake up when the next job or sync ends."""
         if message:
             self._event(message)
-        self.publish()
+        self.refresh()
         self.device.changed()
         self._arm_timer()
 
@@ -376,7 +400,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
             self._saved_progress = progress
             self._settled()
         else:
-            self.publish()
+            self.publish_params()  # nothing changed but the clock: no event, no diff
 
     # -- jobs ----------------------------------------------------------------------
 
@@ -862,7 +886,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
             elif self.enabled and f"{STORAGE}.Enabled" in names:
                 self._mount_if_ready()
             self._apply_retention()
-            self.publish()
+            self.refresh()
             self._arm_timer()
 
     # -- the device's restarts ----------------------------------------------------------
@@ -875,11 +899,11 @@ class StorageSubsystem(ShareSettings, Subsystem):
             self.disk.encryption_key, self.disk.wrong_key = None, False
         if self.disk.encrypted and self.disk.encryption_key is None:
             self.disk.mounted = False
-        self.publish()
+        self.refresh()
 
     def booted(self) -> None:
         self._mount_if_ready()
-        self.publish()
+        self.refresh()
         self._arm_timer()
 
     def _mount_if_ready(self) -> None:
@@ -940,5 +964,5 @@ class StorageSubsystem(ShareSettings, Subsystem):
         if nas is not None:
             self.nas, self.bound = nas, bool(share_state["bound"])
         self.jobs.clear()
-        self.publish()
+        self.refresh()
         self._arm_timer()
