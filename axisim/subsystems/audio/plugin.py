@@ -23,14 +23,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from axisim.clock import DeadlineTimer, iso
+from axisim.events import Event, TopicDecl
 from axisim.files import is_digest
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, Role, SecurityLevel, UpdateError, whole_number
 
 from ..base import PUBLISHED, Subsystem, param_def
-from ..service_faults import UNKNOWN_ACTION, ServiceFault
+from ..service_faults import Refusal, ServiceRefused
 from ..stimuli import stimulus
 from . import formats as audio_formats
+from . import topics
 from .formats import ClipFormatError, SoundFile
 
 if TYPE_CHECKING:
@@ -44,14 +46,21 @@ DEFAULT_UPLOAD_MB = 1.5  # media clip API: "If this parameter is missing, the ma
 TEST_SECONDS = 8.0  # a series of test tones
 PRESET_SECONDS = {"camera_clicks16k.au": 1.0, "camera_clicks.mp3": 1.0}
 PRESET_DEFAULT_SECONDS = 4.0
-NOT_CALIBRATED = ("env:Receiver", "ter:Action", "axast:DeviceNotCalibrated")
-DISABLED_IN_HARDWARE = ("env:Receiver", "ter:Action", "axast:DisabledInHardware")
 READ = SecurityLevel.parse("7717")  # viewers see what plays and whether the speaker is calibrated
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9 ._()-]+")  # file names keep spaces: clients play by location
 
 
 class ClipError(ValueError):
     """A media clip request the device refuses (400 Bad Request, the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerTestReport:
+    """What GetSpeakerTestReport tells: the status and when the test and calibration last ran."""
+
+    status: str  # Uncalibrated, Pending, Calibrated, OK, Failed, DisabledInHardware
+    tested_at: float | None  # device wall time
+    calibrated_at: float | None
 
 
 @dataclass(slots=True)
@@ -121,9 +130,10 @@ class AudioSubsystem(Subsystem):
         self.tested_at: float | None = None
         self.pending: tuple[str, float] | None = None  # ("calibrate" | "test", SimClock end)
         self.dropped = 0  # play requests dropped while a clip played
+        self.told: dict[str, bool] = {}  # what the bus was last told of each property (topic -> state)
         self._timer = DeadlineTimer(device.clock, self.tick)
         device.clock.on_advance.append(self.tick)
-        self.publish()
+        self._publish_params()
 
     # -- clips -------------------------------------------------------------------------
 
@@ -170,10 +180,12 @@ class AudioSubsystem(Subsystem):
             self._event(f"Media clip {number} not played: clip {self.playing.clip} is playing")
             return number
         self.playing = Playback(number, repeats, level, self.device.clock.now(), max(sound.duration, 0.01))
+        file_name = self.clip_param(number, "Location").rsplit("/", 1)[-1]
+        self.publish(topics.CURRENTLY_PLAYING, {"AudioOutput": topics.CLIP_OUTPUT}, {"FileName": file_name})
         self._event(
             f"Media clip {number} ({self.clip_param(number, 'Name')}) playing, repeat {repeats}, volume {level}"
         )
-        self.publish()
+        self._publish_params()
         self._arm()
         return number
 
@@ -191,7 +203,7 @@ class AudioSubsystem(Subsystem):
         if self.playing is not None:
             self._event(f"Media clip {self.playing.clip} stopped")
             self.playing = None
-            self.publish()
+            self._publish_params()
             self._arm()
 
     def upload(self, data: bytes, filename: str, name: str | None = None, actor: Actor | None = None) -> int:
@@ -266,7 +278,7 @@ class AudioSubsystem(Subsystem):
                 self.device.files.discard(upload.digest)
         if self.playing is not None and self.playing.clip not in present:
             self.stop()
-        self.publish()
+        self._publish_params()
 
     # -- speaker test ---------------------------------------------------------------------
 
@@ -280,20 +292,21 @@ class AudioSubsystem(Subsystem):
         """Play the test tones again and compare them with the calibration (Run the test)."""
         self._check_microphone()
         if self.calibrated_at is None or (self.pending and self.pending[0] == "calibrate"):
-            raise ServiceFault(NOT_CALIBRATED, "The Auto Speaker Test cannot be done without prior calibration.")
+            reason = "The Auto Speaker Test cannot be done without prior calibration."
+            raise ServiceRefused(Refusal.NOT_CALIBRATED, reason)
         self._play_tones("test", "Speaker test: running")
 
     def _check_microphone(self) -> None:
         self.tick()
         if not self.microphone_on:
-            raise ServiceFault(DISABLED_IN_HARDWARE, "The built-in microphone is disabled.")
+            raise ServiceRefused(Refusal.MICROPHONE_OFF, "The built-in microphone is disabled.")
 
     def _play_tones(self, step: str, message: str) -> None:
         """Calibration and test alike: the tones play for TEST_SECONDS, then tick() records the outcome."""
         self.pending = (step, self.device.clock.now() + TEST_SECONDS)
         self.test_status = "Pending"
         self._event(message)
-        self.publish()
+        self._publish_params()
         self._arm()
 
     def press_control_button(self) -> None:
@@ -303,7 +316,7 @@ class AudioSubsystem(Subsystem):
     def set_microphone_switch(self, on: bool) -> None:
         self.microphone_on = on
         self._event(f"Microphone switch {'ON' if on else 'OFF'}")
-        self.publish()
+        self._publish_params()
         self.device.changed()
 
     def set_speaker_test_result(self, passes: bool) -> None:
@@ -311,31 +324,15 @@ class AudioSubsystem(Subsystem):
         self.test_passes = passes
         self.device.changed()
 
-    def speaker_test_report(self) -> dict[str, str]:
+    def speaker_test_report(self) -> SpeakerTestReport:
         self.tick()
         return self._report()
 
-    def _report(self) -> dict[str, str]:
+    def _report(self) -> SpeakerTestReport:
         status = self.test_status
         if not self.microphone_on and status != "Pending":
             status = "DisabledInHardware"
-        return {
-            "SpeakerTestStatus": status,
-            "TestTimestamp": iso(self.tested_at) if self.tested_at is not None else "",
-            "CalibrationTimestamp": iso(self.calibrated_at) if self.calibrated_at is not None else "",
-        }
-
-    def speaker_test_command(self, name: str, message: dict[str, Any]) -> dict[str, Any]:
-        """`axast:<name>` (auto speaker test API); ServiceFault when refused."""
-        if name == "CalibrateSpeakerTest":
-            self.calibrate()
-            return {}
-        if name == "PerformSpeakerTest":
-            self.run_test()
-            return {}
-        if name == "GetSpeakerTestReport":
-            return {"SpeakerTestReport": self.speaker_test_report()}
-        raise ServiceFault(UNKNOWN_ACTION, f"The action axast:{name} is not supported.")
+        return SpeakerTestReport(status, self.tested_at, self.calibrated_at)
 
     # -- time ------------------------------------------------------------------------------
 
@@ -356,31 +353,58 @@ class AudioSubsystem(Subsystem):
                 self.test_status, self.calibrated_at = "Calibrated", wall
             else:
                 self.test_status, self.tested_at = ("OK" if self.test_passes else "Failed"), wall
+                self.publish(
+                    topics.SPEAKER_TEST_RESULT, {"DeviceUUID": topics.device_uuid(self.device.serial)},
+                    {"SpeakerTestStatus": self.test_status},
+                )  # fmt: skip
             self._event(f"Speaker test: {self.test_status}")
             changed = True
             self.device.changed()
         if changed:
-            self.publish()
+            self._publish_params()
         self._arm()
 
     def _arm(self) -> None:
         deadlines = [self.playing.ends() if self.playing else None, self.pending[1] if self.pending else None]
         self._timer.arm(min((d for d in deadlines if d is not None), default=None))
 
-    def publish(self) -> None:
+    def _publish_params(self) -> None:
         playing = self.playing
         report = self._report()  # not speaker_test_report(): tick() publishes, it must not re-enter
+        calibrated = iso(report.calibrated_at) if report.calibrated_at is not None else ""
         values = {
             f"{PLAYBACK}.Playing": "yes" if playing else "no",
             f"{PLAYBACK}.Clip": str(playing.clip) if playing else "",
             f"{PLAYBACK}.Repeat": str(playing.repeat) if playing else "",
             f"{PLAYBACK}.Volume": str(playing.volume) if playing else "",
-            f"{SPEAKER_TEST}.Status": report["SpeakerTestStatus"],
+            f"{SPEAKER_TEST}.Status": report.status,
             f"{SPEAKER_TEST}.Calibrated": "yes" if self.calibrated_at is not None else "no",
-            f"{SPEAKER_TEST}.CalibrationTime": report["CalibrationTimestamp"],
-            f"{SPEAKER_TEST}.TestTime": report["TestTimestamp"],
+            f"{SPEAKER_TEST}.CalibrationTime": calibrated,
+            f"{SPEAKER_TEST}.TestTime": iso(report.tested_at) if report.tested_at is not None else "",
         }
         self.device.params.set_base(values)
+        for decl, source, data in self._properties():
+            state = bool(next(iter(data.values())))
+            if self.told.get(decl.topic) != state:
+                self.told[decl.topic] = state
+                self.publish(decl, source, data)
+
+    def _properties(self) -> list[tuple[TopicDecl, dict[str, object], dict[str, object]]]:
+        """Each property instance and its current value."""
+        return [
+            (topics.CLIP_PLAYING, {"AudioOutput": topics.CLIP_OUTPUT}, {"Playing": self.playing is not None}),
+            (
+                topics.OUTPUT_ACTIVE, {"AudioOutput": topics.AUDIO_OUTPUT},
+                {"AudioOutputActive": self.playing is not None or self.pending is not None},
+            ),
+            (topics.MICROPHONE, {"switch": topics.MICROPHONE_SWITCH}, {"state": self.microphone_on}),
+        ]  # fmt: skip
+
+    def topics(self) -> list[TopicDecl]:
+        return list(topics.ALL)
+
+    def states(self) -> list[Event]:
+        return [self.state_of(decl, source, data) for decl, source, data in self._properties()]
 
     def _event(self, message: str) -> None:
         self.device.logs.system_event(message, source="audio")
@@ -398,7 +422,7 @@ class AudioSubsystem(Subsystem):
         self.playing, self.pending = None, None
         if kind is not RestartKind.REBOOT:
             self.test_status, self.calibrated_at, self.tested_at = "Uncalibrated", None, None
-        self.publish()
+        self._publish_params()
 
     def booted(self) -> None:
         self.params_changed(None)
