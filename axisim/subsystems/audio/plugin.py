@@ -19,71 +19,33 @@ from __future__ import annotations
 import fnmatch
 import random
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from axisim.clock import DeadlineTimer, iso
+from axisim.clock import DeadlineTimer
 from axisim.events import Event, TopicDecl
 from axisim.files import is_digest
 from axisim.lifecycle import RestartKind
-from param_tree import ParamDef, Role, SecurityLevel, UpdateError, whole_number
+from param_tree import ParamDef, Role, UpdateError, whole_number
 
-from ..base import PUBLISHED, Subsystem, param_def
+from ..base import Subsystem
 from ..service_faults import Refusal, ServiceRefused
 from ..stimuli import stimulus
 from . import formats as audio_formats
+from . import params as audio_params
 from . import topics
 from .formats import ClipFormatError, SoundFile
+from .state import ClipError, Playback, SpeakerTestReport, Upload, by, integer, optional
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device
 
 CLIPS = "MediaClip"
-PLAYBACK = "AudioStatus"
-SPEAKER_TEST = "SpeakerTest"
 CLIP_DIR = "/etc/audioclips/"
 DEFAULT_UPLOAD_MB = 1.5  # media clip API: "If this parameter is missing, the maximum upload size is 1.5 MB"
 TEST_SECONDS = 8.0  # a series of test tones
 PRESET_SECONDS = {"camera_clicks16k.au": 1.0, "camera_clicks.mp3": 1.0}
 PRESET_DEFAULT_SECONDS = 4.0
-READ = SecurityLevel.parse("7717")  # viewers see what plays and whether the speaker is calibrated
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9 ._()-]+")  # file names keep spaces: clients play by location
-
-
-class ClipError(ValueError):
-    """A media clip request the device refuses (400 Bad Request, the message says why)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SpeakerTestReport:
-    """What GetSpeakerTestReport tells: the status and when the test and calibration last ran."""
-
-    status: str  # Uncalibrated, Pending, Calibrated, OK, Failed, DisabledInHardware
-    tested_at: float | None  # device wall time
-    calibrated_at: float | None
-
-
-@dataclass(slots=True)
-class Upload:
-    digest: str
-    sound: SoundFile
-    filename: str
-
-
-@dataclass(slots=True)
-class Playback:
-    clip: int
-    repeat: int
-    volume: int
-    started: float
-    duration: float  # one play of the clip
-
-    def ends(self) -> float | None:
-        return None if self.repeat < 0 else self.started + self.duration * (self.repeat + 1)
-
-
-def _status(name: str, value: str) -> ParamDef:
-    return param_def(name, value, PUBLISHED, READ)
 
 
 class AudioSubsystem(Subsystem):
@@ -108,16 +70,7 @@ class AudioSubsystem(Subsystem):
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
-        return [
-            _status(f"{PLAYBACK}.Playing", "no"),
-            _status(f"{PLAYBACK}.Clip", ""),
-            _status(f"{PLAYBACK}.Repeat", ""),
-            _status(f"{PLAYBACK}.Volume", ""),
-            _status(f"{SPEAKER_TEST}.Status", "Uncalibrated"),
-            _status(f"{SPEAKER_TEST}.Calibrated", "no"),
-            _status(f"{SPEAKER_TEST}.CalibrationTime", ""),
-            _status(f"{SPEAKER_TEST}.TestTime", ""),
-        ]
+        return audio_params.definitions()
 
     def __init__(self, device: Device) -> None:
         super().__init__(device)
@@ -172,8 +125,8 @@ class AudioSubsystem(Subsystem):
         """Start a clip; returns its number. ClipError for a bad request (nothing changes)."""
         self.tick()
         number = self._by_location(location) if location else self._number(clip)
-        repeats = _integer(repeat, "repeat", -1, None)
-        level = _integer(volume, "volume", 0, 1000)
+        repeats = integer(repeat, "repeat", -1, None)
+        level = integer(volume, "volume", 0, 1000)
         _, sound = self.sound(number)
         if self.playing is not None:
             self.dropped += 1  # the clip already sounding wins
@@ -221,14 +174,14 @@ class AudioSubsystem(Subsystem):
         if not label or not name_type.accepts(label):
             raise ClipError("Invalid name")
         try:
-            key = self.device.add_group("mediaclip", CLIPS, Role.ADMIN, **_by(actor))
+            key = self.device.add_group("mediaclip", CLIPS, Role.ADMIN, **by(actor))
         except UpdateError as exc:
             raise ClipError(f"No room for another clip ({exc})") from exc
         number = int(key[1:])
         stored = self._file_name(number, filename, sound.format)
         self.uploads[number] = Upload(self.device.files.put(data), sound, stored)
         self.device.params.set_values({f"{CLIPS}.M{number}.Location": CLIP_DIR + stored})
-        self.device.update_params([(f"{CLIPS}.M{number}.Name", label)], Role.ADMIN, **_by(actor))
+        self.device.update_params([(f"{CLIPS}.M{number}.Name", label)], Role.ADMIN, **by(actor))
         self._event(f"Media clip {number} uploaded: {stored}, {sound.format}, {sound.duration:.1f} s")
         self.device.changed()
         return number
@@ -248,7 +201,7 @@ class AudioSubsystem(Subsystem):
     def remove(self, clip: str | int | None, actor: Actor | None = None) -> int:
         number = self._number(clip)
         try:
-            self.device.remove_groups([f"{CLIPS}.M{number}"], Role.ADMIN, **_by(actor))
+            self.device.remove_groups([f"{CLIPS}.M{number}"], Role.ADMIN, **by(actor))
         except UpdateError as exc:
             raise ClipError(str(exc)) from exc
         return number
@@ -257,7 +210,7 @@ class AudioSubsystem(Subsystem):
         number = self._number(clip)
         if name is None:
             raise ClipError("Missing parameter: name")
-        refused = self.device.update_params([(f"{CLIPS}.M{number}.Name", name)], Role.ADMIN, **_by(actor))
+        refused = self.device.update_params([(f"{CLIPS}.M{number}.Name", name)], Role.ADMIN, **by(actor))
         if refused:
             raise ClipError("Invalid name")
         return number
@@ -371,17 +324,7 @@ class AudioSubsystem(Subsystem):
     def _publish_params(self) -> None:
         playing = self.playing
         report = self._report()  # not speaker_test_report(): tick() publishes, it must not re-enter
-        calibrated = iso(report.calibrated_at) if report.calibrated_at is not None else ""
-        values = {
-            f"{PLAYBACK}.Playing": "yes" if playing else "no",
-            f"{PLAYBACK}.Clip": str(playing.clip) if playing else "",
-            f"{PLAYBACK}.Repeat": str(playing.repeat) if playing else "",
-            f"{PLAYBACK}.Volume": str(playing.volume) if playing else "",
-            f"{SPEAKER_TEST}.Status": report.status,
-            f"{SPEAKER_TEST}.Calibrated": "yes" if self.calibrated_at is not None else "no",
-            f"{SPEAKER_TEST}.CalibrationTime": calibrated,
-            f"{SPEAKER_TEST}.TestTime": iso(report.tested_at) if report.tested_at is not None else "",
-        }
+        values = audio_params.status_values(playing, report)
         self.device.params.set_base(values)
         for decl, source, data in self._properties():
             state = bool(next(iter(data.values())))
@@ -390,15 +333,7 @@ class AudioSubsystem(Subsystem):
                 self.publish(decl, source, data)
 
     def _properties(self) -> list[tuple[TopicDecl, dict[str, object], dict[str, object]]]:
-        """Each property instance and its current value."""
-        return [
-            (topics.CLIP_PLAYING, {"AudioOutput": topics.CLIP_OUTPUT}, {"Playing": self.playing is not None}),
-            (
-                topics.OUTPUT_ACTIVE, {"AudioOutput": topics.AUDIO_OUTPUT},
-                {"AudioOutputActive": self.playing is not None or self.pending is not None},
-            ),
-            (topics.MICROPHONE, {"switch": topics.MICROPHONE_SWITCH}, {"state": self.microphone_on}),
-        ]  # fmt: skip
+        return topics.properties(self.playing is not None, self.pending is not None, self.microphone_on)
 
     def topics(self) -> list[TopicDecl]:
         return list(topics.ALL)
@@ -449,7 +384,7 @@ class AudioSubsystem(Subsystem):
                     raise ValueError(f"clip {number}: file {digest!r} is missing")
                 uploads[int(number)] = Upload(digest, audio_formats.inspect(data, filename), filename)
             status = str(state["test_status"])
-            calibrated, tested = _optional(state["calibrated_at"]), _optional(state["tested_at"])
+            calibrated, tested = optional(state["calibrated_at"]), optional(state["tested_at"])
             microphone, passes = bool(state["microphone_on"]), bool(state["test_passes"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"audio: {exc}") from exc
@@ -458,17 +393,3 @@ class AudioSubsystem(Subsystem):
         self.params_changed(None)
 
 
-def _by(actor: Actor | None) -> dict[str, Any]:
-    """Who to log a change as (the device itself when no one is named)."""
-    return {"actor": actor} if actor is not None else {}
-
-
-def _optional(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _integer(value: str | int, name: str, low: int, high: int | None) -> int:
-    number = whole_number(str(value).strip(), signed=True, low=low, high=high)
-    if number is None:
-        raise ClipError(f"Invalid {name}")
-    return number

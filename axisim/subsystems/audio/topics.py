@@ -46,5 +46,17 @@ MICROPHONE = TopicDecl(
 ALL = (CLIP_PLAYING, CURRENTLY_PLAYING, OUTPUT_ACTIVE, SPEAKER_TEST_RESULT, MICROPHONE)
 
 
+Property = tuple[TopicDecl, dict[str, object], dict[str, object]]
+
+
+def properties(playing: bool, tones: bool, microphone: bool) -> list[Property]:
+    """Each property instance and its value: a clip playing, the output busy (a clip or test tones), the switch."""
+    return [
+        (CLIP_PLAYING, {"AudioOutput": CLIP_OUTPUT}, {"Playing": playing}),
+        (OUTPUT_ACTIVE, {"AudioOutput": AUDIO_OUTPUT}, {"AudioOutputActive": playing or tones}),
+        (MICROPHONE, {"switch": MICROPHONE_SWITCH}, {"state": microphone}),
+    ]
+
+
 def device_uuid(serial: str) -> str:
     return f"5581ad80-95b0-11e0-b883-{serial.lower()}"
