@@ -1,4 +1,4 @@
-"""`/vapix/call` (Call service, `axcall:`) and `/vapix/axast` (auto speaker test), vapix-wire.md §6.3.
+"""What `/vapix/call` and `/vapix/axast` share (vapix-wire.md §6.3): reading a command, shaping a reply.
 
 Two request styles, one meaning: JSON `{"axcall:<Command>": {...}}` posted as the
 body, or the simplified key-value format `?format=simple&action=axcall:<Command>&
@@ -20,24 +20,20 @@ from aiohttp import web
 
 from axisim.device import Actor
 from axisim.jsonread import MAX_DEPTH
-from axisim.subsystems.audio import AudioSubsystem
-from axisim.subsystems.service_faults import MISSING, UNKNOWN_ACTION, ServiceFault
-from axisim.subsystems.sip import SipSubsystem
-from param_tree import Role, whole_number
+from axisim.subsystems.service_faults import ServiceRefused
+from param_tree import whole_number
 
 from .common import (
     WIRE_ERRORS,
     BodyTooLarge,
-    Route,
     actor_of,
     apache_page,
-    device_of,
     json_object,
     read_body,
     read_form,
-    require,
     text_reply,
 )
+from .service_faults import MISSING, UNKNOWN_ACTION, ServiceFault, fault_of
 
 _SAFE = ":/@[]"  # kept as is in simple-format strings (the API's examples show sip:6001@host)
 
@@ -150,7 +146,7 @@ def _fault(fault: ServiceFault, simple: bool) -> web.Response:
 Runner = Callable[[web.Request, str, dict[str, Any], Actor], dict[str, Any]]
 
 
-def _service(namespace: str, run: Runner) -> Callable[[web.Request], Any]:
+def service(namespace: str, run: Runner) -> Callable[[web.Request], Any]:
     async def handler(request: web.Request) -> web.Response:
         simple = request.rel_url.query.get("format") == "simple"
         try:
@@ -158,42 +154,11 @@ def _service(namespace: str, run: Runner) -> Callable[[web.Request], Any]:
             return _reply(run(request, command, message, actor_of(request)), simple)
         except ServiceFault as fault:
             return _fault(fault, simple)
+        except ServiceRefused as refused:
+            return _fault(fault_of(refused), simple)
         except _Malformed:
             return _fault(ServiceFault(MISSING, "Missing data. The request could not be read."), simple)
         except BodyTooLarge:
             return apache_page(413)
 
     return handler
-
-
-# -- /vapix/call ----------------------------------------------------------------------
-
-CALL_ROLES = {  # Get* and calls for operators, changes for administrators
-    "Call": Role.OPERATOR,
-    "TerminateCall": Role.OPERATOR,
-}
-
-
-def _call_role(command: str) -> Role:
-    if command in CALL_ROLES:
-        return CALL_ROLES[command]
-    return Role.OPERATOR if command.startswith("Get") else Role.ADMIN
-
-
-def _call(request: web.Request, command: str, message: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    require(request, _call_role(command))
-    sip = device_of(request).subsystems[SipSubsystem.name]
-    assert isinstance(sip, SipSubsystem)
-    return sip.command(command, message, actor)
-
-
-def _axast(request: web.Request, command: str, message: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    audio = device_of(request).subsystems[AudioSubsystem.name]
-    assert isinstance(audio, AudioSubsystem)
-    return audio.speaker_test_command(command, message)
-
-
-ROUTES = [
-    Route("/vapix/call", _service("axcall", _call), Role.OPERATOR, subsystem=SipSubsystem.name),
-    Route("/vapix/axast", _service("axast", _axast), Role.ADMIN, subsystem=AudioSubsystem.name),
-]

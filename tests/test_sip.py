@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from axisim.device import DEFAULT_ACCOUNT, AccountSpec, Actor, Device, make_device
+from axisim.events import Event
 from axisim.lifecycle import RestartKind
 from axisim.persistence import StateDir
 from axisim.subsystems.sip import SipSubsystem
 from axisim.subsystems.sip.params import ACCOUNTS
+from cgi_handlers import call_service
 from tests.conftest import ROOT, DeviceClient, DeviceClientFactory
 
 SPEAKER = "C1410MkII"
@@ -98,7 +100,7 @@ def sip_of(device: Device) -> SipSubsystem:
 
 def run(device: Device, command: str, message: dict[str, Any] | None = None) -> dict[str, Any]:
     """A call-service command straight through the Python API (for devices with no HTTP)."""
-    return sip_of(device).command(command, message or {}, ADMIN)
+    return call_service.command(sip_of(device), command, message or {}, ADMIN)
 
 
 async def speaker(
@@ -526,12 +528,17 @@ async def test_dtmf_during_a_call_raises_the_event(device_client: DeviceClientFa
     event = await stop_audio_with_dtmf(client)
     call_id = await active_call(client)
     sip = sip_of(client.device)
+    events: list[Event] = []
+    client.device.bus.subscribe(events.append, ["tnsaxis:Call//."])
     assert sip.receive_dtmf(call_id, "1") == event
-    raised = sip.events[-1]
+    raised = events[-1]
     assert raised.topic == "tnsaxis:Call/DTMF"  # API §5.3
-    assert raised.data == {"DTMFEventId": event, "Name": "stop audio", "CallId": call_id}
+    declared = next(d for d in sip.topics() if d.topic == raised.topic)
+    names = dict(declared.source[0].values)  # the event's Name is its source value's nice name
+    found = {**raised.source, "Name": names[raised.source["DTMFEventId"]], **raised.data}
+    assert found == {"DTMFEventId": event, "Name": "stop audio", "CallId": call_id}
     assert sip.receive_dtmf(call_id, "2") is None  # no trigger for it
-    assert sum(e.topic == "tnsaxis:Call/DTMF" for e in sip.events) == 1
+    assert sum(e.topic == "tnsaxis:Call/DTMF" for e in events) == 1
 
 
 async def test_dtmf_only_over_the_enabled_protocols(device_client: DeviceClientFactory) -> None:
@@ -540,10 +547,12 @@ async def test_dtmf_only_over_the_enabled_protocols(device_client: DeviceClientF
     event = await stop_audio_with_dtmf(client, RFC2833=False)
     call_id = await active_call(client)
     sip = sip_of(client.device)
+    events: list[Event] = []
+    client.device.bus.subscribe(events.append, ["tnsaxis:Call//."])
     assert sip.receive_dtmf(call_id, "1", method="rtp") is None
-    assert not any(e.topic == "tnsaxis:Call/DTMF" for e in sip.events)
+    assert not any(e.topic == "tnsaxis:Call/DTMF" for e in events)
     assert sip.receive_dtmf(call_id, "1", method="info") == event
-    assert sip.events[-1].topic == "tnsaxis:Call/DTMF"
+    assert events[-1].topic == "tnsaxis:Call/DTMF"
 
 
 # -- 5. calls ------------------------------------------------------------------------------
@@ -552,6 +561,8 @@ async def test_dtmf_only_over_the_enabled_protocols(device_client: DeviceClientF
 async def test_outgoing_call_answered_after_the_remotes_delay(device_client: DeviceClientFactory) -> None:
     client = await speaker(device_client)
     sip_of(client.device).set_remote("answer", after=3)
+    events: list[Event] = []
+    client.device.bus.subscribe(events.append, ["tnsaxis:Call//."])
     call_id = await call(client)
     assert call_id.startswith("Out-0-")  # API: Out-<n>-<seconds.micro>-<random>
     found = await status(client, call_id)
@@ -564,7 +575,7 @@ async def test_outgoing_call_answered_after_the_remotes_delay(device_client: Dev
     assert await state(client, call_id) == ("Active", "AcceptedByRemote")
     lines = await simple(client, "GetCallStatus", f"CallId={call_id}")
     assert (lines["CallStatus_CallState"], lines["CallStatus_CallType"]) == ('"Active"', '"SIP"')
-    reasons = [e.data["Reason"] for e in sip_of(client.device).events if e.topic == "tnsaxis:Call/StateChange"]
+    reasons = [e.data["Reason"] for e in events if e.topic == "tnsaxis:Call/StateChange"]
     assert reasons == ["Initiated", "AcceptedByRemote"]
 
 

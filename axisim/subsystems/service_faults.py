@@ -1,22 +1,26 @@
-"""Faults of the JSON/simple-format services (`/vapix/call`, `/vapix/axast`), protocol-neutral.
+"""Why a device service refuses a request (the call service, the speaker test), protocol-neutral.
 
-The services answer a refused request with a SOAP-style fault triple (vapix-wire.md
-§6.3; the Call service API's command tables list them as three tokens, the speaker
-test API's example shows how they map onto Fault / FaultCode / FaultSubCode).
+A subsystem raises `ServiceRefused` with the kind of refusal and a reason a person can read;
+it knows no fault codes. The wire layer (`cgi_handlers/service_faults.py`) maps each kind
+onto the fault its API answers with (vapix-wire.md §6.3). A ValueError, so callers that
+treat any refusal alike (the control API's stimuli) need not know it.
 """
 
 from __future__ import annotations
 
-NOT_FOUND = ("env:Sender", "ter:InvalidArgVal", "ter:NotFound")
-INVALID = ("env:Sender", "ter:InvalidArgVal", "ter:InvalidArgVal")
-MISSING = ("env:Sender", "ter:InvalidArgs", None)
-FAILURE = ("env:Receiver", "ter:Action", "ter:Failure")
-NOT_SUPPORTED = ("env:Receiver", "ter:ActionNotSupported", "ter:NotSupported")
-UNKNOWN_ACTION = ("env:Sender", "ter:ActionNotSupported", None)
+from enum import Enum
 
 
-class ServiceFault(Exception):
-    def __init__(self, triple: tuple[str, str, str | None], reason: str) -> None:
+class Refusal(Enum):
+    NOT_FOUND = "not found"  # the record or call named does not exist
+    INVALID = "invalid"  # a value breaks its type or a rule across settings
+    FAILED = "failed"  # the device cannot do it now (SIP off, a call in progress, no room)
+    NOT_CALIBRATED = "not calibrated"  # the speaker test needs a calibration first
+    MICROPHONE_OFF = "microphone off"  # the speaker test needs the built-in microphone
+
+
+class ServiceRefused(ValueError):
+    def __init__(self, kind: Refusal, reason: str) -> None:
         super().__init__(reason)
-        self.fault, self.code, self.subcode = triple
+        self.kind = kind
         self.reason = reason

@@ -19,62 +19,33 @@ from __future__ import annotations
 import fnmatch
 import random
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from axisim.clock import DeadlineTimer, iso
+from axisim.clock import DeadlineTimer
+from axisim.events import Event, TopicDecl
 from axisim.files import is_digest
 from axisim.lifecycle import RestartKind
-from param_tree import ParamDef, Role, SecurityLevel, UpdateError, whole_number
+from param_tree import ParamDef, Role, UpdateError, whole_number
 
-from ..base import PUBLISHED, Subsystem, param_def
-from ..service_faults import UNKNOWN_ACTION, ServiceFault
+from ..base import Subsystem
+from ..service_faults import Refusal, ServiceRefused
 from ..stimuli import stimulus
 from . import formats as audio_formats
+from . import params as audio_params
+from . import topics
 from .formats import ClipFormatError, SoundFile
+from .state import ClipError, Playback, SpeakerTestReport, Upload, by, integer, optional
 
 if TYPE_CHECKING:
     from axisim.device import Actor, Device
 
 CLIPS = "MediaClip"
-PLAYBACK = "AudioStatus"
-SPEAKER_TEST = "SpeakerTest"
 CLIP_DIR = "/etc/audioclips/"
 DEFAULT_UPLOAD_MB = 1.5  # media clip API: "If this parameter is missing, the maximum upload size is 1.5 MB"
 TEST_SECONDS = 8.0  # a series of test tones
 PRESET_SECONDS = {"camera_clicks16k.au": 1.0, "camera_clicks.mp3": 1.0}
 PRESET_DEFAULT_SECONDS = 4.0
-NOT_CALIBRATED = ("env:Receiver", "ter:Action", "axast:DeviceNotCalibrated")
-DISABLED_IN_HARDWARE = ("env:Receiver", "ter:Action", "axast:DisabledInHardware")
-READ = SecurityLevel.parse("7717")  # viewers see what plays and whether the speaker is calibrated
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9 ._()-]+")  # file names keep spaces: clients play by location
-
-
-class ClipError(ValueError):
-    """A media clip request the device refuses (400 Bad Request, the message says why)."""
-
-
-@dataclass(slots=True)
-class Upload:
-    digest: str
-    sound: SoundFile
-    filename: str
-
-
-@dataclass(slots=True)
-class Playback:
-    clip: int
-    repeat: int
-    volume: int
-    started: float
-    duration: float  # one play of the clip
-
-    def ends(self) -> float | None:
-        return None if self.repeat < 0 else self.started + self.duration * (self.repeat + 1)
-
-
-def _status(name: str, value: str) -> ParamDef:
-    return param_def(name, value, PUBLISHED, READ)
 
 
 class AudioSubsystem(Subsystem):
@@ -99,16 +70,7 @@ class AudioSubsystem(Subsystem):
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
-        return [
-            _status(f"{PLAYBACK}.Playing", "no"),
-            _status(f"{PLAYBACK}.Clip", ""),
-            _status(f"{PLAYBACK}.Repeat", ""),
-            _status(f"{PLAYBACK}.Volume", ""),
-            _status(f"{SPEAKER_TEST}.Status", "Uncalibrated"),
-            _status(f"{SPEAKER_TEST}.Calibrated", "no"),
-            _status(f"{SPEAKER_TEST}.CalibrationTime", ""),
-            _status(f"{SPEAKER_TEST}.TestTime", ""),
-        ]
+        return audio_params.definitions()
 
     def __init__(self, device: Device) -> None:
         super().__init__(device)
@@ -121,9 +83,10 @@ class AudioSubsystem(Subsystem):
         self.tested_at: float | None = None
         self.pending: tuple[str, float] | None = None  # ("calibrate" | "test", SimClock end)
         self.dropped = 0  # play requests dropped while a clip played
+        self.told: dict[str, bool] = {}  # what the bus was last told of each property (topic -> state)
         self._timer = DeadlineTimer(device.clock, self.tick)
         device.clock.on_advance.append(self.tick)
-        self.publish()
+        self._publish_params()
 
     # -- clips -------------------------------------------------------------------------
 
@@ -162,18 +125,20 @@ class AudioSubsystem(Subsystem):
         """Start a clip; returns its number. ClipError for a bad request (nothing changes)."""
         self.tick()
         number = self._by_location(location) if location else self._number(clip)
-        repeats = _integer(repeat, "repeat", -1, None)
-        level = _integer(volume, "volume", 0, 1000)
+        repeats = integer(repeat, "repeat", -1, None)
+        level = integer(volume, "volume", 0, 1000)
         _, sound = self.sound(number)
         if self.playing is not None:
             self.dropped += 1  # the clip already sounding wins
             self._event(f"Media clip {number} not played: clip {self.playing.clip} is playing")
             return number
         self.playing = Playback(number, repeats, level, self.device.clock.now(), max(sound.duration, 0.01))
+        file_name = self.clip_param(number, "Location").rsplit("/", 1)[-1]
+        self.publish(topics.CURRENTLY_PLAYING, {"AudioOutput": topics.CLIP_OUTPUT}, {"FileName": file_name})
         self._event(
             f"Media clip {number} ({self.clip_param(number, 'Name')}) playing, repeat {repeats}, volume {level}"
         )
-        self.publish()
+        self._publish_params()
         self._arm()
         return number
 
@@ -191,7 +156,7 @@ class AudioSubsystem(Subsystem):
         if self.playing is not None:
             self._event(f"Media clip {self.playing.clip} stopped")
             self.playing = None
-            self.publish()
+            self._publish_params()
             self._arm()
 
     def upload(self, data: bytes, filename: str, name: str | None = None, actor: Actor | None = None) -> int:
@@ -209,14 +174,14 @@ class AudioSubsystem(Subsystem):
         if not label or not name_type.accepts(label):
             raise ClipError("Invalid name")
         try:
-            key = self.device.add_group("mediaclip", CLIPS, Role.ADMIN, **_by(actor))
+            key = self.device.add_group("mediaclip", CLIPS, Role.ADMIN, **by(actor))
         except UpdateError as exc:
             raise ClipError(f"No room for another clip ({exc})") from exc
         number = int(key[1:])
         stored = self._file_name(number, filename, sound.format)
         self.uploads[number] = Upload(self.device.files.put(data), sound, stored)
         self.device.params.set_values({f"{CLIPS}.M{number}.Location": CLIP_DIR + stored})
-        self.device.update_params([(f"{CLIPS}.M{number}.Name", label)], Role.ADMIN, **_by(actor))
+        self.device.update_params([(f"{CLIPS}.M{number}.Name", label)], Role.ADMIN, **by(actor))
         self._event(f"Media clip {number} uploaded: {stored}, {sound.format}, {sound.duration:.1f} s")
         self.device.changed()
         return number
@@ -236,7 +201,7 @@ class AudioSubsystem(Subsystem):
     def remove(self, clip: str | int | None, actor: Actor | None = None) -> int:
         number = self._number(clip)
         try:
-            self.device.remove_groups([f"{CLIPS}.M{number}"], Role.ADMIN, **_by(actor))
+            self.device.remove_groups([f"{CLIPS}.M{number}"], Role.ADMIN, **by(actor))
         except UpdateError as exc:
             raise ClipError(str(exc)) from exc
         return number
@@ -245,7 +210,7 @@ class AudioSubsystem(Subsystem):
         number = self._number(clip)
         if name is None:
             raise ClipError("Missing parameter: name")
-        refused = self.device.update_params([(f"{CLIPS}.M{number}.Name", name)], Role.ADMIN, **_by(actor))
+        refused = self.device.update_params([(f"{CLIPS}.M{number}.Name", name)], Role.ADMIN, **by(actor))
         if refused:
             raise ClipError("Invalid name")
         return number
@@ -266,7 +231,7 @@ class AudioSubsystem(Subsystem):
                 self.device.files.discard(upload.digest)
         if self.playing is not None and self.playing.clip not in present:
             self.stop()
-        self.publish()
+        self._publish_params()
 
     # -- speaker test ---------------------------------------------------------------------
 
@@ -280,20 +245,21 @@ class AudioSubsystem(Subsystem):
         """Play the test tones again and compare them with the calibration (Run the test)."""
         self._check_microphone()
         if self.calibrated_at is None or (self.pending and self.pending[0] == "calibrate"):
-            raise ServiceFault(NOT_CALIBRATED, "The Auto Speaker Test cannot be done without prior calibration.")
+            reason = "The Auto Speaker Test cannot be done without prior calibration."
+            raise ServiceRefused(Refusal.NOT_CALIBRATED, reason)
         self._play_tones("test", "Speaker test: running")
 
     def _check_microphone(self) -> None:
         self.tick()
         if not self.microphone_on:
-            raise ServiceFault(DISABLED_IN_HARDWARE, "The built-in microphone is disabled.")
+            raise ServiceRefused(Refusal.MICROPHONE_OFF, "The built-in microphone is disabled.")
 
     def _play_tones(self, step: str, message: str) -> None:
         """Calibration and test alike: the tones play for TEST_SECONDS, then tick() records the outcome."""
         self.pending = (step, self.device.clock.now() + TEST_SECONDS)
         self.test_status = "Pending"
         self._event(message)
-        self.publish()
+        self._publish_params()
         self._arm()
 
     def press_control_button(self) -> None:
@@ -303,7 +269,7 @@ class AudioSubsystem(Subsystem):
     def set_microphone_switch(self, on: bool) -> None:
         self.microphone_on = on
         self._event(f"Microphone switch {'ON' if on else 'OFF'}")
-        self.publish()
+        self._publish_params()
         self.device.changed()
 
     def set_speaker_test_result(self, passes: bool) -> None:
@@ -311,31 +277,15 @@ class AudioSubsystem(Subsystem):
         self.test_passes = passes
         self.device.changed()
 
-    def speaker_test_report(self) -> dict[str, str]:
+    def speaker_test_report(self) -> SpeakerTestReport:
         self.tick()
         return self._report()
 
-    def _report(self) -> dict[str, str]:
+    def _report(self) -> SpeakerTestReport:
         status = self.test_status
         if not self.microphone_on and status != "Pending":
             status = "DisabledInHardware"
-        return {
-            "SpeakerTestStatus": status,
-            "TestTimestamp": iso(self.tested_at) if self.tested_at is not None else "",
-            "CalibrationTimestamp": iso(self.calibrated_at) if self.calibrated_at is not None else "",
-        }
-
-    def speaker_test_command(self, name: str, message: dict[str, Any]) -> dict[str, Any]:
-        """`axast:<name>` (auto speaker test API); ServiceFault when refused."""
-        if name == "CalibrateSpeakerTest":
-            self.calibrate()
-            return {}
-        if name == "PerformSpeakerTest":
-            self.run_test()
-            return {}
-        if name == "GetSpeakerTestReport":
-            return {"SpeakerTestReport": self.speaker_test_report()}
-        raise ServiceFault(UNKNOWN_ACTION, f"The action axast:{name} is not supported.")
+        return SpeakerTestReport(status, self.tested_at, self.calibrated_at)
 
     # -- time ------------------------------------------------------------------------------
 
@@ -356,31 +306,40 @@ class AudioSubsystem(Subsystem):
                 self.test_status, self.calibrated_at = "Calibrated", wall
             else:
                 self.test_status, self.tested_at = ("OK" if self.test_passes else "Failed"), wall
+                self.publish(
+                    topics.SPEAKER_TEST_RESULT, {"DeviceUUID": topics.device_uuid(self.device.serial)},
+                    {"SpeakerTestStatus": self.test_status},
+                )  # fmt: skip
             self._event(f"Speaker test: {self.test_status}")
             changed = True
             self.device.changed()
         if changed:
-            self.publish()
+            self._publish_params()
         self._arm()
 
     def _arm(self) -> None:
         deadlines = [self.playing.ends() if self.playing else None, self.pending[1] if self.pending else None]
         self._timer.arm(min((d for d in deadlines if d is not None), default=None))
 
-    def publish(self) -> None:
+    def _publish_params(self) -> None:
         playing = self.playing
         report = self._report()  # not speaker_test_report(): tick() publishes, it must not re-enter
-        values = {
-            f"{PLAYBACK}.Playing": "yes" if playing else "no",
-            f"{PLAYBACK}.Clip": str(playing.clip) if playing else "",
-            f"{PLAYBACK}.Repeat": str(playing.repeat) if playing else "",
-            f"{PLAYBACK}.Volume": str(playing.volume) if playing else "",
-            f"{SPEAKER_TEST}.Status": report["SpeakerTestStatus"],
-            f"{SPEAKER_TEST}.Calibrated": "yes" if self.calibrated_at is not None else "no",
-            f"{SPEAKER_TEST}.CalibrationTime": report["CalibrationTimestamp"],
-            f"{SPEAKER_TEST}.TestTime": report["TestTimestamp"],
-        }
+        values = audio_params.status_values(playing, report)
         self.device.params.set_base(values)
+        for decl, source, data in self._properties():
+            state = bool(next(iter(data.values())))
+            if self.told.get(decl.topic) != state:
+                self.told[decl.topic] = state
+                self.publish(decl, source, data)
+
+    def _properties(self) -> list[tuple[TopicDecl, dict[str, object], dict[str, object]]]:
+        return topics.properties(self.playing is not None, self.pending is not None, self.microphone_on)
+
+    def topics(self) -> list[TopicDecl]:
+        return list(topics.ALL)
+
+    def states(self) -> list[Event]:
+        return [self.state_of(decl, source, data) for decl, source, data in self._properties()]
 
     def _event(self, message: str) -> None:
         self.device.logs.system_event(message, source="audio")
@@ -398,7 +357,7 @@ class AudioSubsystem(Subsystem):
         self.playing, self.pending = None, None
         if kind is not RestartKind.REBOOT:
             self.test_status, self.calibrated_at, self.tested_at = "Uncalibrated", None, None
-        self.publish()
+        self._publish_params()
 
     def booted(self) -> None:
         self.params_changed(None)
@@ -425,7 +384,7 @@ class AudioSubsystem(Subsystem):
                     raise ValueError(f"clip {number}: file {digest!r} is missing")
                 uploads[int(number)] = Upload(digest, audio_formats.inspect(data, filename), filename)
             status = str(state["test_status"])
-            calibrated, tested = _optional(state["calibrated_at"]), _optional(state["tested_at"])
+            calibrated, tested = optional(state["calibrated_at"]), optional(state["tested_at"])
             microphone, passes = bool(state["microphone_on"]), bool(state["test_passes"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"audio: {exc}") from exc
@@ -434,17 +393,3 @@ class AudioSubsystem(Subsystem):
         self.params_changed(None)
 
 
-def _by(actor: Actor | None) -> dict[str, Any]:
-    """Who to log a change as (the device itself when no one is named)."""
-    return {"actor": actor} if actor is not None else {}
-
-
-def _optional(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _integer(value: str | int, name: str, low: int, high: int | None) -> int:
-    number = whole_number(str(value).strip(), signed=True, low=low, high=high)
-    if number is None:
-        raise ClipError(f"Invalid {name}")
-    return number
