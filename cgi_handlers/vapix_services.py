@@ -27,6 +27,7 @@ from param_tree import Role, whole_number
 
 from .common import (
     WIRE_ERRORS,
+    Api,
     BodyTooLarge,
     Route,
     actor_of,
@@ -197,3 +198,7 @@ ROUTES = [
     Route("/vapix/call", _service("axcall", _call), Role.OPERATOR, subsystem=SipSubsystem.name),
     Route("/vapix/axast", _service("axast", _axast), Role.ADMIN, subsystem=AudioSubsystem.name),
 ]
+APIS = [
+    Api("sip", "2.2", "Call service API", paths=("/vapix/call",)),
+    Api("speakertest", "1.0", "Auto Speaker Test", paths=("/vapix/axast",)),
+]  # ids, versions and names as the D4200-VE (AXIS OS 12.9) lists them
