@@ -65,3 +65,24 @@ def test_a_crossed_layer_breaks_the_contract(tmp_path: Path, module: str, line: 
     assert result.returncode != 0, result.stdout
     broken = result.stdout.split("Broken contracts", 1)[-1]
     assert contract in " ".join(broken.split()), result.stdout
+
+
+def test_a_device_is_what_its_plugins_see() -> None:
+    """axisim.subsystems.base.DeviceView (the narrow interface the plugins type their device with)
+    names only what axisim.device.Device has, with the same call signatures."""
+    import inspect
+
+    from axisim.device import make_device
+    from axisim.subsystems.base import DeviceView
+
+    device = make_device("W401")
+    members = set(DeviceView.__annotations__) | {
+        name for name, value in vars(DeviceView).items() if not name.startswith("_") and callable(value)
+    } | {name for name, value in vars(DeviceView).items() if isinstance(value, property)}
+    assert {"params", "clock", "bus", "logs", "update_params", "variant"} <= members
+    for name in sorted(members):
+        assert hasattr(device, name), name
+        wanted = getattr(DeviceView, name, None)
+        if callable(wanted) and not isinstance(wanted, property):
+            declared = list(inspect.signature(wanted).parameters)[1:]
+            assert list(inspect.signature(getattr(device, name)).parameters) == declared, name
