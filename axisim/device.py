@@ -31,31 +31,6 @@ VOLATILE_HOSTNAME = "Network.VolatileHostName.HostName"
 AUTH_POLICY = "Network.HTTP.AuthenticationPolicy"
 ANONYMOUS_VIEWER = "System.BoaProtViewer"  # "Allow anonymous viewing": anonymous | password
 
-# basicdeviceinfo property -> parameter, in the key order real devices reply with
-# (vapix-wire.md §5.2 [REC]: the unrestricted reply of 10.12-12.9).
-UNRESTRICTED_PROPERTIES = {
-    "ProdNbr": "Brand.ProdNbr",
-    "HardwareID": "Properties.System.HardwareID",
-    "ProdFullName": "Brand.ProdFullName",
-    "Version": "Properties.Firmware.Version",
-    "ProdType": "Brand.ProdType",
-    "Brand": "Brand.Brand",
-    "WebURL": "Brand.WebURL",
-    "ProdVariant": "Brand.ProdVariant",
-    "SerialNumber": "Properties.System.SerialNumber",
-    "ProdShortName": "Brand.ProdShortName",
-    "BuildDate": "Properties.Firmware.BuildDate",
-}
-# getAllProperties' key order on all 11 recorded devices, AXIS OS 10.12-12.9 (rs4acap cassettes
-# basic_device_info_get_all_properties, vapix-wire.md §5.2): the unrestricted order with Architecture
-# first and SocSerialNumber, Soc after ProdType
-ALL_PROPERTY_ORDER = (
-    "Architecture", "ProdNbr", "HardwareID", "ProdFullName", "Version", "ProdType", "SocSerialNumber", "Soc",
-    "Brand", "WebURL", "ProdVariant", "SerialNumber", "ProdShortName", "BuildDate",
-)  # fmt: skip
-RESTRICTED_PROPERTIES = {"Architecture": "Properties.System.Architecture", "Soc": "Properties.System.Soc"}
-
-
 @dataclass(frozen=True, slots=True)
 class AccountSpec:
     """An account to create at start: name, password, role (admin|operator|viewer[+ptz])."""
@@ -108,7 +83,7 @@ KEPT_ON_RESTORE = (
     "Network.Resolver.NameServerList",
 )
 FIRMWARE_VERSION = "Properties.Firmware.Version"
-AUDIT_LOG_API = "audit-log"
+AUDIT_LOG = "audit_log"  # the variant fact (model.toml) of a model with an audit log (the S4000)
 
 
 class Device:
@@ -132,8 +107,7 @@ class Device:
         self.lifecycle = Lifecycle(boot_times)
         self.clock = SimClock()  # jobs, syncs and pulses run on it; tests move it forward
         self.bus = EventBus(self.clock)  # what happens to the device, for whoever subscribes
-        has_audit = any(api.get("id") == AUDIT_LOG_API for api in model.apis)
-        self.logs = DeviceLogs(lambda: self.hostname, audit=has_audit)
+        self.logs = DeviceLogs(lambda: self.hostname, audit=bool(self.variant.facts.get(AUDIT_LOG)))
         self.files = FileStore()  # uploads (audio clips); on disk once a state directory is attached
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
@@ -398,26 +372,16 @@ class Device:
         self.logs.system_event(f"Inactive firmware purged by {actor.who}", source="fwmgr")
         self.changed()
 
-    # -- discovery -----------------------------------------------------------
+    # -- parameters, read --------------------------------------------------
+
     def param(self, name: str, default: str = "") -> str:
         """A parameter's current value, or `default` where the model has no such parameter."""
         return self.params.value(name) if name in self.params else default
 
-    def unrestricted_properties(self) -> dict[str, str]:
-        return {key: self.param(name) for key, name in UNRESTRICTED_PROPERTIES.items()}
-
-    def all_properties(self) -> dict[str, str]:
-        found = self.unrestricted_properties()
-        found.update({key: self.param(name) for key, name in RESTRICTED_PROPERTIES.items()})
-        found["SocSerialNumber"] = self.identity.soc_serial
-        return {key: found[key] for key in ALL_PROPERTY_ORDER}
-
-    def api_list(self) -> list[dict[str, str]]:
-        return self.model.apis
-
     def api_version(self, api_id: str, default: str) -> str:
-        """The version the model advertises for one API (apidiscovery id)."""
-        return next((api["version"] for api in self.model.apis if api.get("id") == api_id), default)
+        """The version a handler implements: `default`, its module's `APIS` declaration (cgi_handlers),
+        which is what apidiscovery advertises. Kept until the handlers read their Api's version."""
+        return default
 
 
 DEFAULT_ACCOUNT = AccountSpec("root", "pass", "admin+ptz")  # a real root account is in every role group

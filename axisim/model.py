@@ -1,7 +1,7 @@
 """DeviceModel: one loaded fixture, shared by every device of that model.
 
 `fixtures/<MODEL>/params.xml` (parameterDefinitions, values = factory defaults),
-`model.toml` (variants, identity templates, advertised APIs, hardware facts) and
+`model.toml` (variants, identity templates, hardware facts, subsystems) and
 an optional `templates.xml` (dynamic-group templates).
 """
 
@@ -44,7 +44,6 @@ class DeviceModel:
     default_variant: str
     oui: str
     identity_templates: dict[str, str]
-    apis: list[dict[str, str]] = field(default_factory=list)
     param_cgi: bool = True
     facts: dict[str, Any] = field(default_factory=dict)
     subsystems: tuple[str, ...] = ()  # parameter-group plugins the model has (`[model] subsystems`)
@@ -113,6 +112,9 @@ def load_model(name: str) -> DeviceModel:
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise ModelError(f"fixture {folder} is broken: {exc}") from exc
     meta = manifest.get("model", {})
+    if "apis" in manifest:
+        # what apidiscovery lists follows from the routes served (cgi_handlers' APIS), never a hand-kept list
+        raise ModelError(f"fixture {folder}: [[apis]] is no longer read; the handler modules declare their APIs")
     variants = {
         key: Variant(name=key, description=str(spec.get("description", key)), facts=dict(spec))
         for key, spec in manifest.get("variants", {}).items()
@@ -142,7 +144,6 @@ def load_model(name: str) -> DeviceModel:
         default_variant=default_variant,
         oui=str(meta.get("oui", "B8A44F")).upper(),
         identity_templates={str(k): str(v) for k, v in manifest.get("identity", {}).items()},
-        apis=[dict(api) for api in manifest.get("apis", [])],
         param_cgi=bool(meta.get("param_cgi", True)),
         facts={k: v for k, v in meta.items()},
         subsystems=names,

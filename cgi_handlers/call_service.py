@@ -42,7 +42,7 @@ from .call_fields import (
     text_of,
     to_param,
 )
-from .common import Route, device_of, require
+from .common import Api, Route, device_of, require
 from .service_faults import MISSING, NOT_FOUND, NOT_SUPPORTED, UNKNOWN_ACTION, ServiceFault, fault_of
 from .vapix_services import service
 
@@ -362,3 +362,4 @@ def _run(request: web.Request, name: str, message: dict[str, Any], actor: Actor)
 
 
 ROUTES = [Route("/vapix/call", service("axcall", _run), Role.OPERATOR, subsystem=SipSubsystem.name)]
+APIS = [Api("sip", "2.2", "Call service API")]  # id, version and name as the D4200-VE (AXIS OS 12.9) lists them

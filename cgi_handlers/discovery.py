@@ -7,14 +7,17 @@ echoed only when the request carried one.
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from types import ModuleType
 from typing import Any
 
 from aiohttp import web
 
+from axisim.device import Device
 from param_tree import Role, whole_number
 
 from .common import (
     AccessDenied,
+    Api,
     BodyTooLarge,
     Route,
     device_of,
@@ -24,6 +27,50 @@ from .common import (
     read_body,
     role_of,
 )
+
+# what this module's routes implement (APIS at the bottom); versions as AXIS OS 12 devices report them (§5.1)
+API_DISCOVERY = Api("api-discovery", "1.1", "API Discovery Service", paths=("/axis-cgi/apidiscovery.cgi",))
+BASIC_DEVICE_INFO = Api(
+    "basic-device-info", "1.3", "Basic Device Information", paths=("/axis-cgi/basicdeviceinfo.cgi",)
+)
+SYSTEMREADY = Api("systemready", "1.5", "Systemready", paths=("/axis-cgi/systemready.cgi",))
+DOC_LINK = "https://www.axis.com/partner_pages/vapix_library/#/"
+
+# basicdeviceinfo property -> parameter, in the key order real devices reply with
+# (vapix-wire.md §5.2 [REC]: the unrestricted reply of 10.12-12.9).
+UNRESTRICTED_PROPERTIES = {
+    "ProdNbr": "Brand.ProdNbr",
+    "HardwareID": "Properties.System.HardwareID",
+    "ProdFullName": "Brand.ProdFullName",
+    "Version": "Properties.Firmware.Version",
+    "ProdType": "Brand.ProdType",
+    "Brand": "Brand.Brand",
+    "WebURL": "Brand.WebURL",
+    "ProdVariant": "Brand.ProdVariant",
+    "SerialNumber": "Properties.System.SerialNumber",
+    "ProdShortName": "Brand.ProdShortName",
+    "BuildDate": "Properties.Firmware.BuildDate",
+}
+# getAllProperties' key order on all 11 recorded devices, AXIS OS 10.12-12.9 (rs4acap cassettes
+# basic_device_info_get_all_properties, vapix-wire.md §5.2): the unrestricted order with Architecture
+# first and SocSerialNumber, Soc after ProdType
+ALL_PROPERTY_ORDER = (
+    "Architecture", "ProdNbr", "HardwareID", "ProdFullName", "Version", "ProdType", "SocSerialNumber", "Soc",
+    "Brand", "WebURL", "ProdVariant", "SerialNumber", "ProdShortName", "BuildDate",
+)  # fmt: skip
+RESTRICTED_PROPERTIES = {"Architecture": "Properties.System.Architecture", "Soc": "Properties.System.Soc"}
+
+
+def unrestricted_properties(device: Device) -> dict[str, str]:
+    return {key: device.param(name) for key, name in UNRESTRICTED_PROPERTIES.items()}
+
+
+def all_properties(device: Device) -> dict[str, str]:
+    found = unrestricted_properties(device)
+    found.update({key: device.param(name) for key, name in RESTRICTED_PROPERTIES.items()})
+    found["SocSerialNumber"] = device.identity.soc_serial
+    return {key: found[key] for key in ALL_PROPERTY_ORDER}
+
 
 # apidiscovery / basicdeviceinfo error family (vapix-wire.md §0.2)
 ERRORS = {
@@ -93,9 +140,26 @@ def _discovery_reply(method: str | None, version: str | None, context: Any, **bo
     return json_reply(document, newline=True)
 
 
+def advertised(device: Device, modules: list[ModuleType] | None = None) -> list[Api]:
+    """What this device's apidiscovery lists: the APIs of the routes it serves (a route needs its
+    subsystem, an API may need a variant fact), as the handler modules declare them in `APIS`."""
+    if modules is None:
+        from . import HANDLER_MODULES  # the package imports this module while it collects them
+
+        modules = HANDLER_MODULES
+    facts = device.variant.facts
+    found: list[Api] = []
+    for module in modules:
+        served = [r for r in module.ROUTES if r.subsystem is None or r.subsystem in device.subsystems]
+        for api in getattr(module, "APIS", ()):
+            if api.needs_met(facts) and any(api.implemented_by(route) for route in served):
+                found.append(api)
+    return found
+
+
 async def apidiscovery_cgi(request: web.Request) -> web.Response:
     device = device_of(request)
-    version = device.api_version("api-discovery", "1.1")
+    version = API_DISCOVERY.version
     document: dict[str, Any] = {}
     try:
         document = await read_json(request)
@@ -110,8 +174,8 @@ async def apidiscovery_cgi(request: web.Request) -> web.Response:
         version_glob = _string_param(params, "version") or "*"
         apis = [
             api
-            for api in device.api_list()
-            if fnmatchcase(api["id"], id_glob) and fnmatchcase(api["version"], version_glob)
+            for api in advertised(device)
+            if fnmatchcase(api.id, id_glob) and fnmatchcase(api.version, version_glob)
         ]
         return _discovery_reply(method, version, _context(document), data={"apiList": [_api_entry(a) for a in apis]})
     except JsonRequestError as exc:
@@ -120,15 +184,10 @@ async def apidiscovery_cgi(request: web.Request) -> web.Response:
         return _discovery_reply(method, version, _context(document), error=error)
 
 
-def _api_entry(api: dict[str, str]) -> dict[str, str]:
-    entry = {
-        "id": api["id"],
-        "version": api["version"],
-        "name": api.get("name", api["id"]),
-        "docLink": api.get("docLink", "https://www.axis.com/partner_pages/vapix_library/#/"),
-    }
-    if api.get("status"):
-        entry["status"] = api["status"]
+def _api_entry(api: Api) -> dict[str, str]:
+    entry = {"id": api.id, "version": api.version, "name": api.name, "docLink": DOC_LINK}
+    if api.status:
+        entry["status"] = api.status
     return entry
 
 
@@ -137,7 +196,7 @@ def _api_entry(api: dict[str, str]) -> dict[str, str]:
 
 async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
     device = device_of(request)
-    version = device.api_version("basic-device-info", "1.3")
+    version = BASIC_DEVICE_INFO.version
     document: dict[str, Any] = {}
     if request.method == "POST" and request.content_length == 0 and role_of(request) < Role.VIEWER:
         # curl --digest probes with an empty POST and sends its credentials only after a 401:
@@ -152,11 +211,11 @@ async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
             raise JsonRequestError(2004, f"JSON semantic error: Unknown method '{method}'")
         check_version(document)
         if method == "getAllUnrestrictedProperties":
-            properties = device.unrestricted_properties()
+            properties = unrestricted_properties(device)
         else:
             if role_of(request) < Role.VIEWER:
                 raise AccessDenied(Role.VIEWER)
-            properties = device.all_properties()
+            properties = all_properties(device)
             if method == "getProperties":
                 properties = _pick(properties, document.get("params"))
         return _bdi_reply(json_envelope(version, None, _context(document), data={"propertyList": properties}))
@@ -185,7 +244,7 @@ MAX_READY_WAIT = 60
 
 async def systemready_cgi(request: web.Request) -> web.Response:
     device = device_of(request)
-    version = device.api_version("systemready", "1.5")
+    version = SYSTEMREADY.version
     document: dict[str, Any] = {}
     try:
         document = await read_json(request)
@@ -227,3 +286,4 @@ ROUTES = [
     Route("/axis-cgi/systemready.cgi", systemready_cgi, Role.ANONYMOUS),
     Route("/axis-cgi/applications/list.cgi", applications_list_cgi, Role.VIEWER),
 ]
+APIS = [API_DISCOVERY, BASIC_DEVICE_INFO, SYSTEMREADY]  # applications/list.cgi: no apidiscovery entry of its own

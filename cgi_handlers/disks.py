@@ -19,7 +19,18 @@ from axisim.subsystems.storage import KELVIN, StorageSubsystem, kilobytes
 from axisim.subsystems.storage.media import Job, StorageError
 from param_tree import Role, whole_number
 
-from .common import ApiError, Handler, Route, actor_of, check_schema_version, device_of, first, read_form, text_reply
+from .common import (
+    Api,
+    ApiError,
+    Handler,
+    Route,
+    actor_of,
+    check_schema_version,
+    device_of,
+    first,
+    read_form,
+    text_reply,
+)
 
 XSD = "http://www.axis.com/vapix/http_cgi/disk/"
 ROOT = '<root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="{xsd}">'
@@ -339,3 +350,9 @@ ROUTES = [
         for name, role in PROPERTIES.items()
     ),
 ]
+DISK_MANAGEMENT = ("list", "getcapabilities", "gethealth", "format", "checkdisk", "repair", "mount", "job", "lock")
+APIS = [
+    Api("disk-management", "1.0", "Edge storage Disk management",
+        paths=tuple(f"/axis-cgi/disks/{name}.cgi" for name in DISK_MANAGEMENT)),
+    Api("disk-properties", "1.1", "Edge storage Disk properties", paths=("/axis-cgi/disks/properties/",)),
+]  # fmt: skip

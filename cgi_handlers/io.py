@@ -16,7 +16,7 @@ from axisim.subsystems.io import STATE_ALIASES, SUPERVISION_STATES, IoSubsystem,
 from axisim.subsystems.io.ports import CLOSED, PortError, parse_action
 from param_tree import Role, whole_number
 
-from .common import ApiError, Route, ajr_call, device_of, read_form, require, text_reply
+from .common import Api, ApiError, Route, ajr_call, device_of, read_form, require, text_reply
 
 PORT_MANAGEMENT_ERRORS = {
     1100: "Internal error",
@@ -336,5 +336,9 @@ ROUTES = [
     Route("/axis-cgi/io/portmanagement.cgi", portmanagement_cgi, Role.VIEWER, ("POST",), IoSubsystem.name),
     Route("/axis-cgi/supervisedio.cgi", supervisedio_cgi, Role.OPERATOR, ("POST",), IoSubsystem.name),
 ]
+APIS = [
+    Api("io-port-management", "1.1", "IO Port Management", paths=("/axis-cgi/io/portmanagement.cgi",)),
+    Api("supervised-io", "2.0", "Supervised IO", paths=("/axis-cgi/supervisedio.cgi",)),
+]  # io/port.cgi: legacy, not listed
 
 __all__ = ["ROUTES"]

@@ -18,6 +18,7 @@ from param_tree import Role
 
 from .common import (
     MAX_FORM_BYTES,
+    Api,
     ApiError,
     BodyTooLarge,
     MalformedBody,
@@ -199,3 +200,4 @@ ROUTES = [
     Route("/axis-cgi/hardfactorydefault.cgi", _legacy(RestartKind.HARD), Role.ADMIN),
     Route("/axis-cgi/firmwaremanagement.cgi", firmwaremanagement_cgi, Role.ADMIN),
 ]
+APIS = [Api("fwmgr", "1.8", "Firmware Management", paths=("/axis-cgi/firmwaremanagement.cgi",))]  # not the legacy CGIs

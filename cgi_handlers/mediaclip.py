@@ -16,6 +16,7 @@ from axisim.subsystems.audio import AudioSubsystem, ClipError
 from param_tree import Role
 
 from .common import (
+    Api,
     MalformedBody,
     Part,
     PartTooLarge,
@@ -129,3 +130,4 @@ ROUTES = [
     Route("/axis-cgi/playclip.cgi", playclip_cgi, Role.VIEWER, ("GET",), subsystem=AudioSubsystem.name),
     Route("/axis-cgi/stopclip.cgi", stopclip_cgi, Role.VIEWER, ("GET",), subsystem=AudioSubsystem.name),
 ]
+APIS = [Api("mediaclip", "1.0", "Mediaclip")]  # as the D4200-VE (AXIS OS 12.9) lists it

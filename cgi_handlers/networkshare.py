@@ -16,7 +16,18 @@ from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage.media import StorageError
 from param_tree import Role, whole_number
 
-from .common import ApiError, Handler, Route, actor_of, apache_page, check_schema_version, first, read_form, text_reply
+from .common import (
+    Api,
+    ApiError,
+    Handler,
+    Route,
+    actor_of,
+    apache_page,
+    check_schema_version,
+    first,
+    read_form,
+    text_reply,
+)
 from .disks import Form, storage_of
 
 HEAD = (
@@ -154,3 +165,4 @@ ROUTES = [
     Route(f"/axis-cgi/disks/networkshare/{name}.cgi", _handler(name), role, subsystem=StorageSubsystem.name)
     for name, role in ROLES.items()
 ]
+APIS = [Api("disk-network-share", "1.0", "Edge storage Network share", needs=("storage", "network_share"))]

@@ -20,7 +20,7 @@ from param_tree import (
     strip_root,
 )
 
-from .common import AccessDenied, Route, actor_of, device_of, first, read_form, require, role_of, text_reply
+from .common import AccessDenied, Api, Route, actor_of, device_of, first, read_form, require, role_of, text_reply
 
 CONTROL_KEYS = frozenset({"action", "usergroup", "responseformat", "template", "group", "force"})
 ANY_GROUP = "root"
@@ -133,3 +133,4 @@ ROUTES = [
     Route("/axis-cgi/operator/param.cgi", param_cgi, Role.OPERATOR),
     Route("/axis-cgi/view/param.cgi", param_cgi, Role.VIEWER),
 ]
+APIS = [Api("param-cgi", "1.0", "Legacy Parameter Handling")]

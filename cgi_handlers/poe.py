@@ -16,7 +16,7 @@ from axisim.subsystems.poe import STATUSES, PoeError, PoeSubsystem, watts
 from axisim.subsystems.poe.switch import CLASS_POWER_LIMIT
 from param_tree import Role, whole_number
 
-from .common import ApiError, Handler, Route, check_schema_version, device_of, first, read_form, text_reply
+from .common import Api, ApiError, Handler, Route, check_schema_version, device_of, first, read_form, text_reply
 
 SCHEMA_VERSION = "1.2"
 HEAD = (
@@ -139,3 +139,4 @@ ROUTES = [
     Route(f"/axis-cgi/nvr/poe/{action}.cgi", _handler(action), Role.OPERATOR, subsystem=PoeSubsystem.name)
     for action in ACTIONS
 ]
+APIS = [Api("nvr-poe", "1.2", "NVR PoE Switch Configuration")]  # version: the XML schema's, 1.2 (vapix-wire.md §6.1)

@@ -17,7 +17,7 @@ from aiohttp import web
 from axisim.subsystems.power import PowerError, PowerSubsystem
 from param_tree import Role
 
-from .common import REQUIRED, ApiError, Params, Route, ajr_call, device_of, require
+from .common import REQUIRED, Api, ApiError, Params, Route, ajr_call, device_of, require
 
 ERRORS = {
     100: "The requested API version is not supported.",
@@ -98,3 +98,4 @@ async def power_settings_cgi(request: web.Request) -> web.Response:
 
 
 ROUTES = [Route("/axis-cgi/power-settings.cgi", power_settings_cgi, Role.OPERATOR, ("POST",), PowerSubsystem.name)]
+APIS = [Api("power-settings", "1.8", "Power Settings")]

@@ -16,7 +16,7 @@ from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage.media import StorageError
 from param_tree import Role
 
-from .common import REQUIRED, ApiError, Params, Route, actor_of, ajr_call, apache_page, require
+from .common import REQUIRED, Api, ApiError, Params, Route, actor_of, ajr_call, apache_page, require
 from .disks import storage_of
 
 API_VERSION = "1.0"
@@ -85,3 +85,4 @@ def _dispatch(request: web.Request, storage: StorageSubsystem, document: dict[st
 
 
 ROUTES = [Route("/axis-cgi/disks/raid.cgi", raid_cgi, Role.OPERATOR, subsystem=StorageSubsystem.name)]
+APIS = [Api("raid", "1.0", "RAID Management", needs=("raid", True))]  # the VAPIX RAID page lists 1.0 only

@@ -26,7 +26,7 @@ from aiohttp import web
 from axisim.device import Device
 from param_tree import Role, printable, render_ini, whole_number
 
-from .common import Route, device_of, first, read_form, text_reply, wire_bytes
+from .common import Api, Route, device_of, first, read_form, text_reply, wire_bytes
 
 ROLE_NAMES = (("admin", "Administrator"), ("operator", "Operator"), ("viewer", "Viewer"), ("ptz", "PTZ"))
 MODES = ("text", "zip", "zip_with_image", "tar_all")
@@ -192,3 +192,4 @@ ROUTES = [
     Route("/axis-cgi/admin/accesslog.cgi", accesslog_cgi, Role.ADMIN),
     Route("/axis-cgi/auditlog.cgi", auditlog_cgi, Role.ADMIN),
 ]
+APIS = [Api("audit-log", "1.0", "Audit Log API", paths=("/axis-cgi/auditlog.cgi",), needs=("audit_log", True))]

@@ -15,7 +15,7 @@ from axisim.device import Actor
 from axisim.subsystems.audio import AudioSubsystem
 from param_tree import Role
 
-from .common import Route, device_of
+from .common import Api, Route, device_of
 from .service_faults import UNKNOWN_ACTION, ServiceFault
 from .vapix_services import service
 
@@ -44,3 +44,4 @@ def _run(request: web.Request, name: str, message: dict[str, Any], actor: Actor)
 
 
 ROUTES = [Route("/vapix/axast", service("axast", _run), Role.ADMIN, subsystem=AudioSubsystem.name)]
+APIS = [Api("speakertest", "1.0", "Auto Speaker Test")]  # as the D4200-VE (AXIS OS 12.9) lists it

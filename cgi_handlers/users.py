@@ -12,7 +12,7 @@ from axisim.accounts import ROLE_GROUPS, AccountError, parse_sgrp
 from axisim.device import Actor, Device
 from param_tree import Role, printable
 
-from .common import Route, actor_of, device_of, first, read_form, require, text_reply, user_of
+from .common import Api, Route, actor_of, device_of, first, read_form, require, text_reply, user_of
 
 ERROR_TEXT = {
     "exists": "Error: this user name already exists, consult the system log file.",
@@ -98,3 +98,4 @@ ROUTES = [
     Route("/axis-cgi/pwdgrp.cgi", pwdgrp_cgi, Role.ANONYMOUS),
     Route("/axis-cgi/usergroup.cgi", usergroup_cgi, Role.VIEWER),
 ]
+APIS = [Api("user-management", "1.2", "User Management")]

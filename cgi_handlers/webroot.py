@@ -16,7 +16,7 @@ from aiohttp import web
 
 from param_tree import Role
 
-from .common import Route, device_of
+from .common import Api, Route, device_of
 
 ADMIN_PATH = "Properties.API.HTTP.AdminPath"
 INDEX = "/index.html"
@@ -60,3 +60,4 @@ ROUTES = [
     Route("/", root, Role.ANONYMOUS, methods=("GET", "HEAD")),
     Route(INDEX, index, Role.ANONYMOUS, methods=("GET", "HEAD")),
 ]
+APIS: list[Api] = []  # the web interface has no apidiscovery entry

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from param_tree import ParamDef, ParamType, SecurityLevel, Template
+from param_tree import ParamDef, ParamStore, ParamType, Role, SecurityLevel, Template
 from param_tree.definitions import nice_name_of
 
-from ..events import Event, TopicDecl, state_event
+from ..events import Event, EventBus, TopicDecl, state_event
 
 if TYPE_CHECKING:
-    from axisim.device import Device
-    from axisim.lifecycle import RestartKind
+    from axisim.clock import SimClock
+    from axisim.files import FileStore
+    from axisim.identity import Identity
+    from axisim.lifecycle import Lifecycle, RestartKind
+    from axisim.logs import DeviceLogs
 
 
 # What a subsystem publishes (status, counts): set by the device, never through param.cgi.
@@ -52,10 +55,76 @@ def param_def(name: str, value: str, kind: ParamType, security: SecurityLevel) -
     return ParamDef(name, value, kind, security, nice_name_of(name.rsplit(".", 1)[-1]))
 
 
+ActorRef = Any  # an axisim.device.Actor: who asked for a change, for the logs
+
+
+class ModelView(Protocol):
+    """The model facts a plugin reads (axisim.model.DeviceModel)."""
+
+    def param(self, name: str) -> str:
+        """A factory value."""
+        ...
+
+
+class VariantView(Protocol):
+    """The hardware variant (axisim.model.Variant): model.toml `[variants.*]`."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def facts(self) -> dict[str, Any]: ...
+
+
+class DeviceView(Protocol):
+    """What a plugin may use of its device; axisim.device.Device is one. The subsystems name this,
+    never axisim.device, so the core and its plugins have no import cycle (the list is what the
+    plugins use today: `grep -r "self.device." axisim/subsystems`)."""
+
+    params: ParamStore  # the parameter tree: values, set_base for published values, dynamic groups
+    clock: SimClock  # the device clock (now, wall, timers, on_advance)
+    bus: EventBus  # the device event bus (Subsystem.publish)
+    logs: DeviceLogs  # system_event, configuration
+    files: FileStore  # uploads (audio clips)
+    lifecycle: Lifecycle  # is_off, the boot state
+    identity: Identity  # serial, MAC
+    subsystems: dict[str, Subsystem]  # the device's other plugins (a declared dependency: power -> others)
+    link_up: bool  # a network link reaches the device (the wlan subsystem says)
+
+    @property
+    def model(self) -> ModelView: ...
+
+    @property
+    def variant(self) -> VariantView: ...
+
+    @property
+    def serial(self) -> str: ...
+
+    def param(self, name: str, default: str = "") -> str: ...
+
+    def changed(self) -> None: ...
+
+    def update_params(
+        self, changes: list[tuple[str, str]], role: Role, actor: ActorRef = ..., *, atomic: bool = False
+    ) -> list[tuple[str, str]]: ...
+
+    def settings_changed(self, applied: dict[str, str] | None = None) -> None: ...
+
+    def add_group(
+        self, template: str, group: str, role: Role, force: bool = False, actor: ActorRef = ...
+    ) -> str: ...
+
+    def remove_groups(self, groups: list[str], role: Role, actor: ActorRef = ...) -> None: ...
+
+    def power_off(self, reason: str) -> None: ...
+
+    def power_on(self) -> None: ...
+
+
 class Subsystem:
     name: ClassVar[str]
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         self.device = device
 
     @classmethod
