@@ -128,6 +128,17 @@ class SipSubsystem(Subsystem):
     def answer(self, call_id: str) -> None:
         self.engine.answer(call_id)
 
+    def call(self, to: str, account_id: str | None = None) -> str:
+        """The device calls out (what the call service's Call does); the call's id."""
+        return self.engine.call(to, account_id)
+
+    def terminate(self, call_id: str) -> None:
+        self.engine.terminate(call_id)
+
+    def call_status(self, call_id: str) -> Call:
+        """A call, ongoing or among the latest ended (LookupError when unknown)."""
+        return self.engine.call_status(call_id)
+
     def remote_hangup(self, call_id: str) -> None:
         self.engine.remote_hangup(call_id)
 
