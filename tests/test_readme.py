@@ -1,6 +1,6 @@
 """The README's examples work as pasted (issue 16, items 6-8).
 
-Every fenced block of README.md is run here, against live devices on free ports of 127.0.0.1:
+Every fenced block of README.md and docs/*.md is run here, against live devices on free ports of 127.0.0.1:
 `sh` blocks with bash (`set -e`; `curl` is a shell function that fails on an HTTP error or an
 error reply), `python` blocks with Python, and the pytest plugin's examples with pytest in an
 empty folder with no configuration (and again under asyncio_mode=strict). An HTML comment before a
@@ -53,10 +53,15 @@ pytest_plugins = ["pytester"]
 
 @dataclass
 class Block:
-    line: int  # where the block starts in README.md (1-based)
+    line: int  # where the block starts in its file (1-based)
     lang: str
     text: str
     note: str  # the readme-test annotation, "" when there is none
+    page: str = "README.md"  # README.md or docs/<page>.md
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}"
 
     @property
     def verb(self) -> str:
@@ -67,7 +72,7 @@ class Block:
         return self.note.split(maxsplit=1)[1] if " " in self.note else ""
 
 
-def readme_blocks(text: str | None = None) -> list[Block]:
+def readme_blocks(text: str | None = None, page: str = "README.md") -> list[Block]:
     lines = (README.read_text(encoding="utf-8") if text is None else text).splitlines()
     blocks: list[Block] = []
     index = 0
@@ -80,12 +85,20 @@ def readme_blocks(text: str | None = None) -> list[Block]:
         note = NOTE.search(before)
         end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
         body = "\n".join(lines[index + 1 : end]) + "\n"
-        blocks.append(Block(index + 1, opened.group(1), body, note.group(1) if note else ""))
+        blocks.append(Block(index + 1, opened.group(1), body, note.group(1) if note else "", page))
         index = end + 1
     return blocks
 
 
-BLOCKS = readme_blocks()
+def all_blocks() -> list[Block]:
+    """README.md's blocks, then each docs/*.md page's (the per-subsystem pages moved there)."""
+    blocks = readme_blocks()
+    for page in sorted((REPO / "docs").glob("*.md")):
+        blocks += readme_blocks(page.read_text(encoding="utf-8"), page.relative_to(REPO).as_posix())
+    return blocks
+
+
+BLOCKS = all_blocks()
 RUNNABLE = [b for b in BLOCKS if b.lang in ("sh", "python") and b.verb not in ("file",)]
 
 
@@ -222,8 +235,8 @@ def run_shell(text: str, cwd: Path, ports: dict[str, int]) -> subprocess.Complet
 
 
 def previous_python(block: Block) -> Block:
-    before = [b for b in BLOCKS if b.line < block.line and b.lang == "python"]
-    assert before, f"README.md:{block.line}: after-python with no python block before it"
+    before = [b for b in BLOCKS if b.page == block.page and b.line < block.line and b.lang == "python"]
+    assert before, f"{block.where}: after-python with no python block before it"
     return before[-1]
 
 
@@ -280,28 +293,33 @@ LIVE = [b for b in RUNNABLE if b.verb not in ("skip", "pytest") and not serves_f
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str | None]:
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
     """Every live block's outcome, the blocks run side by side (each its own folder, ports and devices),
     so the README's waits (a format job, the speaker test) overlap instead of adding up."""
     if shutil.which("curl") is None:
         return {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
-        futures = {b.line: pool.submit(run_block, b, tmp_path_factory.mktemp(f"line{b.line}")) for b in LIVE}
-        return {line: future.result() for line, future in futures.items()}
+        futures = {b.where: pool.submit(run_block, b, tmp_path_factory.mktemp(block_id(b))) for b in LIVE}
+        return {where: future.result() for where, future in futures.items()}
 
 
-@pytest.mark.parametrize("block", RUNNABLE, ids=[f"line{b.line}-{b.lang}" for b in RUNNABLE])
-def test_readme_block_runs(block: Block, outcomes: dict[int, str | None], pytester: pytest.Pytester) -> None:
+def block_id(block: Block) -> str:
+    page = "" if block.page == "README.md" else block.page.removeprefix("docs/").removesuffix(".md") + "-"
+    return f"{page}line{block.line}-{block.lang}"
+
+
+@pytest.mark.parametrize("block", RUNNABLE, ids=[block_id(b) for b in RUNNABLE])
+def test_readme_block_runs(block: Block, outcomes: dict[str, str | None], pytester: pytest.Pytester) -> None:
     if block.verb == "skip":
         pytest.skip(block.args or "marked skip in the README")
     if block.verb == "pytest":
         return run_pytest_example(block, pytester)
     if serves_forever(block):
         pytest.skip("serves until stopped: run by the sh block after it (after-python)")
-    if block.line not in outcomes:
+    if block.where not in outcomes:
         pytest.skip("curl is not installed")
-    failure = outcomes[block.line]
-    assert failure is None, f"README.md:{block.line}: {block.note}\n{failure}"
+    failure = outcomes[block.where]
+    assert failure is None, f"{block.where}: {block.note}\n{failure}"
 
 
 # -- the pytest plugin's examples: an empty folder, no configuration -------------------------------
@@ -338,7 +356,7 @@ def test_every_shell_and_python_block_is_run_or_says_why_not() -> None:
         if block.lang in ("sh", "python"):
             assert block.verb in ("", "serve", "fleet", "after-python", "pytest", "skip"), block
             if block.verb == "skip":
-                assert block.args.startswith("("), f"README.md:{block.line}: a skip says why: skip (reason)"
+                assert block.args.startswith("("), f"{block.where}: a skip says why: skip (reason)"
         elif block.verb:
             assert block.verb == "file", block
 
