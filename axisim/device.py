@@ -22,7 +22,7 @@ from .files import FileStore
 from .firmware import Firmware, Image
 from .identity import Identity
 from .lifecycle import BootTimes, Lifecycle, RestartKind, State
-from .logs import DeviceLogs, Severity
+from .logs import SYSTEM, Actor, DeviceLogs, Severity
 from .model import DeviceModel, Variant, load_model
 from .subsystems import Subsystem, subsystem_class
 
@@ -49,19 +49,6 @@ def initial_accounts(specs: Iterable[AccountSpec], realm: str = "") -> AccountSt
     return store
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who asked for a change, for the logs: an account name (or "") and a client address."""
-
-    user: str = ""
-    client: str = "-"
-
-    @property
-    def who(self) -> str:
-        return self.user or "anonymous"
-
-
-SYSTEM = Actor("system", "localhost")
 
 # What a soft factory default keeps (every manual, Maintenance: "The only settings
 # saved after restore are ..."), as parameter-name patterns. Broadcast follows from

@@ -58,6 +58,21 @@ def sanitise(text: str, limit: int = MAX_FIELD) -> str:
     return "".join(pieces)
 
 
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked for a change, for the logs: an account name (or "") and a client address."""
+
+    user: str = ""
+    client: str = "-"
+
+    @property
+    def who(self) -> str:
+        return self.user or "anonymous"
+
+
+SYSTEM = Actor("system", "localhost")
+
 class Severity(enum.Enum):
     """Syslog severities with the label width AXIS OS pads them to (`[ WARNING ]`)."""
 

@@ -17,6 +17,7 @@ from param_tree import ParamDef, ParamStore, ParamType, Role, SecurityLevel, Tem
 from param_tree.definitions import nice_name_of
 
 from ..events import Event, EventBus, TopicDecl, state_event
+from ..logs import Actor
 
 if TYPE_CHECKING:
     from axisim.clock import SimClock
@@ -55,7 +56,7 @@ def param_def(name: str, value: str, kind: ParamType, security: SecurityLevel) -
     return ParamDef(name, value, kind, security, nice_name_of(name.rsplit(".", 1)[-1]))
 
 
-ActorRef = Any  # an axisim.device.Actor: who asked for a change, for the logs
+ActorRef = Actor  # who asked for a change, for the logs
 
 
 class ModelView(Protocol):

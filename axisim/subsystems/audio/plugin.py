@@ -37,7 +37,9 @@ from .formats import ClipFormatError, SoundFile
 from .state import ClipError, Playback, SpeakerTestReport, Upload, by, integer, optional
 
 if TYPE_CHECKING:
-    from axisim.device import Actor, Device
+    from axisim.logs import Actor
+
+    from ..base import DeviceView
 
 CLIPS = "MediaClip"
 CLIP_DIR = "/etc/audioclips/"
@@ -72,7 +74,7 @@ class AudioSubsystem(Subsystem):
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
         return audio_params.definitions()
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         self.uploads: dict[int, Upload] = {}
         self.playing: Playback | None = None

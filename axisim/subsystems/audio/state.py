@@ -11,7 +11,7 @@ from param_tree import whole_number
 from .formats import SoundFile
 
 if TYPE_CHECKING:
-    from axisim.device import Actor
+    from axisim.logs import Actor
 
 
 class ClipError(ValueError):

@@ -23,8 +23,7 @@ from . import topics
 from .calls import ACTIVE, CALLING, Call, CallLimits, Outcome, RemoteParty
 
 if TYPE_CHECKING:
-    from axisim.device import Device
-
+    from ..base import DeviceView
     from .records import SipRecords
 
 VMS_CALL = "VMS_CALL"
@@ -36,7 +35,7 @@ Publish = Callable[[TopicDecl, dict[str, object], dict[str, object]], None]
 
 class CallEngine:
     def __init__(
-        self, device: Device, records: SipRecords, registration: Callable[[str], tuple[int, str]], publish: Publish
+        self, device: DeviceView, records: SipRecords, registration: Callable[[str], tuple[int, str]], publish: Publish
     ) -> None:
         self._device = device
         self._records = records

@@ -18,8 +18,9 @@ from . import params as sp
 from .rules import violations
 
 if TYPE_CHECKING:
-    from axisim.device import Actor, Device
+    from axisim.logs import Actor
 
+    from ..base import DeviceView
     from .records import SipRecords
 
 
@@ -28,7 +29,7 @@ def _invalid(what: str) -> ServiceRefused:
 
 
 @contextmanager
-def all_or_nothing(device: Device) -> Iterator[None]:
+def all_or_nothing(device: DeviceView) -> Iterator[None]:
     """Parameters changed inside are restored when it raises."""
     params = device.params
     before = params.changes()
@@ -43,7 +44,7 @@ def all_or_nothing(device: Device) -> Iterator[None]:
 
 
 def apply(
-    device: Device, records: SipRecords, changes: dict[str, str], actor: Actor,
+    device: DeviceView, records: SipRecords, changes: dict[str, str], actor: Actor,
     new: tuple[sp.RecordKind, str] | None = None,
 ) -> None:  # fmt: skip
     """Check every change (types, limits, the rules across parameters), then apply all;
@@ -76,7 +77,7 @@ def apply(
         raise ServiceRefused(Refusal.FAILED, f"Operation failed. {refused[0][0]} was refused.")
 
 
-def remove(device: Device, records: SipRecords, kind: sp.RecordKind, record_ids: list[str], actor: Actor) -> None:
+def remove(device: DeviceView, records: SipRecords, kind: sp.RecordKind, record_ids: list[str], actor: Actor) -> None:
     """Unknown ids are ignored (the API's rule); the default account stays."""
     groups = [f"{kind.group}.{k}" for k in records.keys(kind) if records.field(kind, k, "Id") in record_ids]
     if not groups:

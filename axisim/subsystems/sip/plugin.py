@@ -32,8 +32,10 @@ from .records import SipRecords
 from .rules import dangling, violations
 
 if TYPE_CHECKING:
-    from axisim.device import Actor, Device
     from axisim.lifecycle import RestartKind
+    from axisim.logs import Actor
+
+    from ..base import DeviceView
 
 REASON_PHRASES = {
     200: "OK",
@@ -99,7 +101,7 @@ class SipSubsystem(Subsystem):
     def templates(cls, facts: dict[str, Any]) -> list[Template]:
         return sp.templates(facts)
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         self.records = SipRecords(device)
         self.registrations: dict[str, tuple[int, str]] = {}  # account id -> registrar's answer

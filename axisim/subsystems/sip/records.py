@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 from . import params as sp
 
 if TYPE_CHECKING:
-    from axisim.device import Device
+    from ..base import DeviceView
 
 
 class SipRecords:
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         self._device = device
 
     def setting(self, name: str) -> str:

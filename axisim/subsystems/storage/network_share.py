@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from .media import Disk, Job, StorageError
 
 if TYPE_CHECKING:
-    from axisim.device import Actor, Device
+    from axisim.logs import Actor
+
+    from ..base import DeviceView
 
 STORAGE = "Storage.S0"
 SHARE = "NetworkShare.N0"
@@ -93,7 +95,7 @@ def smb_version_of(options: str) -> str:
 class ShareSettings:
     """The share side of `StorageSubsystem` (which provides the attributes below)."""
 
-    device: Device
+    device: DeviceView
     kind: str
     disk: Disk
     nas: NasBehaviour

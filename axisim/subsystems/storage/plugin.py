@@ -45,7 +45,9 @@ from .topics import KELVIN
 MAX_RECORDINGS = 10_000  # per stimulus: a bounded loop
 
 if TYPE_CHECKING:
-    from axisim.device import Actor, Device
+    from axisim.logs import Actor
+
+    from ..base import DeviceView
 
 GROUP = "DiskManagement.S0"
 READ = SecurityLevel.parse("7747")  # operators read what disks/list.cgi shows them
@@ -157,7 +159,7 @@ class StorageSubsystem(ShareSettings, Subsystem):
                 defs.append(_def(f"{GROUP}.D{bay}.{item}", ""))
         return defs
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         facts = device.variant.facts
         self.kind = kind_of(facts)
