@@ -121,8 +121,7 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
 
 
 async def firmwaremanagement_cgi(request: web.Request) -> web.Response:
-    device = device_of(request)
-    version = device.api_version("fwmgr", "1.8")
+    version = FWMGR.version
     document: dict[str, Any] = {}
     image: tuple[str | None, bytes] | None = None
     try:
@@ -200,4 +199,5 @@ ROUTES = [
     Route("/axis-cgi/hardfactorydefault.cgi", _legacy(RestartKind.HARD), Role.ADMIN),
     Route("/axis-cgi/firmwaremanagement.cgi", firmwaremanagement_cgi, Role.ADMIN),
 ]
-APIS = [Api("fwmgr", "1.8", "Firmware Management", paths=("/axis-cgi/firmwaremanagement.cgi",))]  # not the legacy CGIs
+FWMGR = Api("fwmgr", "1.8", "Firmware Management", paths=("/axis-cgi/firmwaremanagement.cgi",))  # not the legacy CGIs
+APIS = [FWMGR]

@@ -17,9 +17,10 @@ import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from axisim.device import make_device
-from cgi_handlers import ROUTES
+from cgi_handlers import HANDLER_MODULES, ROUTES
 from cgi_handlers.common import Route
 from param_tree import Role
 
@@ -67,17 +68,32 @@ def _source(path: str) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
-def _sources(route: Route) -> list[str]:
-    module = inspect.getmodule(route.handler)
-    files = [inspect.getsourcefile(module)] if module is not None else []
+def _wire_modules(route: Route) -> list[ModuleType]:
+    """The handler's module, the module declaring the route (a shared handler such as the /vapix
+    services' is declared by its feature's module) and the wire-layer modules that one imports."""
+    found = [inspect.getmodule(route.handler)]
+    declaring = [m for m in HANDLER_MODULES if any(r is route for r in m.ROUTES)]
+    for module in declaring:
+        found.append(module)
+        for value in vars(module).values():
+            owner = value if isinstance(value, ModuleType) else inspect.getmodule(value)
+            name = owner.__name__ if owner is not None else ""
+            if name.startswith("cgi_handlers.") and name != "cgi_handlers.common":
+                found.append(owner)
+    return list(dict.fromkeys(m for m in found if m is not None))
+
+
+def _sources(route: Route) -> tuple[str, list[str]]:
+    """(the wire layer's text for the route, every source file's text including its subsystem's)."""
+    wire = [_source(str(inspect.getsourcefile(m))) for m in _wire_modules(route)]
+    files: list[str] = []
     if route.subsystem is not None:  # e.g. sip -> the modules of axisim/subsystems/sip/
         files += sorted(str(p) for p in (SUBSYSTEMS_DIR / route.subsystem).glob("*.py"))
-    return [_source(str(f)) for f in files if f]
+    return "\n".join(wire), wire + [_source(f) for f in files]
 
 
 def endpoint(model: str, route: Route) -> Endpoint:
-    sources = _sources(route)
-    handler_text = sources[0] if sources else ""
+    handler_text, sources = _sources(route)
     keys = {k for pattern in _KEY_PATTERNS for k in pattern.findall(handler_text)}
     if "check_schema_version" in handler_text:  # the XML APIs' shared `schemaversion` check
         keys.add("schemaversion")
