@@ -27,8 +27,10 @@ from axisim.clock import DeadlineTimer, iso
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
+from ...events import Event, TopicDecl
 from ..base import PUBLISHED, DeviceEvent, EventLog, Subsystem, param_def
 from ..stimuli import stimulus
+from . import topics as io_topics
 from .ports import (
     CLOSED,
     MAX_STEP_MS,
@@ -232,7 +234,57 @@ class IoSubsystem(Subsystem):
                 self.events.append(DeviceEvent(stamp, TAMPER_TOPIC, data))
                 what = f"tampering detected ({port.tamper})" if now[1] else "tampering ended"
                 self.device.logs.system_event(f"Supervised input {port.index + 1} ({port.name}): {what}", source="io")
+            self._emit(port, before, now)
         self._timer.arm(min((t for p in self.ports if (t := p.next_step()) is not None), default=None))
+
+    # -- the device event bus (events.md §1.5 I/O) ----------------------------------------------
+
+    def _of(self, direction: str) -> list[tuple[int, str]]:
+        return [(p.index, p.name) for p in self.ports if p.direction == direction]
+
+    def topics(self) -> list[TopicDecl]:
+        inputs, outputs = self._of("input"), self._of("output")
+        every = [(p.index, p.name) for p in self.ports]
+        decls = [io_topics.port_decl(every)]
+        if inputs:
+            decls.append(io_topics.digital_input_decl(inputs))
+        if outputs:
+            decls += [io_topics.output_port_decl(outputs), io_topics.relay_decl(outputs)]
+        supervised = [(p.index, p.name) for p in self.ports if p.direction == "input" and p.supervised]
+        if supervised:
+            decls.append(io_topics.supervised_port_decl(supervised))
+        return decls
+
+    def _instances(self, port: Port) -> list[tuple[TopicDecl, dict[str, object], dict[str, object]]]:
+        """Every property instance of one port, with its current value."""
+        every = [(p.index, p.name) for p in self.ports]
+        found: list[tuple[TopicDecl, dict[str, object], dict[str, object]]] = [
+            (io_topics.port_decl(every), {"port": port.index}, {"state": port.active})
+        ]
+        if port.direction == "input":
+            found.append((io_topics.digital_input_decl(self._of("input")), {"InputToken": port.index},
+                          {"LogicalState": port.active}))  # fmt: skip
+            if port.supervised:
+                state = {"cut": "cut", "short": "shorted"}.get(port.state, port.state)
+                found.append((io_topics.supervised_port_decl([(port.index, port.name)]), {"port": port.index},
+                              {"state": state, "tampered": port.tampered}))  # fmt: skip
+        else:
+            outputs = self._of("output")
+            found.append((io_topics.output_port_decl(outputs), {"port": port.index}, {"state": port.active}))
+            found.append((io_topics.relay_decl(outputs), {"RelayToken": port.index},
+                          {"LogicalState": "active" if port.active else "inactive"}))  # fmt: skip
+        return found
+
+    def states(self) -> list[Event]:
+        return [self.state_of(d, s, v) for port in self.ports for d, s, v in self._instances(port)]
+
+    def _emit(self, port: Port, before: tuple[bool, bool], now: tuple[bool, bool]) -> None:
+        """Publish the port's instances on a change of its active or tampered state."""
+        if not self.device.bus.active or before == now:
+            return
+        for decl, source, data in self._instances(port):
+            if decl.topic == io_topics.SUPERVISED_PORT or before[0] != now[0]:
+                self.device.bus.publish(decl, source, data, publisher=self.name)
 
     def tick(self) -> None:
         """Apply the output sequence steps that are due."""
