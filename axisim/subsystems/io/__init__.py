@@ -3,10 +3,8 @@
 The package is the feature: `SUBSYSTEM` is what a model's manifest word `io` names."""
 
 from .plugin import (
-    PORT_TOPIC,
     STATE_ALIASES,
     SUPERVISION_STATES,
-    TAMPER_TOPIC,
     IoSubsystem,
     PortChange,
     PortError,
@@ -16,11 +14,9 @@ from .plugin import (
 SUBSYSTEM = IoSubsystem
 
 __all__ = [
-    "PORT_TOPIC",
     "STATE_ALIASES",
     "SUBSYSTEM",
     "SUPERVISION_STATES",
-    "TAMPER_TOPIC",
     "IoSubsystem",
     "PortChange",
     "PortError",

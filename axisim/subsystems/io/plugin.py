@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from axisim.clock import DeadlineTimer, iso
+from axisim.clock import DeadlineTimer
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
 from ...events import Event, TopicDecl
-from ..base import PUBLISHED, DeviceEvent, EventLog, Subsystem, param_def
+from ..base import PUBLISHED, Subsystem, param_def
 from ..stimuli import stimulus
 from . import topics as io_topics
 from .ports import (
@@ -52,8 +52,6 @@ INPUTS, OUTPUTS = "Input.NbrOfInputs", "Output.NbrOfOutputs"
 VIEWER_R = SecurityLevel.parse("7717")  # port.cgi check is for viewers (vapix-wire.md §4.2)
 ADMIN_RW = SecurityLevel.parse("7716")  # like IOPort.I#.Direction (P5512 dump)
 YES_NO = ParamType("bool", true_word="yes", false_word="no")
-PORT_TOPIC = "tnsaxis:IO/Port"  # source port (0-based), data state (vapix-wire.md §5.3 events)
-TAMPER_TOPIC = "tnsaxis:IO/SupervisedPort"  # inferred name: "Supervised input tampering is active"
 
 
 def key(index: int) -> str:
@@ -159,7 +157,6 @@ class IoSubsystem(Subsystem):
                  supervisable=self._supervisable(facts, index))
             for index in range(int(facts["io_ports"]))
         ]  # fmt: skip
-        self.events = EventLog()
         self.ranges: dict[int, dict[str, Range]] = {}  # supervised ports' windows, when set
         self._seen: dict[int, tuple[bool, bool]] = {}  # port -> (active, tampered) last reported
         self._timer = DeadlineTimer(device.clock, self.tick)
@@ -214,9 +211,8 @@ class IoSubsystem(Subsystem):
     # -- what happened: published values, events, the timer -------------------
 
     def _report(self, quiet: bool = False) -> None:
-        """Publish, and record an event for each port whose active or tampered state changed."""
+        """Publish the parameters, and an event for each port whose active or tampered state changed."""
         self.publish()
-        stamp = iso(self.device.clock.wall())
         for port in self.ports:
             now = (port.active, port.tampered)
             before = self._seen.get(port.index)
@@ -224,14 +220,10 @@ class IoSubsystem(Subsystem):
             if quiet or before is None or before == now:
                 continue
             if before[0] != now[0]:
-                data = {"port": str(port.index), "state": "1" if now[0] else "0"}
-                self.events.append(DeviceEvent(stamp, PORT_TOPIC, data))
                 self.device.logs.system_event(
                     f"I/O port {port.index + 1} ({port.name}) {'active' if now[0] else 'inactive'}", source="io"
                 )
             if before[1] != now[1]:
-                data = {"port": str(port.index), "tampered": "1" if now[1] else "0"}
-                self.events.append(DeviceEvent(stamp, TAMPER_TOPIC, data))
                 what = f"tampering detected ({port.tamper})" if now[1] else "tampering ended"
                 self.device.logs.system_event(f"Supervised input {port.index + 1} ({port.name}): {what}", source="io")
             self._emit(port, before, now)
