@@ -2,14 +2,10 @@
 
 The package is the feature: `SUBSYSTEM` is what a model's manifest word `io` names."""
 
-from .plugin import (
-    STATE_ALIASES,
-    SUPERVISION_STATES,
-    IoSubsystem,
-    PortChange,
-    PortError,
-    Range,
-)
+from .changes import PortChange
+from .plugin import IoSubsystem
+from .ports import PortError
+from .supervision import STATE_ALIASES, SUPERVISION_STATES, Range
 
 SUBSYSTEM = IoSubsystem
 

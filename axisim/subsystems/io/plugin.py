@@ -19,8 +19,6 @@ and this module's Python API are 1-based.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from axisim.clock import DeadlineTimer
@@ -31,6 +29,7 @@ from ...events import Event, TopicDecl
 from ..base import PUBLISHED, Subsystem, param_def
 from ..stimuli import stimulus
 from . import topics as io_topics
+from .changes import PROPERTIES, PortChange
 from .ports import (
     CLOSED,
     MAX_STEP_MS,
@@ -43,6 +42,7 @@ from .ports import (
     run_sequence,
     schedule,
 )
+from .supervision import LEVELS, Range, check_ranges
 
 if TYPE_CHECKING:
     from axisim.device import Device
@@ -56,51 +56,6 @@ YES_NO = ParamType("bool", true_word="yes", false_word="no")
 
 def key(index: int) -> str:
     return f"{GROUP}.I{index}"
-
-
-PROPERTIES = ("usage", "direction", "name", "normalState", "state")  # setPorts item fields, in reply order
-
-
-@dataclass(frozen=True, slots=True)
-class PortChange:
-    """One setPorts item: a 0-based port and the properties to change (None: leave it)."""
-
-    index: int
-    usage: str | None = None
-    direction: str | None = None
-    name: str | None = None
-    normal_state: str | None = None
-    state: str | None = None
-
-    @property
-    def touches(self) -> bool:
-        return any(v is not None for v in (self.usage, self.direction, self.name, self.normal_state, self.state))
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    """A supervised input's voltage window for one state (supervisedio.cgi), in millivolts."""
-
-    lower: int
-    upper: int
-
-
-SUPERVISION_STATES = ("short", "close", "open", "cut")  # getSupportedStates, in the doc's order
-STATE_ALIASES = {"shorted": "short", "closed": "close"}  # the doc spells them both ways
-LEVEL_SCALE = 255
-# nominal loop levels with end-of-line resistors, inside the doc example's default windows
-LEVELS = {"short": 4, "close": 50, "open": 145, "cut": 230}
-
-
-def check_ranges(ranges: dict[str, Range]) -> None:
-    """Windows within the scale, lower <= upper, for known states, not overlapping."""
-    if any(state not in SUPERVISION_STATES for state in ranges):
-        raise PortError("unknown supervision state", "range")
-    ordered = sorted(ranges.values(), key=lambda r: r.lower)
-    if any(not 0 <= r.lower <= r.upper <= LEVEL_SCALE for r in ordered):
-        raise PortError("a window is outside 0-255 or upside down", "range")
-    if any(a.upper >= b.lower for a, b in pairwise(ordered)):
-        raise PortError("supervision windows overlap", "range")
 
 
 class IoSubsystem(Subsystem):
@@ -231,50 +186,17 @@ class IoSubsystem(Subsystem):
 
     # -- the device event bus (events.md §1.5 I/O) ----------------------------------------------
 
-    def _of(self, direction: str) -> list[tuple[int, str]]:
-        return [(p.index, p.name) for p in self.ports if p.direction == direction]
-
     def topics(self) -> list[TopicDecl]:
-        inputs, outputs = self._of("input"), self._of("output")
-        every = [(p.index, p.name) for p in self.ports]
-        decls = [io_topics.port_decl(every)]
-        if inputs:
-            decls.append(io_topics.digital_input_decl(inputs))
-        if outputs:
-            decls += [io_topics.output_port_decl(outputs), io_topics.relay_decl(outputs)]
-        supervised = [(p.index, p.name) for p in self.ports if p.direction == "input" and p.supervised]
-        if supervised:
-            decls.append(io_topics.supervised_port_decl(supervised))
-        return decls
-
-    def _instances(self, port: Port) -> list[tuple[TopicDecl, dict[str, object], dict[str, object]]]:
-        """Every property instance of one port, with its current value."""
-        every = [(p.index, p.name) for p in self.ports]
-        found: list[tuple[TopicDecl, dict[str, object], dict[str, object]]] = [
-            (io_topics.port_decl(every), {"port": port.index}, {"state": port.active})
-        ]
-        if port.direction == "input":
-            found.append((io_topics.digital_input_decl(self._of("input")), {"InputToken": port.index},
-                          {"LogicalState": port.active}))  # fmt: skip
-            if port.supervised:
-                state = {"cut": "cut", "short": "shorted"}.get(port.state, port.state)
-                found.append((io_topics.supervised_port_decl([(port.index, port.name)]), {"port": port.index},
-                              {"state": state, "tampered": port.tampered}))  # fmt: skip
-        else:
-            outputs = self._of("output")
-            found.append((io_topics.output_port_decl(outputs), {"port": port.index}, {"state": port.active}))
-            found.append((io_topics.relay_decl(outputs), {"RelayToken": port.index},
-                          {"LogicalState": "active" if port.active else "inactive"}))  # fmt: skip
-        return found
+        return io_topics.declarations(self.ports)
 
     def states(self) -> list[Event]:
-        return [self.state_of(d, s, v) for port in self.ports for d, s, v in self._instances(port)]
+        return [self.state_of(d, s, v) for port in self.ports for d, s, v in io_topics.instances(self.ports, port)]
 
     def _emit(self, port: Port, before: tuple[bool, bool], now: tuple[bool, bool]) -> None:
         """Publish the port's instances on a change of its active or tampered state."""
         if not self.device.bus.active or before == now:
             return
-        for decl, source, data in self._instances(port):
+        for decl, source, data in io_topics.instances(self.ports, port):
             if decl.topic == io_topics.SUPERVISED_PORT or before[0] != now[0]:
                 self.device.bus.publish(decl, source, data, publisher=self.name)
 
