@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axisim.control.events import apply
 from axisim.events import Event
 from tests.conftest import DeviceClient, DeviceClientFactory
 from tests.test_io import RELAY, act, io_of, w401
@@ -43,3 +44,47 @@ async def test_declared_equals_published_and_states_cover(device_client: DeviceC
     declared = {d.topic for d in io.topics()}
     assert {e.topic for e in seen} <= declared
     assert {d.topic for d in io.topics() if d.stateful} <= {e.topic for e in io.states()}
+
+
+# -- PoE (S3008/S3016): tns1:Device/tnsaxis:HardwareFailure/PoEFailure --------------------------------
+
+POE_FAILURE = "tns1:Device/tnsaxis:HardwareFailure/PoEFailure"
+
+
+def _failures(seen: list[Event]) -> list[tuple[str, str, str]]:
+    return [(e.source["port"], e.data["disruption"], e.data["reasonstr"]) for e in seen if e.topic == POE_FAILURE]
+
+
+async def test_poe_budget_denial_and_its_end_are_port_faults(device_client: DeviceClientFactory) -> None:
+    dc = await device_client("S3008")  # 65 W: four class 3 devices reserve 62 W, the fifth waits
+    seen = _watch(dc)
+    for port in range(1, 6):
+        apply(dc.device, "poe", "plug", {"port": port, "class": 3})
+    assert _failures(seen) == [("5", "1", "Power budget exceeded"), ("-1", "1", "Power budget exceeded")]
+    assert all(e.stateful and e.key == "disruption" for e in seen if e.topic == POE_FAILURE)
+    apply(dc.device, "poe", "unplug", {"port": 5})
+    assert _failures(seen)[2:] == [("5", "0", ""), ("-1", "0", "")]
+    poe = dc.device.subsystems["poe"]
+    assert {e.topic for e in seen} <= {d.topic for d in poe.topics()}
+    states = {e.source["port"]: e.value for e in poe.states()}
+    assert set(states) == {"-1", *map(str, range(1, 9))} and set(states.values()) == {"0"}
+
+
+async def test_poe_setportmode_that_ends_a_denial_clears_the_fault(device_client: DeviceClientFactory) -> None:
+    dc = await device_client("S3008")
+    for port in range(1, 6):
+        apply(dc.device, "poe", "plug", {"port": port, "class": 3})
+    seen = _watch(dc)
+    response = await dc.get("/axis-cgi/nvr/poe/setportmode.cgi?schemaversion=1&port=5&enabled=no")
+    assert response.status == 200
+    assert _failures(seen) == [("5", "0", ""), ("-1", "0", "")]
+    response = await dc.get("/axis-cgi/nvr/poe/setportmode.cgi?schemaversion=1&port=5&enabled=yes")
+    assert _failures(seen)[2:] == [("5", "1", "Power budget exceeded"), ("-1", "1", "Power budget exceeded")]
+
+
+async def test_poe_plug_within_budget_publishes_nothing(device_client: DeviceClientFactory) -> None:
+    dc = await device_client("S3016")
+    seen = _watch(dc)
+    apply(dc.device, "poe", "plug", {"port": 1})
+    apply(dc.device, "poe", "unplug", {"port": 1})
+    assert _failures(seen) == []
