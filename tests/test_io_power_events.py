@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from axisim.control.events import apply
+from axisim.device import Device, make_device
 from axisim.events import Event
+from param_tree import Role
 from tests.conftest import DeviceClient, DeviceClientFactory
 from tests.test_io import RELAY, act, io_of, w401
 
@@ -88,3 +90,66 @@ async def test_poe_plug_within_budget_publishes_nothing(device_client: DeviceCli
     apply(dc.device, "poe", "plug", {"port": 1})
     apply(dc.device, "poe", "unplug", {"port": 1})
     assert _failures(seen) == []
+
+
+# -- W401 power and WLAN: PowerSupplyFailure, Network/Lost (eth0 from power, wlan0 from wlan) ------
+
+LOST = "tns1:Device/tnsaxis:Network/Lost"
+SUPPLY = "tns1:Device/tnsaxis:HardwareFailure/PowerSupplyFailure"
+
+
+def _device_events(device: Device) -> list[Event]:
+    seen: list[Event] = []
+    device.bus.subscribe(seen.append, [LOST, SUPPLY])
+    return seen
+
+
+def _pairs(seen: list[Event]) -> list[tuple[str, str, str]]:
+    return [(e.topic.rsplit("/", 1)[-1], next(iter(e.source.values())), e.value or "") for e in seen]
+
+
+def test_power_dc_and_cable_publish_supply_failure_and_eth0_lost() -> None:
+    device = make_device("W401")
+    seen = _device_events(device)
+    apply(device, "power", "dc", {"connected": False})  # it runs on PoE
+    apply(device, "power", "cable", {"connected": False, "poe": True})  # no power at all: it goes off
+    apply(device, "power", "dc", {"connected": True})
+    apply(device, "power", "cable", {"connected": True})
+    assert _pairs(seen) == [
+        ("PowerSupplyFailure", "0", "1"), ("Lost", "eth0", "1"), ("PowerSupplyFailure", "0", "0"),
+        ("Lost", "eth0", "0"),
+    ]
+    assert all(e.stateful for e in seen)
+
+
+def test_ignition_publishes_no_device_bus_event() -> None:
+    # GUESS: the ignition pin is on the power connector, not one of the eight I/O ports (see the report)
+    device = make_device("W401")
+    seen: list[Event] = []
+    device.bus.subscribe(seen.append)
+    apply(device, "power", "ignition", {"on": False})
+    assert [e for e in seen if e.publisher in ("power", "io")] == []
+
+
+def test_wlan_association_is_network_lost_for_wlan0() -> None:
+    device = make_device("W401")
+    wlan_params = "Network.Wireless"
+    changes = [(f"{wlan_params}.ESSID", "Depot"), (f"{wlan_params}.W0.Enabled", "yes"),
+               (f"{wlan_params}.W0.Passphrase", "correct horse")]  # fmt: skip
+    assert device.update_params(changes, Role.ADMIN) == []
+    seen = _device_events(device)
+    apply(device, "wlan", "add_network", {"ssid": "Depot", "passphrase": "correct horse"})
+    apply(device, "wlan", "remove_network", {"ssid": "Depot"})
+    assert _pairs(seen) == [("Lost", "wlan0", "0"), ("Lost", "wlan0", "1")]
+
+
+def test_w401_declares_network_lost_once_and_states_cover_every_property() -> None:
+    device = make_device("W401")
+    decls = [d for s in device.subsystems.values() for d in s.topics()]
+    topics = [d.topic for d in decls]
+    assert len(topics) == len(set(topics))
+    lost = next(d for d in decls if d.topic == LOST)
+    assert [v for v, _ in lost.source[0].values] == ["eth0", "wlan0"]
+    states = {(e.topic, tuple(e.source.values())) for s in device.subsystems.values() for e in s.states()}
+    assert {(LOST, ("eth0",)), (LOST, ("wlan0",)), (SUPPLY, ("0",))} <= states
+    assert {d.topic for d in decls if d.stateful} <= {t for t, _ in states}
