@@ -153,3 +153,12 @@ def test_w401_declares_network_lost_once_and_states_cover_every_property() -> No
     states = {(e.topic, tuple(e.source.values())) for s in device.subsystems.values() for e in s.states()}
     assert {(LOST, ("eth0",)), (LOST, ("wlan0",)), (SUPPLY, ("0",))} <= states
     assert {d.topic for d in decls if d.stateful} <= {t for t, _ in states}
+
+
+async def test_relay_pulse_ends_on_the_device_clock_with_an_event(device_client: DeviceClientFactory) -> None:
+    dc = await w401(device_client)
+    seen = _watch(dc)
+    assert await dc.text("GET", "/axis-cgi/io/port.cgi?action=9%3A%2F10000%5C") == ""  # 9:/10000\
+    dc.device.clock.advance(10.0)
+    relays = [(e.source["RelayToken"], e.value) for e in seen if e.topic == "tns1:Device/Trigger/Relay"]
+    assert relays == [("8", "active"), ("8", "inactive")]
