@@ -25,10 +25,13 @@ from axis.models.parameters.io_port import PortDirection
 from axis.models.port_management import PortConfiguration, Sequence, SetPortsRequest
 
 from axisim.device import AccountSpec, Device, make_device
+from axisim.events import Event
 from axisim.lifecycle import RestartKind
 from axisim.persistence import StateDir
 from axisim.server import start_device
-from axisim.subsystems.io import PORT_TOPIC, TAMPER_TOPIC, IoSubsystem, PortError, Range
+from axisim.subsystems.io import IoSubsystem, PortError, Range
+from axisim.subsystems.io.topics import PORT as PORT_TOPIC
+from axisim.subsystems.io.topics import SUPERVISED_PORT
 from param_tree import Role
 from tests.conftest import ROOT, DeviceClient, DeviceClientFactory
 
@@ -57,10 +60,22 @@ async def w401(device_client: DeviceClientFactory) -> DeviceClient:
     return await device_client(MODEL, accounts=ACCOUNTS)
 
 
+EVENTS: dict[int, tuple[Device, list[Event]]] = {}  # id(device) -> the device and its bus events since io_of
+
+
 def io_of(device: Device) -> IoSubsystem:
+    """The device's io subsystem; the first call subscribes to its I/O events on the device bus."""
     io = device.subsystems["io"]
     assert isinstance(io, IoSubsystem)
+    if id(device) not in EVENTS or EVENTS[id(device)][0] is not device:
+        seen: list[Event] = []
+        device.bus.subscribe(seen.append, ["tns1:Device/tnsaxis:IO//."])
+        EVENTS[id(device)] = (device, seen)
     return io
+
+
+def events_of(io: IoSubsystem) -> list[Event]:
+    return EVENTS[id(io.device)][1]
 
 
 def q(value: str) -> str:
@@ -156,12 +171,20 @@ async def supervised(dc: DeviceClient, port: int) -> dict[str, Any]:
 def transitions(io: IoSubsystem, port: int | None = None, since: int = 0) -> list[tuple[str, str]]:
     """(0-based port, "1" active / "0" inactive) of the tnsaxis:IO/Port events (wire §5.3 events),
     from the `since`-th event on."""
-    found = [(e.data["port"], e.data["state"]) for e in list(io.events)[since:] if e.topic == PORT_TOPIC]
+    found = [(e.source["port"], e.data["state"]) for e in events_of(io)[since:] if e.topic == PORT_TOPIC]
     return [t for t in found if port is None or t[0] == str(port)]
 
 
 def tampering(io: IoSubsystem) -> list[tuple[str, str]]:
-    return [(e.data["port"], e.data["tampered"]) for e in io.events.topic(TAMPER_TOPIC)]
+    """(0-based port, "1"/"0") at each change of a supervised port's tampered value (IO/SupervisedPort)."""
+    found: list[tuple[str, str]] = []
+    last: dict[str, str] = {}
+    for event in events_of(io):
+        port, tampered = event.source.get("port", ""), event.data.get("tampered", "")
+        if event.topic == SUPERVISED_PORT and tampered != last.get(port, "0"):
+            found.append((port, tampered))
+        last[port] = tampered if event.topic == SUPERVISED_PORT else last.get(port, "0")
+    return found
 
 
 async def outputs_to(dc: DeviceClient, *numbers: int) -> None:
@@ -198,7 +221,7 @@ async def test_lamp_when_the_window_is_opened(device_client: DeviceClientFactory
     dc = await w401(device_client)
     io = io_of(dc.device)
     await configure(dc)
-    configured = len(io.events)  # port 1 became active: normal closed, the loop still open
+    configured = len(events_of(io))  # port 1 became active: normal closed, the loop still open
     io.close_input(1)  # the window is closed: its contact closes the loop
     assert await port_cgi(dc, "checkactive=1") == {"port1": "inactive"}
     assert await port_cgi(dc, "check=1") == {"port1": "1"}
@@ -471,13 +494,14 @@ async def test_a_state_set_during_a_sequence_is_overridden_by_its_next_step(devi
 def w401_with_outputs() -> tuple[Device, IoSubsystem]:
     """Port 2 output normally open, port 3 output normally closed, port 9 the relay (normally open)."""
     device = make_device(MODEL)
+    io = io_of(device)
     changes = [
         ("IOPort.I1.Direction", "output"),
         ("IOPort.I2.Direction", "output"),
         ("IOPort.I2.Output.Active", "open"),
     ]
     assert device.update_params(changes, Role.ADMIN) == []
-    return device, io_of(device)
+    return device, io
 
 
 def test_outputs_are_open_during_a_restart_and_back_to_normal_after() -> None:
@@ -541,7 +565,7 @@ async def test_setting_an_output_state_is_not_a_setting_change(device_client: De
 
 async def snapshot(dc: DeviceClient) -> tuple[dict[str, str], int, tuple[str, str]]:
     io = io_of(dc.device)
-    return await listed(dc), len(io.events), (io.check(2), io.check(RELAY))
+    return await listed(dc), len(events_of(io)), (io.check(2), io.check(RELAY))
 
 
 @pytest.mark.parametrize(

@@ -2,25 +2,17 @@
 
 The package is the feature: `SUBSYSTEM` is what a model's manifest word `io` names."""
 
-from .plugin import (
-    PORT_TOPIC,
-    STATE_ALIASES,
-    SUPERVISION_STATES,
-    TAMPER_TOPIC,
-    IoSubsystem,
-    PortChange,
-    PortError,
-    Range,
-)
+from .changes import PortChange
+from .plugin import IoSubsystem
+from .ports import PortError
+from .supervision import STATE_ALIASES, SUPERVISION_STATES, Range
 
 SUBSYSTEM = IoSubsystem
 
 __all__ = [
-    "PORT_TOPIC",
     "STATE_ALIASES",
     "SUBSYSTEM",
     "SUPERVISION_STATES",
-    "TAMPER_TOPIC",
     "IoSubsystem",
     "PortChange",
     "PortError",

@@ -19,16 +19,17 @@ and this module's Python API are 1-based.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from axisim.clock import DeadlineTimer, iso
+from axisim.clock import DeadlineTimer
 from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
-from ..base import PUBLISHED, DeviceEvent, EventLog, Subsystem, param_def
+from ...events import Event, TopicDecl
+from ..base import PUBLISHED, Subsystem, param_def
 from ..stimuli import stimulus
+from . import topics as io_topics
+from .changes import PROPERTIES, PortChange
 from .ports import (
     CLOSED,
     MAX_STEP_MS,
@@ -41,6 +42,7 @@ from .ports import (
     run_sequence,
     schedule,
 )
+from .supervision import LEVELS, Range, check_ranges
 
 if TYPE_CHECKING:
     from axisim.device import Device
@@ -50,57 +52,10 @@ INPUTS, OUTPUTS = "Input.NbrOfInputs", "Output.NbrOfOutputs"
 VIEWER_R = SecurityLevel.parse("7717")  # port.cgi check is for viewers (vapix-wire.md §4.2)
 ADMIN_RW = SecurityLevel.parse("7716")  # like IOPort.I#.Direction (P5512 dump)
 YES_NO = ParamType("bool", true_word="yes", false_word="no")
-PORT_TOPIC = "tnsaxis:IO/Port"  # source port (0-based), data state (vapix-wire.md §5.3 events)
-TAMPER_TOPIC = "tnsaxis:IO/SupervisedPort"  # inferred name: "Supervised input tampering is active"
 
 
 def key(index: int) -> str:
     return f"{GROUP}.I{index}"
-
-
-PROPERTIES = ("usage", "direction", "name", "normalState", "state")  # setPorts item fields, in reply order
-
-
-@dataclass(frozen=True, slots=True)
-class PortChange:
-    """One setPorts item: a 0-based port and the properties to change (None: leave it)."""
-
-    index: int
-    usage: str | None = None
-    direction: str | None = None
-    name: str | None = None
-    normal_state: str | None = None
-    state: str | None = None
-
-    @property
-    def touches(self) -> bool:
-        return any(v is not None for v in (self.usage, self.direction, self.name, self.normal_state, self.state))
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    """A supervised input's voltage window for one state (supervisedio.cgi), in millivolts."""
-
-    lower: int
-    upper: int
-
-
-SUPERVISION_STATES = ("short", "close", "open", "cut")  # getSupportedStates, in the doc's order
-STATE_ALIASES = {"shorted": "short", "closed": "close"}  # the doc spells them both ways
-LEVEL_SCALE = 255
-# nominal loop levels with end-of-line resistors, inside the doc example's default windows
-LEVELS = {"short": 4, "close": 50, "open": 145, "cut": 230}
-
-
-def check_ranges(ranges: dict[str, Range]) -> None:
-    """Windows within the scale, lower <= upper, for known states, not overlapping."""
-    if any(state not in SUPERVISION_STATES for state in ranges):
-        raise PortError("unknown supervision state", "range")
-    ordered = sorted(ranges.values(), key=lambda r: r.lower)
-    if any(not 0 <= r.lower <= r.upper <= LEVEL_SCALE for r in ordered):
-        raise PortError("a window is outside 0-255 or upside down", "range")
-    if any(a.upper >= b.lower for a, b in pairwise(ordered)):
-        raise PortError("supervision windows overlap", "range")
 
 
 class IoSubsystem(Subsystem):
@@ -157,7 +112,6 @@ class IoSubsystem(Subsystem):
                  supervisable=self._supervisable(facts, index))
             for index in range(int(facts["io_ports"]))
         ]  # fmt: skip
-        self.events = EventLog()
         self.ranges: dict[int, dict[str, Range]] = {}  # supervised ports' windows, when set
         self._seen: dict[int, tuple[bool, bool]] = {}  # port -> (active, tampered) last reported
         self._timer = DeadlineTimer(device.clock, self.tick)
@@ -212,9 +166,8 @@ class IoSubsystem(Subsystem):
     # -- what happened: published values, events, the timer -------------------
 
     def _report(self, quiet: bool = False) -> None:
-        """Publish, and record an event for each port whose active or tampered state changed."""
+        """Publish the parameters, and an event for each port whose active or tampered state changed."""
         self.publish()
-        stamp = iso(self.device.clock.wall())
         for port in self.ports:
             now = (port.active, port.tampered)
             before = self._seen.get(port.index)
@@ -222,17 +175,30 @@ class IoSubsystem(Subsystem):
             if quiet or before is None or before == now:
                 continue
             if before[0] != now[0]:
-                data = {"port": str(port.index), "state": "1" if now[0] else "0"}
-                self.events.append(DeviceEvent(stamp, PORT_TOPIC, data))
                 self.device.logs.system_event(
                     f"I/O port {port.index + 1} ({port.name}) {'active' if now[0] else 'inactive'}", source="io"
                 )
             if before[1] != now[1]:
-                data = {"port": str(port.index), "tampered": "1" if now[1] else "0"}
-                self.events.append(DeviceEvent(stamp, TAMPER_TOPIC, data))
                 what = f"tampering detected ({port.tamper})" if now[1] else "tampering ended"
                 self.device.logs.system_event(f"Supervised input {port.index + 1} ({port.name}): {what}", source="io")
+            self._emit(port, before, now)
         self._timer.arm(min((t for p in self.ports if (t := p.next_step()) is not None), default=None))
+
+    # -- the device event bus (events.md §1.5 I/O) ----------------------------------------------
+
+    def topics(self) -> list[TopicDecl]:
+        return io_topics.declarations(self.ports)
+
+    def states(self) -> list[Event]:
+        return [self.state_of(d, s, v) for port in self.ports for d, s, v in io_topics.instances(self.ports, port)]
+
+    def _emit(self, port: Port, before: tuple[bool, bool], now: tuple[bool, bool]) -> None:
+        """Publish the port's instances on a change of its active or tampered state."""
+        if not self.device.bus.active or before == now:
+            return
+        for decl, source, data in io_topics.instances(self.ports, port):
+            if decl.topic == io_topics.SUPERVISED_PORT or before[0] != now[0]:
+                self.device.bus.publish(decl, source, data, publisher=self.name)
 
     def tick(self) -> None:
         """Apply the output sequence steps that are due."""

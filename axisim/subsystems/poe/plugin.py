@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from param_tree import ParamDef, ParamType, Role, SecurityLevel
 
+from ...events import Event, TopicDecl
 from ..base import PUBLISHED, Subsystem, param_def
 from ..stimuli import stimulus
 from .switch import CLASS_RESERVATION, PoeError, PoeSwitch, PoweredDevice
+from .topics import ANY, failure_data, poe_failure_decl
 
 if TYPE_CHECKING:
     from axisim.device import Device
@@ -112,6 +114,7 @@ class PoeSubsystem(Subsystem):
             max_class=int(facts["poe_max_class"]), lldp="lldp" in facts.get("poe_allocation", ()),
         )  # fmt: skip
         self.has_modes = bool(facts.get("port_modes"))
+        self._failed: dict[int, bool] = {}  # port (1..N, -1 the budget) -> fault last reported
         self.sync()
 
     # -- parameters <-> switch -------------------------------------------------
@@ -150,6 +153,33 @@ class PoeSubsystem(Subsystem):
             values[f"{key}.PowerConsumption"] = watts(port.consumption_w)
             values[f"{key}.FriendlyName"] = device.name if device else ""  # shown unless renamed
         self.device.params.set_base(values)
+        self._report_failures()
+
+    # -- events (the device bus) --------------------------------------------------
+
+    def _faults(self) -> dict[int, bool]:
+        """Each port's fault (its device waits for power the budget cannot give), and the budget's."""
+        faults = {port.number: port.over_budget for port in self.switch.ports}
+        faults[ANY] = self.switch.budget_exceeded
+        return faults
+
+    def topics(self) -> list[TopicDecl]:
+        return [poe_failure_decl(self.switch.port_count)]
+
+    def states(self) -> list[Event]:
+        decl = poe_failure_decl(self.switch.port_count)
+        return [self.state_of(decl, {"port": n}, failure_data(f)) for n, f in self._faults().items()]
+
+    def _report_failures(self) -> None:
+        """Publish PoEFailure for each port whose fault appeared or cleared since the last report."""
+        faults = self._faults()
+        before, self._failed = self._failed, faults
+        if not before:
+            return  # the first look at the switch: nothing changed yet
+        decl = poe_failure_decl(self.switch.port_count)
+        for number, failed in faults.items():
+            if before.get(number, False) != failed:
+                self.device.bus.publish(decl, {"port": number}, failure_data(failed), publisher=self.name)
 
     def status(self, number: int) -> str:
         return STATUSES[self.status_code(number)]

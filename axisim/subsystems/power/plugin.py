@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 from axisim.clock import DeadlineTimer
 from param_tree import ParamDef, ParamType, Role, SecurityLevel, whole_number
 
+from ...events import Event, TopicDecl
 from ..base import PUBLISHED, Subsystem, param_def
 from ..stimuli import stimulus
+from .topics import DC_INPUT, ETH0, POWER_SUPPLY_FAILURE_DECL, interfaces_of, network_lost_decl
 
 if TYPE_CHECKING:
     from axisim.device import Device
@@ -101,6 +103,7 @@ class PowerSubsystem(Subsystem):
         self.off_reason: str | None = None  # "power" | "ignition" while the device is off
         self._timer = DeadlineTimer(device.clock, self.evaluate)
         device.clock.on_advance.append(self.evaluate)
+        self._reported = self._properties()
         self.publish()
 
     # -- settings ----------------------------------------------------------------
@@ -227,6 +230,32 @@ class PowerSubsystem(Subsystem):
             f"{STATUS}.DelayedPowerDown": self.status(),
             f"{STATUS}.ShutdownIn": remaining,
         })  # fmt: skip
+        self._report()
+
+    # -- events (the device bus) ----------------------------------------------------
+
+    def _lost_decl(self) -> TopicDecl:
+        return network_lost_decl(interfaces_of({self.name, *self.device.subsystems}))
+
+    def _properties(self) -> list[tuple[TopicDecl, dict[str, object], dict[str, object]]]:
+        """The DC supply (lost: power critical, the device runs on PoE if at all) and the cable's link."""
+        return [
+            (POWER_SUPPLY_FAILURE_DECL, {"power": DC_INPUT}, {"power_critical": not self.dc}),
+            (self._lost_decl(), {"interface": ETH0}, {"lost": not self.cable}),
+        ]
+
+    def topics(self) -> list[TopicDecl]:
+        return [decl for decl, _, _ in self._properties()]
+
+    def states(self) -> list[Event]:
+        return [self.state_of(decl, source, data) for decl, source, data in self._properties()]
+
+    def _report(self) -> None:
+        now = self._properties()
+        before, self._reported = self._reported, now
+        for old, new in zip(before, now, strict=True):
+            if old[2] != new[2]:
+                self.device.bus.publish(new[0], new[1], new[2], publisher=self.name)
 
     # -- power status (power-settings.cgi getPowerStatus; -1: not available) ---------
 

@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from param_tree import ParamDef, ParamType, SecurityLevel
 
+from ...events import Event, TopicDecl
 from ..base import PUBLISHED, Subsystem, param_def
+from ..power.topics import WLAN0, interfaces_of, network_lost_decl
 from ..stimuli import stimulus
 
 if TYPE_CHECKING:
@@ -273,6 +275,22 @@ class WlanSubsystem(Subsystem):
         values |= {f"{ACTIVE}.{key}": addresses.get(key, "") for key in ("IPAddress", "SubnetMask", "IPv6Address")}
         self.device.params.set_base(values)
         self.device.link_up = values[ACTIVE_INTERFACE] != "none"
+        lost = state not in ("standby", "connected")  # not associated with its network
+        if lost != getattr(self, "_lost", lost):
+            self.device.bus.publish(self._lost_decl(), {"interface": WLAN0}, {"lost": lost}, publisher=self.name)
+        self._lost = lost
+
+    # -- events (the device bus): Network/Lost for wlan0, declared with the power package's eth0 --
+
+    def _lost_decl(self) -> TopicDecl:
+        return network_lost_decl(interfaces_of({self.name, *self.device.subsystems}))
+
+    def topics(self) -> list[TopicDecl]:
+        return [] if "power" in self.device.subsystems else [self._lost_decl()]  # power declares it then
+
+    def states(self) -> list[Event]:
+        lost = self.state() not in ("standby", "connected")
+        return [self.state_of(self._lost_decl(), {"interface": WLAN0}, {"lost": lost})]
 
     # -- the networks in range survive a restart of the simulator ----------------------
 
