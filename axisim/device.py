@@ -365,10 +365,6 @@ class Device:
         """A parameter's current value, or `default` where the model has no such parameter."""
         return self.params.value(name) if name in self.params else default
 
-    def api_version(self, api_id: str, default: str) -> str:
-        """The version a handler implements: `default`, its module's `APIS` declaration (cgi_handlers),
-        which is what apidiscovery advertises. Kept until the handlers read their Api's version."""
-        return default
 
 
 DEFAULT_ACCOUNT = AccountSpec("root", "pass", "admin+ptz")  # a real root account is in every role group

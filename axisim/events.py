@@ -174,3 +174,20 @@ def state_event(
 SYSTEM_READY = TopicDecl(
     "tns1:Device/tnsaxis:Status/SystemReady", stateful=True, data=(Item("ready", key=True),), nice="System Ready"
 )
+
+# Network/Lost is the device's, whichever subsystem sees the link go (power: the cable, wlan: the
+# association): one declaration with the union of the interfaces (events.md §1.5, §7).
+NETWORK_LOST = "tns1:Device/tnsaxis:Network/Lost"
+ETH0, WLAN0 = "eth0", "wlan0"
+
+
+def network_lost_decl(interfaces: Iterable[str]) -> TopicDecl:
+    """Network/Lost for the device's interfaces (eth0, and wlan0 on a device with WLAN)."""
+    source = (Item("interface", "xsd:string", values=tuple((name, None) for name in interfaces)),)
+    return TopicDecl(NETWORK_LOST, True, source, (Item("lost", key=True),), nice="Network lost")
+
+
+def interfaces_of(subsystems: Iterable[str]) -> tuple[str, ...]:
+    """The interfaces a device with these subsystems reports in Network/Lost."""
+    names = set(subsystems)
+    return (*((ETH0,) if "power" in names else ()), *((WLAN0,) if "wlan" in names else ()))

@@ -197,7 +197,7 @@ def _port_management(request: web.Request, document: dict[str, Any]) -> Any:
 
 
 def _management_version(request: web.Request) -> str:
-    return device_of(request).api_version("io-port-management", "1.1")
+    return PORT_MANAGEMENT.version
 
 
 async def portmanagement_cgi(request: web.Request) -> web.Response:
@@ -336,8 +336,9 @@ ROUTES = [
     Route("/axis-cgi/io/portmanagement.cgi", portmanagement_cgi, Role.VIEWER, ("POST",), IoSubsystem.name),
     Route("/axis-cgi/supervisedio.cgi", supervisedio_cgi, Role.OPERATOR, ("POST",), IoSubsystem.name),
 ]
+PORT_MANAGEMENT = Api("io-port-management", "1.1", "IO Port Management", paths=("/axis-cgi/io/portmanagement.cgi",))
 APIS = [
-    Api("io-port-management", "1.1", "IO Port Management", paths=("/axis-cgi/io/portmanagement.cgi",)),
+    PORT_MANAGEMENT,
     Api("supervised-io", "2.0", "Supervised IO", paths=("/axis-cgi/supervisedio.cgi",)),
 ]  # io/port.cgi: legacy, not listed
 

@@ -59,7 +59,7 @@ def power_of(request: web.Request) -> PowerSubsystem:
 
 
 def _version(request: web.Request) -> str:
-    return device_of(request).api_version("power-settings", "1.8")
+    return POWER_SETTINGS.version
 
 
 def _dispatch(request: web.Request, document: dict[str, Any]) -> Any:
@@ -98,4 +98,5 @@ async def power_settings_cgi(request: web.Request) -> web.Response:
 
 
 ROUTES = [Route("/axis-cgi/power-settings.cgi", power_settings_cgi, Role.OPERATOR, ("POST",), PowerSubsystem.name)]
-APIS = [Api("power-settings", "1.8", "Power Settings")]
+POWER_SETTINGS = Api("power-settings", "1.8", "Power Settings")
+APIS = [POWER_SETTINGS]

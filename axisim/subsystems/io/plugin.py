@@ -45,7 +45,7 @@ from .ports import (
 from .supervision import LEVELS, Range, check_ranges
 
 if TYPE_CHECKING:
-    from axisim.device import Device
+    from ..base import DeviceView
 
 GROUP = "IOPort"
 INPUTS, OUTPUTS = "Input.NbrOfInputs", "Output.NbrOfOutputs"
@@ -104,7 +104,7 @@ class IoSubsystem(Subsystem):
     def _supervisable(facts: dict[str, Any], index: int) -> bool:
         return bool(facts.get("supervised_inputs")) and index != facts.get("relay_port_index")
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         facts = device.variant.facts
         self.ports = [
@@ -136,7 +136,7 @@ class IoSubsystem(Subsystem):
             port.name = self._param(index, f"{port.direction.capitalize()}.Name")
             port.supervised = self._param(index, "Supervised", "no") == "yes"
 
-    def publish(self) -> None:
+    def publish_params(self) -> None:
         values = {f"{key(p.index)}.State": p.state for p in self.ports}
         values[INPUTS] = str(sum(p.direction == "input" for p in self.ports))
         values[OUTPUTS] = str(sum(p.direction == "output" for p in self.ports))
@@ -167,7 +167,7 @@ class IoSubsystem(Subsystem):
 
     def _report(self, quiet: bool = False) -> None:
         """Publish the parameters, and an event for each port whose active or tampered state changed."""
-        self.publish()
+        self.publish_params()
         for port in self.ports:
             now = (port.active, port.tampered)
             before = self._seen.get(port.index)
@@ -198,7 +198,7 @@ class IoSubsystem(Subsystem):
             return
         for decl, source, data in io_topics.instances(self.ports, port):
             if decl.topic == io_topics.SUPERVISED_PORT or before[0] != now[0]:
-                self.device.bus.publish(decl, source, data, publisher=self.name)
+                self.publish(decl, source, data)
 
     def tick(self) -> None:
         """Apply the output sequence steps that are due."""

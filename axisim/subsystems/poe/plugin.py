@@ -23,8 +23,9 @@ from .switch import CLASS_RESERVATION, PoeError, PoeSwitch, PoweredDevice
 from .topics import ANY, failure_data, poe_failure_decl
 
 if TYPE_CHECKING:
-    from axisim.device import Device
     from axisim.lifecycle import RestartKind
+
+    from ..base import DeviceView
 
 GROUP = "PoE"
 KEEP = f"{GROUP}.KeepPowerOnRestart"
@@ -106,7 +107,7 @@ class PoeSubsystem(Subsystem):
                 defs.append(_def(f"{key}.Mode", MODES[0], modes, OPERATOR_RW))
         return defs
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         facts = device.variant.facts
         self.switch = PoeSwitch(
@@ -134,9 +135,9 @@ class PoeSubsystem(Subsystem):
             if self.has_modes:
                 switch.set_power_only(port.number, self._param(f"{key}.Mode") == "poweronly")
         switch.evaluate()
-        self.publish()
+        self.publish_params()
 
-    def publish(self) -> None:
+    def publish_params(self) -> None:
         switch = self.switch
         values = {
             f"{GROUP}.TotalPowerLimit": watts(switch.budget_w),
@@ -179,7 +180,7 @@ class PoeSubsystem(Subsystem):
         decl = poe_failure_decl(self.switch.port_count)
         for number, failed in faults.items():
             if before.get(number, False) != failed:
-                self.device.bus.publish(decl, {"port": number}, failure_data(failed), publisher=self.name)
+                self.publish(decl, {"port": number}, failure_data(failed))
 
     def status(self, number: int) -> str:
         return STATUSES[self.status_code(number)]
@@ -225,7 +226,7 @@ class PoeSubsystem(Subsystem):
         return device
 
     def _physical(self, message: str) -> None:
-        self.publish()
+        self.publish_params()
         self.device.logs.system_event(message, source="poe")
         if self.switch.budget_exceeded:
             self.device.logs.system_event("PoE power budget exceeded", source="poe")
@@ -235,11 +236,11 @@ class PoeSubsystem(Subsystem):
 
     def going_down(self, kind: RestartKind) -> None:
         self.switch.recorder_going_down()
-        self.publish()
+        self.publish_params()
 
     def booted(self) -> None:
         self.switch.recorder_back()
-        self.publish()
+        self.publish_params()
 
     # -- what is plugged where survives a restart of the simulator -----------------
 

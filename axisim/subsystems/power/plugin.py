@@ -30,7 +30,7 @@ from ..stimuli import stimulus
 from .topics import DC_INPUT, ETH0, POWER_SUPPLY_FAILURE_DECL, interfaces_of, network_lost_decl
 
 if TYPE_CHECKING:
-    from axisim.device import Device
+    from ..base import DeviceView
 
 GROUP = "PowerSettings"
 ENABLED = f"{GROUP}.DelayedPowerDown.Enabled"
@@ -85,7 +85,7 @@ class PowerSubsystem(Subsystem):
         """The delay's limits in seconds (manual: "between 1 and 60 minutes")."""
         return int(facts.get("delayed_shutdown_min", 1)) * 60, int(facts.get("delayed_shutdown_max", 60)) * 60
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         facts = device.variant.facts
         self.arming_s = float(facts.get("delayed_shutdown_arming_s", 60))
@@ -104,7 +104,7 @@ class PowerSubsystem(Subsystem):
         self._timer = DeadlineTimer(device.clock, self.evaluate)
         device.clock.on_advance.append(self.evaluate)
         self._reported = self._properties()
-        self.publish()
+        self.publish_params()
 
     # -- settings ----------------------------------------------------------------
 
@@ -201,7 +201,7 @@ class PowerSubsystem(Subsystem):
             if deadline is not None and now >= deadline:
                 self.off_reason = "ignition"
                 device.power_off(f"delayed shutdown, ignition off for {self.delay_s} s")
-        self.publish()
+        self.publish_params()
         self._timer.arm(self._next_deadline(now))
 
     def _next_deadline(self, now: float) -> float | None:
@@ -220,7 +220,7 @@ class PowerSubsystem(Subsystem):
             return "countdown"
         return "armed" if self.device.clock.now() >= self.armed_at() else "starting"
 
-    def publish(self) -> None:
+    def publish_params(self) -> None:
         deadline = self.shutdown_at()
         remaining = "" if deadline is None else str(max(0, round(deadline - self.device.clock.now())))
         self.device.params.set_base({
@@ -255,7 +255,7 @@ class PowerSubsystem(Subsystem):
         before, self._reported = self._reported, now
         for old, new in zip(before, now, strict=True):
             if old[2] != new[2]:
-                self.device.bus.publish(new[0], new[1], new[2], publisher=self.name)
+                self.publish(new[0], new[1], new[2])
 
     # -- power status (power-settings.cgi getPowerStatus; -1: not available) ---------
 

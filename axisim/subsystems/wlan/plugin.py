@@ -27,13 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from param_tree import ParamDef, ParamType, SecurityLevel
 
-from ...events import Event, TopicDecl
+from ...events import WLAN0, Event, TopicDecl, interfaces_of, network_lost_decl
 from ..base import PUBLISHED, Subsystem, param_def
-from ..power.topics import WLAN0, interfaces_of, network_lost_decl
 from ..stimuli import stimulus
 
 if TYPE_CHECKING:
-    from axisim.device import Device
+    from ..base import DeviceView
 
 WIRELESS = "Network.Wireless"
 LINK = "Network.Interface.I1.Link"
@@ -136,10 +135,10 @@ class WlanSubsystem(Subsystem):
             param_def(ACTIVE_INTERFACE, "wired", PUBLISHED, VIEWER_R),
         ]
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         self.networks: dict[str, Network] = {}  # in range, by SSID
-        self.publish()
+        self.publish_params()
 
     # -- settings ------------------------------------------------------------------
 
@@ -178,10 +177,10 @@ class WlanSubsystem(Subsystem):
 
     def params_changed(self, applied: dict[str, str] | None) -> None:
         if applied is None or any(n.startswith(WATCHED) for n in applied):
-            self.publish()
+            self.publish_params()
 
     def world_changed(self, source: str) -> None:
-        self.publish()
+        self.publish_params()
 
     # -- the radio's surroundings (Python API) ----------------------------------------
 
@@ -203,7 +202,7 @@ class WlanSubsystem(Subsystem):
 
     def _physical(self, message: str) -> None:
         self.device.logs.system_event(message, source="wlan")
-        self.publish()
+        self.publish_params()
         self.device.changed()
 
     # -- what follows: association, addresses, the active interface -------------------
@@ -261,7 +260,7 @@ class WlanSubsystem(Subsystem):
                 found["IPv6Address"] = str(_slaac(ipaddress.IPv6Network(network.ipv6_prefix), self.device.identity.mac))
         return found
 
-    def publish(self) -> None:
+    def publish_params(self) -> None:
         state = self.state()
         network = self.networks.get(self._param(f"{WIRELESS}.ESSID"))
         associated = network is not None and state in ("standby", "connected")
@@ -277,10 +276,10 @@ class WlanSubsystem(Subsystem):
         self.device.link_up = values[ACTIVE_INTERFACE] != "none"
         lost = state not in ("standby", "connected")  # not associated with its network
         if lost != getattr(self, "_lost", lost):
-            self.device.bus.publish(self._lost_decl(), {"interface": WLAN0}, {"lost": lost}, publisher=self.name)
+            self.publish(self._lost_decl(), {"interface": WLAN0}, {"lost": lost})
         self._lost = lost
 
-    # -- events (the device bus): Network/Lost for wlan0, declared with the power package's eth0 --
+    # -- events (the device bus): Network/Lost for wlan0, one declaration with eth0 ----------------
 
     def _lost_decl(self) -> TopicDecl:
         return network_lost_decl(interfaces_of({self.name, *self.device.subsystems}))
@@ -310,7 +309,7 @@ class WlanSubsystem(Subsystem):
         except (TypeError, WlanError) as exc:
             raise ValueError(f"wlan: a network is not valid ({exc})") from exc
         self.networks = networks
-        self.publish()
+        self.publish_params()
 
 
 def _psk_key(network: Network) -> str:
