@@ -162,3 +162,46 @@ async def test_relay_pulse_ends_on_the_device_clock_with_an_event(device_client:
     dc.device.clock.advance(10.0)
     relays = [(e.source["RelayToken"], e.value) for e in seen if e.topic == "tns1:Device/Trigger/Relay"]
     assert relays == [("8", "active"), ("8", "inactive")]
+
+
+# -- the paths that change I/O state without a stimulus's own test (events.md §1.5 I/O) ---------------
+
+
+async def test_open_and_short_inputs_and_supervision_publish_their_states(device_client: DeviceClientFactory) -> None:
+    from tests.test_io import DOC_RANGES, sio
+
+    dc = await w401(device_client)
+    io = io_of(dc.device)
+    io.physical_close_input(1)
+    seen = _watch(dc)
+    io.physical_open_input(1)  # active -> inactive
+    ports = [(e.source, e.data) for e in seen if e.topic == "tns1:Device/tnsaxis:IO/Port"]
+    assert ports == [({"port": "0"}, {"state": "0"})]
+    reply = await sio(dc, "setSupervised", [{"port": 0, "supervised": True, "ranges": DOC_RANGES}])
+    assert "error" not in reply
+    seen.clear()
+    io.physical_short_input(1)  # a supervised input's short: tampering, the contact not active
+    supervised = [e for e in seen if e.topic == "tns1:Device/tnsaxis:IO/SupervisedPort"]
+    assert supervised and supervised[-1].source == {"port": "0"}
+    assert (supervised[-1].value, supervised[-1].data["tampered"]) == ("shorted", "1")
+    assert not [e for e in seen if e.topic == "tns1:Device/tnsaxis:IO/Port"]
+
+
+async def test_set_ports_and_state_sequences_publish_output_and_relay(device_client: DeviceClientFactory) -> None:
+    from tests.test_io import outputs_to, sequence, set_ports
+
+    dc = await w401(device_client)
+    await outputs_to(dc, 2)
+    seen = _watch(dc)
+    assert "error" not in await set_ports(dc, {"port": "1", "state": "closed"})
+    outputs = [(e.source, e.value) for e in seen if e.topic == "tns1:Device/tnsaxis:IO/OutputPort"]
+    assert outputs == [({"port": "1"}, "1")]
+    seen.clear()
+    assert "error" not in await set_ports(dc, {"port": "1", "state": "open"})
+    assert "error" not in await sequence(dc, "8", ("closed", 1000), ("open", 0))  # the relay, pulsed
+    dc.device.clock.advance(1.5)
+    relay = [e.value for e in seen if e.topic == "tns1:Device/Trigger/Relay" and e.source == {"RelayToken": "8"}]
+    assert relay == ["active", "inactive"]  # every output is a Trigger/Relay; token 8 is port 9, the relay
+    assert [e.value for e in seen if e.topic == "tns1:Device/tnsaxis:IO/OutputPort" and e.source == {"port": "1"}] == [
+        "0"
+    ]
