@@ -17,7 +17,7 @@ from param_tree import ParamStore, Role, UpdateError, printable, strip_root
 from .accounts import AccountError, AccountStore, groups_for_role
 from .auth import DigestAuthority, Schemes, schemes_for
 from .clock import SimClock
-from .events import SYSTEM_READY, Event, EventBus, TopicDecl, state_event
+from .events import SYSTEM_READY, Event, EventBus, TopicDecl, event_of
 from .files import FileStore
 from .firmware import Firmware, Image
 from .identity import Identity
@@ -330,7 +330,7 @@ class Device:
     def event_states(self) -> list[Event]:
         """The current state of every property instance (a new subscriber's Initialized events)."""
         ready = self.lifecycle.state is State.READY
-        own = state_event(SYSTEM_READY, {}, {"ready": ready}, self.clock.wall(), "device")
+        own = event_of(SYSTEM_READY, {}, {"ready": ready}, self.clock.wall(), "device")
         return [own, *(event for sub in self.subsystems.values() for event in sub.states())]
 
     def upgrade(self, image: Image, factory_default_mode: str, actor: Actor = SYSTEM) -> None:

@@ -139,15 +139,7 @@ class EventBus:
     ) -> None:  # fmt: skip
         if not self._subscriptions:
             return
-        event = Event(
-            decl.topic,
-            {k: text(v) for k, v in (source or {}).items()},
-            {k: text(v) for k, v in (data or {}).items()},
-            self._clock.wall(),
-            decl.stateful,
-            decl.key,
-            publisher,
-        )
+        event = event_of(decl, source or {}, data or {}, self._clock.wall(), publisher)
         self.deliver(event)
 
     def deliver(self, event: Event) -> None:
@@ -160,10 +152,11 @@ class EventBus:
                     LOG.exception("event subscriber failed on %s", event.topic)
 
 
-def state_event(
+def event_of(
     decl: TopicDecl, source: dict[str, object], data: dict[str, object], time: float, publisher: str = ""
 ) -> Event:
-    """A property's current state as an Event (what a new subscriber is told first, events.md §0.5)."""
+    """The Event of a declared topic, values as text: what `publish` sends, and a property's current
+    state (what a new subscriber is told first, events.md §0.5)."""
     return Event(
         decl.topic, {k: text(v) for k, v in source.items()}, {k: text(v) for k, v in data.items()}, time,
         decl.stateful, decl.key, publisher,

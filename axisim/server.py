@@ -49,6 +49,8 @@ from .lifecycle import State
 from .persistence import StateDir
 from .tls import Certificate, CertificateError, self_signed, server_context
 
+# a body that cannot be read: read_body's refusal (it stops reading) or aiohttp's own error
+UNREADABLE_BODY = (UnreadableBody, *CLIENT_BODY_FAULTS)
 LOG = logging.getLogger("axisim")
 BOOT_PATHS = frozenset({"/axis-cgi/systemready.cgi"})  # what answers while the device boots
 HTTPS_OFFSET = 363  # a device's default HTTPS port follows its HTTP port (8080 -> 8443), so neighbours never collide
@@ -149,10 +151,10 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
         if handler is _unrouted:
             return await _unrouted(request)
         return await _authenticated(request, handler, wiring.device, role)
-    except UnreadableBody:  # read no further by read_body: close, as the rest cannot be told from a next request
-        LOG.info("%s %s %s: undecodable request body", request.remote or "-", request.method, request.path)
+    except UNREADABLE_BODY as exc:  # a malformed body (bad chunks): the client's fault
+        LOG.info("%s %s %s: bad request body (%s)", request.remote or "-", request.method, request.path, one_line(exc))
         refused = apache_page(400)
-        refused.force_close()
+        refused.force_close()  # what is left of the body cannot be told from a next request
         return refused
     except web.HTTPException as exc:
         if exc.status not in APACHE_PAGES:
@@ -161,11 +163,6 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
         return apache_page(exc.status, [("Allow", allow)] if allow is not None else None)
     except BodyTooLarge:
         return apache_page(413)
-    except CLIENT_BODY_FAULTS as exc:  # a malformed body (bad chunks): the client's fault
-        LOG.info("%s %s %s: bad request body (%s)", request.remote or "-", request.method, request.path, one_line(exc))
-        refused = apache_page(400)
-        refused.force_close()  # what is left of the body cannot be told from a next request
-        return refused
     except ConnectionError as exc:  # the client went away mid-request (a cancellation passes through as is)
         LOG.info("%s %s %s: client disconnected (%s)", request.remote or "-", request.method, request.path, exc)
         return apache_page(400)  # never sent

@@ -23,6 +23,11 @@ MAX_UNSUPPORTED = 256
 DROPPED = 0  # the status journaled for a connection closed without a reply
 
 
+def iso_ms(wall: float) -> str:
+    """A wall time as the journal shows it: ISO 8601 UTC to the millisecond."""
+    return f"{iso(wall)[:-1]}.{int(wall % 1 * 1000):03d}Z"
+
+
 class Entry(NamedTuple):  # a tuple: one is made per request, so it must be cheap
     time: float  # seconds since the epoch, when the request arrived
     client: str
@@ -35,7 +40,7 @@ class Entry(NamedTuple):  # a tuple: one is made per request, so it must be chea
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = self._asdict()
-        document["time"] = f"{iso(self.time)[:-1]}.{int(self.time % 1 * 1000):03d}Z"  # to the millisecond
+        document["time"] = iso_ms(self.time)
         document["duration_ms"] = round(self.duration_ms, 3)
         return document
 
@@ -123,7 +128,7 @@ class Journal:
 def event_json(event: Event) -> dict[str, Any]:
     """An event as the control API shows it."""
     return {
-        "time": f"{iso(event.time)[:-1]}.{int(event.time % 1 * 1000):03d}Z",
+        "time": iso_ms(event.time),
         "topic": event.topic,
         "source": event.source,
         "data": event.data,

@@ -9,14 +9,12 @@ parameters, reacts to the device's restarts, and saves what is not a parameter
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from param_tree import ParamDef, ParamStore, ParamType, Role, SecurityLevel, Template
 from param_tree.definitions import nice_name_of
 
-from ..events import Event, EventBus, TopicDecl, state_event
+from ..events import Event, EventBus, TopicDecl, event_of
 from ..logs import Actor
 
 if TYPE_CHECKING:
@@ -29,28 +27,6 @@ if TYPE_CHECKING:
 
 # What a subsystem publishes (status, counts): set by the device, never through param.cgi.
 PUBLISHED = ParamType("string", flags=frozenset({"readonly", "dynamic"}))
-KEPT_EVENTS = 500  # a subsystem remembers its latest events, for tests and the control API
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceEvent:
-    """What the event service would send (vapix-wire.md §5.3, §6.3 events): topic and data."""
-
-    time: str  # ISO 8601, device wall clock
-    topic: str  # e.g. tnsaxis:Call/State, tnsaxis:IO/Port
-    data: dict[str, str] = field(default_factory=dict)
-
-
-class EventLog(deque[DeviceEvent]):
-    """A subsystem's latest events, oldest first."""
-
-    def __init__(self) -> None:
-        super().__init__(maxlen=KEPT_EVENTS)
-
-    def topic(self, topic: str) -> list[DeviceEvent]:
-        return [event for event in self if event.topic == topic]
-
-
 def param_def(name: str, value: str, kind: ParamType, security: SecurityLevel) -> ParamDef:
     """A subsystem's parameter, named in the web interface's way after its last name segment."""
     return ParamDef(name, value, kind, security, nice_name_of(name.rsplit(".", 1)[-1]))
@@ -177,7 +153,7 @@ class Subsystem:
 
     def state_of(self, decl: TopicDecl, source: dict[str, object], data: dict[str, object]) -> Event:
         """One current property state, for `states()`."""
-        return state_event(decl, source, data, self.device.clock.wall(), self.name)
+        return event_of(decl, source, data, self.device.clock.wall(), self.name)
 
     def to_state(self) -> Any:
         return None
