@@ -120,6 +120,9 @@ ROUTE_APIS: dict[str, str | None] = {
     "/axis-cgi/stopclip.cgi": "mediaclip",
     "/vapix/call": "sip",
     "/vapix/axast": "speakertest",
+    "/vapix/services": None,  # SOAP web services (event1): no apidiscovery id on real firmware
+    "/axis-cgi/virtualinput/": None,  # virtual input API: no apidiscovery id (Properties.VirtualInput says it)
+    "/axis-cgi/io/virtualinput.cgi": None,  # the manual trigger
     "/": None,
     "/index.html": None,
 }
@@ -155,6 +158,8 @@ PROPERTIES: dict[str, str] = {
     "Properties.SRTP.": "sip",  # the calls' media encryption
     "Properties.API.SpeakerTest.": "speakertest",
     "Properties.SupervisedIO.": "supervised-io",
+    "Properties.VirtualInput.VirtualInput": "/axis-cgi/virtualinput/activate.cgi",
+    "Properties.IO.ManualTriggerNbr": "/axis-cgi/io/virtualinput.cgi",  # the manual trigger's port number
 }
 
 
