@@ -7,6 +7,7 @@
   [GUESS: the body is not documented], port.cgi's `Error: <reason>` 400 for a malformed action or a
   port that is not a manual trigger [GUESS].
 
+GET as documented; a POSTed form is read like the query, as by the other XML CGIs.
 No apidiscovery id on real firmware (rs4acap getApiList, 10.12-12.9): served unlisted; the parameter
 `Properties.VirtualInput.VirtualInput=yes` advertises it.
 """
@@ -129,8 +130,8 @@ async def manual_trigger(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route("/axis-cgi/virtualinput/activate.cgi", activate, Role.OPERATOR, ("GET",), "virtualinput"),
-    Route("/axis-cgi/virtualinput/deactivate.cgi", deactivate, Role.OPERATOR, ("GET",), "virtualinput"),
-    Route("/axis-cgi/virtualinput/getschemaversions.cgi", schema_versions, Role.OPERATOR, ("GET",), "virtualinput"),
-    Route("/axis-cgi/io/virtualinput.cgi", manual_trigger, Role.VIEWER, ("GET",), "virtualinput"),
+    Route("/axis-cgi/virtualinput/activate.cgi", activate, Role.OPERATOR, subsystem="virtualinput"),
+    Route("/axis-cgi/virtualinput/deactivate.cgi", deactivate, Role.OPERATOR, subsystem="virtualinput"),
+    Route("/axis-cgi/virtualinput/getschemaversions.cgi", schema_versions, Role.OPERATOR, subsystem="virtualinput"),
+    Route("/axis-cgi/io/virtualinput.cgi", manual_trigger, Role.VIEWER, subsystem="virtualinput"),
 ]
