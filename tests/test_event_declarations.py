@@ -237,6 +237,7 @@ async def test_dispatch_reads_the_body(
 
 
 async def test_a_misleading_soap_action_does_not_make_an_operation(device_client: DeviceClientFactory) -> None:
+    """events.md §1.1: the SOAPAction header names GetEventInstances, the Body another operation: the Body decides."""
     dc = await device_client("S3008")
     headers = {"SOAPAction": "http://www.axis.com/vapix/ws/event1/GetEventInstances"}
     status, _, reply = await post(dc, soap(f'<GetScheduledEvents xmlns="{EVENT1}"/>'), headers)
@@ -299,6 +300,7 @@ async def test_malformed_requests_get_a_fault(device_client: DeviceClientFactory
 
 
 async def test_services_is_post_only(device_client: DeviceClientFactory) -> None:
+    """events.md §1.1: a POSTed SOAP body; a GET is Apache's 405 [GUESS: not recorded]."""
     dc = await device_client("S3008")
     assert (await dc.get(SERVICES)).status == 405
 
@@ -307,6 +309,7 @@ async def test_services_is_post_only(device_client: DeviceClientFactory) -> None
 
 
 async def test_roles(device_client: DeviceClientFactory) -> None:
+    """events.md §1.1: Digest as the CGIs; viewer for GetEventInstances, operator to change a virtual input."""
     accounts = [AccountSpec("root", "pass"), AccountSpec("op", "pw", "operator"), AccountSpec("eye", "pw", "viewer")]
     dc = await device_client("W401", accounts=accounts)
     assert (await post(dc, AXIS_REQUEST.content, auth=None))[0] == 401

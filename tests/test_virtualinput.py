@@ -88,6 +88,7 @@ async def test_duration_deactivates_after_its_seconds(device_client: DeviceClien
 
 
 async def test_activate_without_duration_cancels_a_pending_deactivation(device_client: DeviceClientFactory) -> None:
+    """events.md §4.7 (duration): a later activate without one leaves the port on [GUESS: undocumented]."""
     dc = await device_client("S3008")
     await get(dc, f"{ACTIVATE}?schemaversion=1&port=1&duration=2")
     await get(dc, f"{ACTIVATE}?schemaversion=1&port=1")
@@ -118,6 +119,7 @@ async def test_activate_errors(device_client: DeviceClientFactory, query: str, c
 
 
 async def test_deactivate_errors(device_client: DeviceClientFactory) -> None:
+    """events.md §4.7: deactivate.cgi's codes 10 and 20."""
     dc = await device_client("S4000")
     assert (await get(dc, f"{DEACTIVATE}?schemaversion=1"))[2] == error(10, "Missing argument.")
     assert (await get(dc, f"{DEACTIVATE}?schemaversion=1&port=99"))[2] == error(
@@ -135,6 +137,7 @@ async def test_virtual_inputs_need_an_operator(device_client: DeviceClientFactor
 
 
 async def test_schema_versions(device_client: DeviceClientFactory) -> None:
+    """events.md §4.7: getschemaversions.cgi lists SchemaVersion > MajorVersion, MinorVersion, Deprecated."""
     dc = await device_client("W401")
     status, kind, body = await get(dc, "/axis-cgi/virtualinput/getschemaversions.cgi")
     assert (status, kind) == (200, "text/xml")
@@ -191,6 +194,7 @@ async def test_states_cover_topics_and_events_are_declared(device_client: Device
 
 
 async def test_a_restart_turns_them_off(device_client: DeviceClientFactory) -> None:
+    """Virtual inputs are volatile [GUESS: events.md §4.7 is silent on restarts]; each one on goes off, evented."""
     dc = await device_client("S3008")
     inputs = inputs_of(dc)
     inputs.activate(5, 60)
