@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yarl
 
 from axisim.control.emit import EmitError
 from axisim.control.faults import FaultError, Faults, parse_fault
@@ -449,13 +450,13 @@ async def test_an_open_feed_ends_when_the_control_api_stops() -> None:
     await fleet.start()
     try:
         runner, port = await start_control(fleet, "127.0.0.1", 0)
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{port}/devices/0/events/feed") as feed:
-                await feed.content.readline()
-                started = time.monotonic()
-                await runner.cleanup()
-                assert time.monotonic() - started < 5
-                assert await asyncio.wait_for(feed.content.read(), 5) == b"\n"  # the opening comment's end
+        url = f"http://127.0.0.1:{port}/devices/0/events/feed"
+        async with aiohttp.ClientSession() as session, session.get(url) as feed:
+            await feed.content.readline()
+            started = time.monotonic()
+            await runner.cleanup()
+            assert time.monotonic() - started < 5
+            assert await asyncio.wait_for(feed.content.read(), 5) == b"\n"  # the opening comment's end
         assert subscribers(fleet[0]) == 1  # the journal's alone
     finally:
         await fleet.stop()
@@ -471,3 +472,39 @@ async def test_a_full_feed_counts_what_it_drops_and_still_closes() -> None:
     assert (feed.queue.qsize(), feed.dropped) == (2, 3)
     feed.close()
     assert [feed.queue.get_nowait() for _ in range(2)] == [events[1], None]
+
+
+@pytest.mark.axisim(model="W401")
+async def test_the_plugin_device_awaits_an_event(axisim_device: SimulatedDevice) -> None:
+    async with axisim_device.expect_event(PORT, source={"port": 0}, data={"state": "1"}, timeout=2.0) as seen:
+        axisim_device.event("io", "close_input", port=1)
+    assert seen.event is not None and seen.event.data == {"state": "1"}
+    waiter = axisim_device.wait_for_event(PORT, data={"state": "0"}, timeout=2.0)
+    axisim_device.event("io", "open_input", port=1)
+    assert (await waiter).source == {"port": "0"}
+
+
+async def test_feed_under_hostile_names_and_queries(control: Control) -> None:
+    """The feed is a stream that never completes, so the control API fuzz (tests/test_fuzz.py) leaves it
+    to this: each hostile value as the device, the heartbeat and the topic gets a 4xx or a feed, never a 500."""
+    from tests.fuzz_corpus import HOSTILE_QUERY_VALUES
+
+    targets = [
+        target
+        for value in HOSTILE_QUERY_VALUES
+        for target in (
+            f"/devices/{value}/events/feed", f"/devices/0/events/feed?heartbeat={value}",
+            f"/devices/0/events/feed?topic={value}&heartbeat=1", f"/devices/0/events/feed?limit={value}&heartbeat=1",
+        )
+    ]  # fmt: skip
+    for target in targets:
+        url = yarl.URL(control.base + target, encoded=True)
+        async with control.session.get(url) as reply:
+            assert reply.status in (200, 400, 404), (target, reply.status)
+            if reply.status == 200:
+                assert (await asyncio.wait_for(reply.content.readline(), 5)).startswith(b": events of")
+    for _ in range(60):
+        if subscribers(control[0]) == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert subscribers(control[0]) == 1  # every feed ended with its reader
