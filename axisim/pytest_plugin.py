@@ -10,6 +10,17 @@ Registered through the `pytest11` entry point, so installing axisim is enough:
     async def test_inputs(axisim_device):
         axisim_device.event("io", "close_input", port=1)     # the Python control API
 
+    @pytest.mark.axisim(model="W401")
+    async def test_input_event(axisim_device):               # await an event of the device
+        async with axisim_device.expect_event("tns1:Device/tnsaxis:IO/Port", source={"port": 0},
+                                              data={"state": "1"}, timeout=2.0) as seen:
+            axisim_device.event("io", "close_input", port=1)  # or whatever your client does
+        print(seen.event)
+
+`expect_event` (and `wait_for_event`, an awaitable) subscribe when called, before the block (or the
+caller) triggers anything, so an event published at once is never missed: there is no race to win.
+See SimulatedDevice.wait_for_event.
+
     async def test_site(axisim_fleet_factory):
         fleet = await axisim_fleet_factory("S3008:2,W401", count=3)
         ...fleet.control_url...                               # the control API over HTTP too

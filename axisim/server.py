@@ -44,6 +44,7 @@ from .connection import (
 )
 from .control.faults import Faults
 from .control.journal import DROPPED, Entry, Journal
+from .control.stream_hooks import STREAM_HOOKS_KEY, ControlStreamHooks
 from .device import Device
 from .lifecycle import State
 from .persistence import StateDir
@@ -235,6 +236,7 @@ def build_app(device: Device, journal: Journal | None = None, faults: Faults | N
             wiring.methods.setdefault(route.path, set()).add(method)
     app.router.add_route("*", "/{unrouted:.*}", piped(_unrouted, Role.ADMIN))
     app[WIRING_KEY] = wiring
+    app[STREAM_HOOKS_KEY] = ControlStreamHooks(wiring.journal, wiring.faults)
     return app
 
 

@@ -8,14 +8,17 @@ device's restarts; a reset replaces the device with a factory-new one on the sam
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .control import events
+from .control import emit, events
+from .control.expect import EventWaiter
 from .control.faults import Fault, Faults
 from .control.journal import Journal
 from .device import DEFAULT_ACCOUNT, AccountSpec, Device, make_device
+from .events import Event, Subscription
 from .identity import Identity
 from .lifecycle import BootTimes
 from .persistence import StateDir
@@ -44,6 +47,28 @@ class DeviceSpec:
         return "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
 
 
+class Listener:
+    """A subscription to a simulated device's events that follows it across resets (each reset
+    makes a new Device with a new bus); `cancel()` stops it."""
+
+    __slots__ = ("_owner", "callback", "subscription", "topics")
+
+    def __init__(self, owner: SimulatedDevice, callback: Callable[[Event], None], topics: tuple[str, ...]) -> None:
+        self._owner = owner
+        self.callback = callback
+        self.topics = topics
+        self.subscription: Subscription | None = None
+
+    def attach(self, device: Device) -> None:
+        self.subscription = device.bus.subscribe(self.callback, self.topics)
+
+    def cancel(self) -> None:
+        if self.subscription is not None:
+            self.subscription.cancel()
+            self.subscription = None
+            self._owner._listeners.remove(self)
+
+
 class SimulatedDevice:
     """A started (or startable) device: URL, credentials, identity, and its control."""
 
@@ -51,6 +76,7 @@ class SimulatedDevice:
         self.spec = spec
         self.journal = Journal()
         self.faults = Faults()
+        self._listeners: list[Listener] = []
         self.device: Device = self._build()
         self.running: RunningDevice | None = None
         self._state: StateDir | None = None  # the state directory of the running device, if any
@@ -63,6 +89,8 @@ class SimulatedDevice:
             strict_nc=spec.strict_nc, boot_times=spec.boot_times,
         )  # fmt: skip
         device.bus.subscribe(self.journal.record_event)  # the journal's events view, across resets
+        for listener in self._listeners:
+            listener.attach(device)
         return device
 
     # -- who it is ---------------------------------------------------------------
@@ -188,6 +216,47 @@ class SimulatedDevice:
     def events(self) -> list[dict[str, Any]]:
         """The physical events this device accepts, with their arguments."""
         return [e.describe() for e in events.available(self.device)]
+
+    # -- the device's events ---------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Event], None], topics: Iterable[str] = ()) -> Listener:
+        """Every event (of `topics`: exact, `a/b//.` or globs) from now on, across resets."""
+        listener = Listener(self, callback, tuple(topics))
+        listener.attach(self.device)
+        self._listeners.append(listener)
+        return listener
+
+    def emit(self, topic: str, source: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> Event:
+        """Publish a declared event directly (axisim/control/emit.py); EmitError when the model does
+        not declare the topic or its items. The subsystem's state does not change."""
+        return emit.emit(self.device, topic, source, data)
+
+    def wait_for_event(
+        self, topic: str, *, source: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+        timeout: float = 5.0,
+    ) -> EventWaiter:  # fmt: skip
+        """The next event of `topic` whose source and data contain these items (values as text:
+        `{"port": 0}` matches "0", True matches "1"). Not a coroutine: it subscribes as it is called,
+        so an event caused after the call is never missed, even one published at once:
+
+            waiter = device.wait_for_event("tns1:Device/tnsaxis:IO/Port", source={"port": "0"},
+                                           data={"state": "1"}, timeout=2.0)
+            device.event("io", "close_input", port=1)
+            event = await waiter            # TimeoutError (naming what came instead) after 2 s
+
+        `await device.wait_for_event(...)` alone waits for an event something else will cause."""
+        return EventWaiter(self.subscribe, topic, source, data, timeout, f"device {self.serial}")
+
+    def expect_event(
+        self, topic: str, *, source: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+        timeout: float = 5.0,
+    ) -> EventWaiter:  # fmt: skip
+        """`wait_for_event` as a context manager that waits when the block ends:
+
+            async with device.expect_event("tns1:Device/tnsaxis:IO/Port", data={"state": "1"}) as seen:
+                await client.close_the_door()
+            assert seen.event.source == {"port": "0"}"""
+        return self.wait_for_event(topic, source=source, data=data, timeout=timeout)
 
     # -- what a VMS imports and a test reads ------------------------------------------------
 

@@ -5,6 +5,11 @@ added latency (fixed plus uniform jitter), then at most one of: a fixed reply
 (HTTP status and/or body, e.g. a VAPIX error text), a dropped connection, or a
 request that hangs until the fault is removed. `count` limits how many requests
 it hits. Knows no HTTP: the server's middleware acts on what `match` returns.
+
+A stream fault (`kind` "websocket" or "rtsp") hits event streams instead of requests:
+refuse the stream (the WebSocket upgrade, the RTSP SETUP), close it after `drop_after`
+messages, or hold each message `delay` seconds; `count` limits how many streams it hits.
+The streams ask for it through `stream_plan(kind)` (axisim/control/stream_hooks.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ MAX_BODY = 1 << 20
 FIELDS = frozenset(
     {"path", "query", "status", "body", "content_type", "latency_ms", "jitter_ms", "drop", "hang", "count"}
 )
+STREAM_KINDS = ("websocket", "rtsp")
+STREAM_FIELDS = frozenset({"kind", "refuse", "drop_after", "delay", "count"})
+MAX_STREAM_DELAY = 600.0  # seconds
 
 
 class FaultError(ValueError):
@@ -39,8 +47,12 @@ class Fault:
     jitter_ms: float = 0.0
     drop: bool = False
     hang: bool = False
-    count: int | None = None  # requests left to hit; None: until removed
+    count: int | None = None  # requests (streams) left to hit; None: until removed
     hits: int = 0
+    kind: str | None = None  # a stream fault: "websocket" or "rtsp"; None: a request fault
+    refuse: bool = False
+    drop_after: int | None = None  # messages a stream sends before it is closed
+    delay_s: float = 0.0  # seconds each stream message is held
     released: asyncio.Event | None = field(default=None, repr=False)  # made when a request hangs
 
     @property
@@ -60,6 +72,8 @@ class Fault:
             self.released.set()
 
     def to_json(self) -> dict[str, Any]:
+        if self.kind is not None:
+            return self._stream_json()
         document: dict[str, Any] = {"id": self.id, "path": self.path, "query": self.query}
         for name in ("status", "body", "latency_ms", "jitter_ms", "count"):
             value = getattr(self, name)
@@ -71,6 +85,19 @@ class Fault:
             document["drop"] = True
         if self.hang:
             document["hang"] = True
+        document["hits"] = self.hits
+        return document
+
+    def _stream_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"id": self.id, "kind": self.kind}
+        if self.refuse:
+            document["refuse"] = True
+        if self.drop_after is not None:
+            document["drop_after"] = self.drop_after
+        if self.delay_s:
+            document["delay"] = self.delay_s
+        if self.count is not None:
+            document["count"] = self.count
         document["hits"] = self.hits
         return document
 
@@ -96,17 +123,49 @@ def _text(spec: dict[str, Any], name: str, default: str | None) -> str | None:
     return value
 
 
+def _count(spec: dict[str, Any]) -> int | None:
+    count = spec.get("count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise FaultError("count is a whole number of requests (streams), 1 or more")
+    return count
+
+
+def parse_stream_fault(fault_id: int, spec: dict[str, Any]) -> Fault:
+    """A stream fault from its JSON description: kind, then refuse, drop_after and/or delay."""
+    kind = spec.get("kind")
+    if kind not in STREAM_KINDS:
+        raise FaultError(f"kind is one of {', '.join(STREAM_KINDS)}")
+    unknown = sorted(set(spec) - STREAM_FIELDS)
+    if unknown:
+        raise FaultError(
+            f"a stream fault takes {', '.join(sorted(STREAM_FIELDS))}, not {', '.join(unknown)}"
+        )  # fmt: skip
+    drop_after = spec.get("drop_after")
+    if drop_after is not None and (isinstance(drop_after, bool) or not isinstance(drop_after, int) or drop_after < 0):
+        raise FaultError("drop_after is a whole number of messages, 0 or more")
+    fault = Fault(
+        id=fault_id, path="", query="", count=_count(spec), kind=kind, refuse=_flag(spec, "refuse"),
+        drop_after=drop_after, delay_s=_number(spec, "delay", 0, MAX_STREAM_DELAY),
+    )  # fmt: skip
+    if not (fault.refuse or fault.drop_after is not None or fault.delay_s):
+        raise FaultError("a stream fault needs an effect: refuse, drop_after or delay")
+    return fault
+
+
 def parse_fault(fault_id: int, spec: dict[str, Any]) -> Fault:
     """A Fault from its JSON description; FaultError says what is wrong."""
+    if "kind" in spec:
+        return parse_stream_fault(fault_id, spec)
+    stream_only = sorted(set(spec) & (STREAM_FIELDS - FIELDS))
+    if stream_only:
+        raise FaultError(f"{', '.join(stream_only)}: stream fault fields, for a fault with kind websocket or rtsp")
     unknown = sorted(set(spec) - FIELDS)
     if unknown:
         raise FaultError(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(sorted(FIELDS))}")
     status = spec.get("status")
     if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
         raise FaultError("status is an HTTP status code, 100-599")
-    count = spec.get("count")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        raise FaultError("count is a whole number of requests, 1 or more")
+    count = _count(spec)
     body = _text(spec, "body", None)
     if body is not None and len(body) > MAX_BODY:
         raise FaultError(f"body is at most {MAX_BODY} characters")
@@ -130,6 +189,15 @@ def parse_fault(fault_id: int, spec: dict[str, Any]) -> Fault:
     if any(c in fault.content_type for c in "\r\n"):
         raise FaultError("content_type is one header value")
     return fault
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPlan:
+    """What the stream faults of a kind do to one new stream."""
+
+    refuse: bool = False
+    drop_after: int | None = None
+    delay: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +250,8 @@ class Faults:
         final: Fault | None = None
         matched = False
         for fault in list(self._faults):
+            if fault.kind is not None:  # a stream fault: stream_plan's
+                continue
             if fault.count == 0 or not fault.matches(path, query):  # 0: a spent hang, kept to be released
                 continue
             if final is not None and (fault.replies or fault.drop or fault.hang):
@@ -196,3 +266,22 @@ class Faults:
                 if fault.count == 0 and not fault.hang:
                     self._faults.remove(fault)
         return Plan(delay, final) if matched else None
+
+    def stream_plan(self, kind: str) -> StreamPlan | None:
+        """Consume one hit of every stream fault of `kind` (one call: one new stream); None when none.
+        Several faults add up: refused if one refuses, the smallest drop_after, the delays summed."""
+        refuse, drop_after, delay, matched = False, None, 0.0, False
+        for fault in list(self._faults):
+            if fault.kind != kind:
+                continue
+            matched = True
+            fault.hits += 1
+            refuse = refuse or fault.refuse
+            if fault.drop_after is not None:
+                drop_after = fault.drop_after if drop_after is None else min(drop_after, fault.drop_after)
+            delay += fault.delay_s
+            if fault.count is not None:
+                fault.count -= 1
+                if fault.count == 0:
+                    self._faults.remove(fault)
+        return StreamPlan(refuse, drop_after, delay) if matched else None

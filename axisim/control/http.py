@@ -1,7 +1,8 @@
 """The control API: JSON over HTTP on its own listener, never on a device's port.
 
 The same operations as the Python API (SimulatedDevice, Fleet): list and read devices,
-faults, offline/online, physical events, the request journal, reset. Devices are named
+faults, offline/online, physical events, the device's events (log, live feed, emit), the
+request journal and stream sessions, reset. Devices are named
 by serial (any case) or by their index in the fleet. Errors are `{"error": "..."}` with
 400 (bad request), 404 (no such device, fault or route) or 405.
 """
@@ -19,6 +20,8 @@ from ..connection import KEEPALIVE_TIMEOUT, DeviceRunner
 from ..fleet import Fleet
 from ..jsonread import JsonError, read_json_object
 from ..simulated import SimulatedDevice
+from . import feed
+from .emit import EmitError
 from .events import EventError
 from .faults import FaultError
 from .journal import event_json
@@ -49,7 +52,7 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return await handler(request)
     except _Refused as exc:
         return _error(exc.status, str(exc))
-    except (FaultError, EventError) as exc:
+    except (FaultError, EventError, EmitError) as exc:
         return _error(400, str(exc))
     except web.HTTPException as exc:
         if exc.status >= 400:
@@ -191,17 +194,62 @@ async def journal(request: web.Request) -> web.Response:
         "total": device.journal.total,
         "entries": [e.to_json() for e in device.journal.entries(limit)],
         "unsupported": [u.to_json() for u in device.journal.unsupported()],
+        "streams": [s.to_json() for s in device.journal.streams(limit)],
     })  # fmt: skip
 
 
-async def journal_events(request: web.Request) -> web.Response:
-    """The device's events, newest last (what its event streams, rules and MQTT would see)."""
+def _topics(request: web.Request) -> tuple[str, ...]:
+    """`?topic=` filters (repeatable): exact topics, `a/b//.` subtrees or globs."""
+    return tuple(t for t in request.query.getall("topic", []) if t)
+
+
+async def event_log(request: web.Request) -> web.Response:
+    """The device's events, newest last (what its event streams, rules and MQTT would see);
+    `?topic=` keeps those of a filter, `?limit=` the newest. Also at .../journal/events."""
     device = _device(request)
     limit = _limit(request)
     return _reply({
         "serial": device.serial,
         "total": device.journal.events_total,
-        "events": [event_json(e) for e in device.journal.events(limit)],
+        "events": [event_json(e) for e in device.journal.events(limit, _topics(request))],
+    })  # fmt: skip
+
+
+async def event_feed(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: `data: <event json>` per event from now on (axisim/control/feed.py)."""
+    device = _device(request)
+    text = request.query.get("heartbeat")
+    heartbeat = feed.HEARTBEAT
+    if text is not None:
+        low, high = feed.HEARTBEAT_RANGE
+        try:
+            heartbeat = float(text)
+        except ValueError:
+            heartbeat = -1.0
+        if not low <= heartbeat <= high:
+            raise _Refused(400, f"heartbeat is a number of seconds from {low:g} to {high:g}")
+    return await feed.serve(request, device, list(_topics(request)), heartbeat)
+
+
+async def emit_event(request: web.Request) -> web.Response:
+    """Publish a declared event: {"topic", "source": {...}, "data": {...}} (axisim/control/emit.py)."""
+    device = _device(request)
+    body = await _body(request)
+    unknown = sorted(set(body) - {"topic", "source", "data"})
+    if unknown:
+        raise _Refused(400, f"an event is topic, source and data, not {', '.join(unknown)}")
+    event = device.emit(body.get("topic"), body.get("source"), body.get("data"))
+    return _reply({"serial": device.serial, "event": event_json(event)})
+
+
+async def journal_streams(request: web.Request) -> web.Response:
+    """The device's event stream sessions (WebSocket, RTSP), oldest first."""
+    device = _device(request)
+    limit = _limit(request)
+    return _reply({
+        "serial": device.serial,
+        "total": device.journal.streams_total,
+        "streams": [s.to_json() for s in device.journal.streams(limit)],
     })  # fmt: skip
 
 
@@ -219,6 +267,7 @@ async def clear_journal(request: web.Request) -> web.Response:
 def build_control_app(fleet: Fleet) -> web.Application:
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[FLEET_KEY] = fleet
+    feed.install(app)
     one = "/devices/{device}"
     app.add_routes([
         web.get("/", index),
@@ -235,10 +284,14 @@ def build_control_app(fleet: Fleet) -> web.Application:
         web.delete(f"{one}/faults", clear_faults),
         web.delete(f"{one}/faults/{{fault}}", remove_fault),
         web.get(f"{one}/events", list_events),
+        web.post(f"{one}/events", emit_event),
+        web.get(f"{one}/events/log", event_log),
+        web.get(f"{one}/events/feed", event_feed),
         web.post(f"{one}/events/{{subsystem}}/{{event}}", run_event),
         web.get(f"{one}/journal", journal),
         web.get(f"{one}/journal/unsupported", unsupported),
-        web.get(f"{one}/journal/events", journal_events),
+        web.get(f"{one}/journal/events", event_log),
+        web.get(f"{one}/journal/streams", journal_streams),
         web.delete(f"{one}/journal", clear_journal),
     ])  # fmt: skip
     return app

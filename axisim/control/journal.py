@@ -3,22 +3,26 @@
 A client author reads it to see what their client needed; the paths no route
 serves are kept apart, counted, so an unsupported call stands out in a long run.
 Beside the requests it keeps the device's events (from the device event bus), so a
-test sees what the device told the world between two requests.
-Bounded: the newest `capacity` entries, `EVENT_CAPACITY` events and `max_unsupported`
-distinct paths.
+test sees what the device told the world between two requests, and its event stream
+sessions (WebSocket, RTSP): who opened one, with which filters, what it sent and
+dropped, and how it ended.
+Bounded: the newest `capacity` entries, `EVENT_CAPACITY` events, `STREAM_CAPACITY`
+stream sessions and `max_unsupported` distinct paths.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..clock import iso
-from ..events import Event
+from ..events import Event, topic_matches
 
 DEFAULT_CAPACITY = 1000
 EVENT_CAPACITY = 500
+STREAM_CAPACITY = 200
 MAX_UNSUPPORTED = 256
 DROPPED = 0  # the status journaled for a connection closed without a reply
 
@@ -60,10 +64,51 @@ class Unsupported:
         }  # fmt: skip
 
 
+@dataclass(eq=False, slots=True)
+class StreamRecord:
+    """One event stream session; the stream reports to it (cgi_handlers/streams.py StreamSession):
+    `configured(filters)`, `sent(n)`, `dropped(n)`, `closed(reason)`. Counting costs one addition."""
+
+    id: int
+    kind: str  # "websocket" or "rtsp"
+    client: str
+    user: str
+    opened: float  # Unix seconds
+    filters: list[str] = field(default_factory=list)
+    messages_sent: int = 0
+    messages_dropped: int = 0
+    closed_at: float | None = None
+    reason: str | None = None
+
+    def configured(self, filters: list[str]) -> None:
+        self.filters = list(filters)  # the latest configuration (a client may configure again)
+
+    def sent(self, count: int = 1) -> None:
+        self.messages_sent += count
+
+    def dropped(self, count: int = 1) -> None:
+        self.messages_dropped += count
+
+    def closed(self, reason: str) -> None:
+        if self.closed_at is None:  # the first reason is the cause; later ones are its echoes
+            self.closed_at = time.time()
+            self.reason = reason
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "client": self.client, "user": self.user,
+            "opened": iso_ms(self.opened), "filters": self.filters, "sent": self.messages_sent,
+            "dropped": self.messages_dropped, "open": self.closed_at is None,
+            "closed": iso_ms(self.closed_at) if self.closed_at is not None else None, "reason": self.reason,
+        }  # fmt: skip
+
+
 class Journal:
     """Entries cost nothing until requests arrive (the deque is made on first use)."""
 
-    __slots__ = ("_entries", "_events", "_unsupported", "capacity", "events_total", "total")
+    __slots__ = (
+        "_entries", "_events", "_streams", "_unsupported", "capacity", "events_total", "streams_total", "total"
+    )  # fmt: skip
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
@@ -72,6 +117,8 @@ class Journal:
         self.total = 0  # requests seen since the last clear, including those no longer kept
         self._events: deque[Event] | None = None
         self.events_total = 0
+        self._streams: deque[StreamRecord] | None = None
+        self.streams_total = 0  # sessions opened since the last clear; also numbers them
 
     def record(self, entry: Entry) -> None:
         if self._entries is None:
@@ -107,12 +154,26 @@ class Journal:
         self._events.append(event)
         self.events_total += 1
 
-    def events(self, limit: int | None = None) -> list[Event]:
-        """Oldest first; the newest `limit` when given."""
+    def events(self, limit: int | None = None, topics: tuple[str, ...] = ()) -> list[Event]:
+        """Oldest first; those whose topic matches one of `topics` (filters as the bus takes them)
+        when given; the newest `limit` when given."""
         kept = list(self._events or ())
-        if limit is None:
-            return kept
-        return kept[-limit:] if limit else []
+        if topics:
+            kept = [e for e in kept if any(topic_matches(t, e.topic) for t in topics)]
+        return _newest(kept, limit)
+
+    def open_stream(self, kind: str, client: str, user: str) -> StreamRecord:
+        """A new stream session, recorded from now on (the stream keeps the record and reports to it)."""
+        if self._streams is None:
+            self._streams = deque(maxlen=STREAM_CAPACITY)
+        self.streams_total += 1
+        record = StreamRecord(self.streams_total, kind, client, user, time.time())
+        self._streams.append(record)
+        return record
+
+    def streams(self, limit: int | None = None) -> list[StreamRecord]:
+        """Oldest first; the newest `limit` when given."""
+        return _newest(list(self._streams or ()), limit)
 
     def unsupported(self) -> list[Unsupported]:
         return sorted((self._unsupported or {}).values(), key=lambda u: (-u.count, u.path, u.method))
@@ -123,6 +184,14 @@ class Journal:
         self.total = 0
         self._events = None
         self.events_total = 0
+        self._streams = None
+        self.streams_total = 0
+
+
+def _newest(kept: list[Any], limit: int | None) -> list[Any]:
+    if limit is None:
+        return kept
+    return kept[-limit:] if limit else []
 
 
 def event_json(event: Event) -> dict[str, Any]:
