@@ -3,6 +3,8 @@
 Sources as recorded on a D4200-VE network speaker: `AudioOutput` 1 for clips,
 `AudioDevice0Output0` for the output, microphone switch 0. `DeviceUUID` of a speaker
 test result is the device's UUID in the Axis form `5581ad80-95b0-11e0-b883-<MAC>` (a guess).
+The two MediaClip nice names are those of a published list of device declarations ("Playing",
+"Currently Playing Media Clip"); the other audio topics have none in any source found.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ CLIP_PLAYING = TopicDecl(
     stateful=True,
     source=(Item("AudioOutput", "xsd:int", values=((str(CLIP_OUTPUT), None),)),),
     data=(Item("Playing", key=True),),
+    nice="Playing",
 )
 CURRENTLY_PLAYING = TopicDecl(
     "tnsaxis:MediaClip/CurrentlyPlaying",
     stateful=False,
     source=(Item("AudioOutput", "xsd:int", values=((str(CLIP_OUTPUT), None),)),),
     data=(Item("FileName", "xsd:string"),),
+    nice="Currently Playing Media Clip",
 )
 OUTPUT_ACTIVE = TopicDecl(
     "tns1:Device/tnsaxis:AudioOutputActive",

@@ -27,7 +27,7 @@ from param_tree import ParamDef, ParamType, Role, SecurityLevel, whole_number
 from ...events import Event, TopicDecl
 from ..base import PUBLISHED, Subsystem, param_def
 from ..stimuli import stimulus
-from .topics import DC_INPUT, ETH0, POWER_SUPPLY_FAILURE_DECL, interfaces_of, network_lost_decl
+from .topics import DC_INPUT, ETH0, IGNITION_DECL, POWER_SUPPLY_FAILURE_DECL, interfaces_of, network_lost_decl
 
 if TYPE_CHECKING:
     from ..base import DeviceView
@@ -238,9 +238,10 @@ class PowerSubsystem(Subsystem):
         return network_lost_decl(interfaces_of({self.name, *self.device.subsystems}))
 
     def _properties(self) -> list[tuple[TopicDecl, dict[str, object], dict[str, object]]]:
-        """The DC supply (lost: power critical, the device runs on PoE if at all) and the cable's link."""
+        """The DC supply (lost: power critical, the device runs on PoE if at all), the ignition, the cable's link."""
         return [
             (POWER_SUPPLY_FAILURE_DECL, {"power": DC_INPUT}, {"power_critical": not self.dc}),
+            (IGNITION_DECL, {}, {"state": self.ignition}),
             (self._lost_decl(), {"interface": ETH0}, {"lost": not self.cable}),
         ]
 

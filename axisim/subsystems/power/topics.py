@@ -14,9 +14,16 @@ POWER_SUPPLY_FAILURE_DECL = TopicDecl(
     (Item("power_critical", key=True),),
 )  # fmt: skip
 
+# The ignition pin on the power connector [GUESS: no recording or document names an ignition
+# event; chosen in the AXIS style of IO/Port, listed in the README's reference gaps]
+IGNITION = "tns1:Device/tnsaxis:Power/Ignition"
+IGNITION_DECL = TopicDecl(IGNITION, True, (), (Item("state", key=True, nice="On"),), nice="Ignition")
+
 __all__ = [
     "DC_INPUT",
     "ETH0",
+    "IGNITION",
+    "IGNITION_DECL",
     "NETWORK_LOST",
     "POWER_SUPPLY_FAILURE",
     "POWER_SUPPLY_FAILURE_DECL",
