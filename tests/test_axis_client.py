@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
-from axis.device import AxisDevice
-from axis.models.configuration import Configuration
 from axis.models.pwdgrp_cgi import SecondaryGroup
 
 from axisim.device import AccountSpec, make_device
-from axisim.server import start_device
+from tests.axis_lib import axis_library
 from tests.conftest import MODELS
 
 pytestmark = pytest.mark.integration
@@ -24,44 +21,33 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize("model", MODELS)
 async def test_axis_library_initializes(model: str) -> None:
     device = make_device(model)
-    running = await start_device(device, "127.0.0.1", 0)
-    try:
-        async with httpx.AsyncClient() as session:
-            config = Configuration(session, "127.0.0.1", port=running.port, username="root", password="pass")
-            axis = AxisDevice(config)
-            await axis.vapix.initialize()
-            await axis.vapix.initialize_users()
-            await axis.vapix.load_user_groups()
-            vapix = axis.vapix
-            assert vapix.serial_number == device.serial
-            assert vapix.product_number == device.params.value("Brand.ProdNbr")
-            assert vapix.firmware_version == device.params.value("Properties.Firmware.Version")
-            assert vapix.product_type == device.params.value("Brand.ProdType")
-            assert vapix.params.property_handler.initialized
-            assert vapix.basic_device_info.initialized
-            assert "root" in vapix.users
-            assert vapix.users["root"].admin
-            assert vapix.access_rights is SecondaryGroup.ADMIN_PTZ  # root is in every role group
-            if model == "W401":  # ports come from io-port-management getPorts, one per IOPort group
-                assert len(vapix.ports) == sum(1 for d in device.params.all() if d.name.endswith(".Direction"))
-    finally:
-        await running.stop()
+    async with axis_library(device) as (axis, _):
+        await axis.vapix.initialize()
+        await axis.vapix.initialize_users()
+        await axis.vapix.load_user_groups()
+        vapix = axis.vapix
+        assert vapix.serial_number == device.serial
+        assert vapix.product_number == device.params.value("Brand.ProdNbr")
+        assert vapix.firmware_version == device.params.value("Properties.Firmware.Version")
+        assert vapix.product_type == device.params.value("Brand.ProdType")
+        assert vapix.params.property_handler.initialized
+        assert vapix.basic_device_info.initialized
+        assert "root" in vapix.users
+        assert vapix.users["root"].admin
+        assert vapix.access_rights is SecondaryGroup.ADMIN_PTZ  # root is in every role group
+        if model == "W401":  # ports come from io-port-management getPorts, one per IOPort group
+            assert len(vapix.ports) == sum(1 for d in device.params.all() if d.name.endswith(".Direction"))
 
 
 async def test_axis_library_with_a_viewer_account() -> None:
     device = make_device("S3016", accounts=[AccountSpec("root", "pass"), AccountSpec("watch", "pw", "viewer")])
-    running = await start_device(device, "127.0.0.1", 0)
-    try:
-        async with httpx.AsyncClient() as session:
-            axis = AxisDevice(Configuration(session, "127.0.0.1", port=running.port, username="watch", password="pw"))
-            await axis.vapix.initialize()
-            await axis.vapix.initialize_users()  # pwdgrp needs admin: the library treats 401 as "not allowed"
-            await axis.vapix.load_user_groups()
-            assert axis.vapix.serial_number == device.serial
-            assert len(axis.vapix.users) == 0
-            assert axis.vapix.access_rights is SecondaryGroup.VIEWER
-    finally:
-        await running.stop()
+    async with axis_library(device, "watch", "pw") as (axis, _):
+        await axis.vapix.initialize()
+        await axis.vapix.initialize_users()  # pwdgrp needs admin: the library treats 401 as "not allowed"
+        await axis.vapix.load_user_groups()
+        assert axis.vapix.serial_number == device.serial
+        assert len(axis.vapix.users) == 0
+        assert axis.vapix.access_rights is SecondaryGroup.VIEWER
 
 
 async def test_axis_library_through_a_reboot() -> None:
@@ -72,19 +58,14 @@ async def test_axis_library_through_a_reboot() -> None:
     from axisim.lifecycle import BootTimes
 
     device = make_device("S3008", boot_times=BootTimes(offline_seconds=0.5, booting_seconds=0.0))
-    running = await start_device(device, "127.0.0.1", 0)
-    try:
-        async with httpx.AsyncClient() as session:
-            axis = AxisDevice(Configuration(session, "127.0.0.1", port=running.port, username="root", password="pass"))
+    async with axis_library(device) as (axis, running):
+        await axis.vapix.initialize()
+        boot_id = device.boot_id
+        await axis.vapix.request("get", "/axis-cgi/restart.cgi")
+        await asyncio.sleep(0.1)
+        with pytest.raises(RequestError, match="Connection error"):
             await axis.vapix.initialize()
-            boot_id = device.boot_id
-            await axis.vapix.request("get", "/axis-cgi/restart.cgi")
-            await asyncio.sleep(0.1)
-            with pytest.raises(RequestError, match="Connection error"):
-                await axis.vapix.initialize()
-            assert await running.wait_ready(10)
-            await axis.vapix.initialize()
-            assert axis.vapix.serial_number == device.serial
-            assert device.boot_id != boot_id
-    finally:
-        await running.stop()
+        assert await running.wait_ready(10)
+        await axis.vapix.initialize()
+        assert axis.vapix.serial_number == device.serial
+        assert device.boot_id != boot_id

@@ -3,16 +3,13 @@ library and independently with lxml, on every model; SOAP faults for what is not
 
 from __future__ import annotations
 
-import httpx
 import pytest
-from axis.device import AxisDevice
-from axis.models.configuration import Configuration
 from axis.models.event_instance import ListEventInstancesRequest, ListEventInstancesResponse
 from lxml import etree
 
 from axisim.device import AccountSpec, make_device
 from axisim.events import TopicDecl
-from axisim.server import start_device
+from tests.axis_lib import axis_library
 from tests.conftest import MODELS, DeviceClient, DeviceClientFactory
 
 SERVICES = "/vapix/services"
@@ -100,21 +97,15 @@ async def test_axis_library_initialize_event_instances(model: str) -> None:
     """events.md §0.1/§1.4: `vapix.initialize_event_instances()` over a real socket with Digest, as
     the acceptance probe runs it; the handler holds one EventInstance per visible declared topic."""
     device = make_device(model)
-    running = await start_device(device, "127.0.0.1", 0)
-    try:
-        async with httpx.AsyncClient() as session:
-            config = Configuration(session, "127.0.0.1", port=running.port, username="root", password="pass")
-            axis = AxisDevice(config)
-            await axis.vapix.initialize_event_instances()
-            handler = axis.vapix.event_instances
-            assert handler.initialized
-            assert set(handler.keys()) == visible(device.event_topics())
-            virtual = handler["tns1:Device/tnsaxis:IO/VirtualInput"]
-            assert virtual.stateful and virtual.name == "Virtual input"
-            assert virtual.source["@Name"] == "port" and len(virtual.source["Value"]) == 64
-            assert virtual.data["@Name"] == "active" and virtual.data["@isPropertyState"] == "true"
-    finally:
-        await running.stop()
+    async with axis_library(device) as (axis, _):
+        await axis.vapix.initialize_event_instances()
+        handler = axis.vapix.event_instances
+        assert handler.initialized
+        assert set(handler.keys()) == visible(device.event_topics())
+        virtual = handler["tns1:Device/tnsaxis:IO/VirtualInput"]
+        assert virtual.stateful and virtual.name == "Virtual input"
+        assert virtual.source["@Name"] == "port" and len(virtual.source["Value"]) == 64
+        assert virtual.data["@Name"] == "active" and virtual.data["@isPropertyState"] == "true"
 
 
 # -- the grammar, read independently with lxml (events.md §1.2, §1.3) -----------------------------------

@@ -17,10 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
-from axis.device import AxisDevice
-from axis.models.configuration import Configuration
 from axis.models.parameters.io_port import PortDirection
 from axis.models.port_management import PortConfiguration, Sequence, SetPortsRequest
 
@@ -28,11 +25,11 @@ from axisim.device import AccountSpec, Device, make_device
 from axisim.events import Event
 from axisim.lifecycle import RestartKind
 from axisim.persistence import StateDir
-from axisim.server import start_device
 from axisim.subsystems.io import IoSubsystem, PortError, Range
 from axisim.subsystems.io.topics import PORT as PORT_TOPIC
 from axisim.subsystems.io.topics import SUPERVISED_PORT
 from param_tree import Role
+from tests.axis_lib import axis_library
 from tests.conftest import ROOT, DeviceClient, DeviceClientFactory
 
 MODEL = "W401"
@@ -802,44 +799,39 @@ async def test_supervisedio_lists_only_supervisable_ports_by_default(device_clie
 async def test_axis_library_reads_and_drives_the_relay_through_port_management() -> None:
     device = make_device(MODEL)
     io = io_of(device)
-    running = await start_device(device, "127.0.0.1", 0)
-    try:
-        async with httpx.AsyncClient() as session:
-            config = Configuration(session, "127.0.0.1", port=running.port, username="root", password="pass")
-            vapix = AxisDevice(config).vapix
-            await vapix.initialize()
-            ports = vapix.io_port_management
-            assert vapix.ports is ports and ports.initialized  # listed in API discovery: io-port-management
-            assert len(ports) == 9
-            relay = ports["8"]
-            assert (relay.name, relay.direction, relay.configurable, relay.state) == ("Port 9", "output", False, "open")
-            assert (ports["0"].direction, ports["0"].normal_state, ports["0"].state) == ("input", "open", "open")
-            assert await ports.get_supported_versions() == ["1.1"]
-            # axis 60's setPorts sends `params` as a list: the device answers 2103 as a real A8207-VE Mk II
-            # did (notes §3 [REAL], HA issue 83148), and the library does not notice
-            await ports.close("8")
-            assert io.output(RELAY) == "open"
-            answer = json.loads(await vapix.api_request(SetPortsRequest(PortConfiguration("8", state="closed"))))
-            assert answer["error"]["details"] == {"missing_element": "ports"}
-            # setStateSequence has the right shape: the relay closes and getPorts reads it back
-            await ports.set_state_sequence("8", [Sequence("closed", 0)])
-            assert io.output(RELAY) == "closed"
-            io.close_input(1)
-            await ports.update()
-            assert (ports["8"].state, ports["0"].state) == ("closed", "closed")
-            await ports.set_state_sequence("8", [Sequence("open", 0)])
-            await ports.update()
-            assert ports["8"].state == "open" and io.output(RELAY) == "open"
-            # the library's port.cgi path (IOPort parameters, action=<id+1>:/) drives the same relay
-            await vapix.params.io_port_handler.update()
-            vapix.port_cgi.load_ports()
-            assert vapix.port_cgi["8"].direction == PortDirection.OUT
-            await vapix.port_cgi.close("8")
-            assert io.output(RELAY) == "closed"
-            await vapix.port_cgi.open("8")
-            assert io.output(RELAY) == "open"
-    finally:
-        await running.stop()
+    async with axis_library(device) as (axis, _):
+        vapix = axis.vapix
+        await vapix.initialize()
+        ports = vapix.io_port_management
+        assert vapix.ports is ports and ports.initialized  # listed in API discovery: io-port-management
+        assert len(ports) == 9
+        relay = ports["8"]
+        assert (relay.name, relay.direction, relay.configurable, relay.state) == ("Port 9", "output", False, "open")
+        assert (ports["0"].direction, ports["0"].normal_state, ports["0"].state) == ("input", "open", "open")
+        assert await ports.get_supported_versions() == ["1.1"]
+        # axis 60's setPorts sends `params` as a list: the device answers 2103 as a real A8207-VE Mk II
+        # did (notes §3 [REAL], HA issue 83148), and the library does not notice
+        await ports.close("8")
+        assert io.output(RELAY) == "open"
+        answer = json.loads(await vapix.api_request(SetPortsRequest(PortConfiguration("8", state="closed"))))
+        assert answer["error"]["details"] == {"missing_element": "ports"}
+        # setStateSequence has the right shape: the relay closes and getPorts reads it back
+        await ports.set_state_sequence("8", [Sequence("closed", 0)])
+        assert io.output(RELAY) == "closed"
+        io.close_input(1)
+        await ports.update()
+        assert (ports["8"].state, ports["0"].state) == ("closed", "closed")
+        await ports.set_state_sequence("8", [Sequence("open", 0)])
+        await ports.update()
+        assert ports["8"].state == "open" and io.output(RELAY) == "open"
+        # the library's port.cgi path (IOPort parameters, action=<id+1>:/) drives the same relay
+        await vapix.params.io_port_handler.update()
+        vapix.port_cgi.load_ports()
+        assert vapix.port_cgi["8"].direction == PortDirection.OUT
+        await vapix.port_cgi.close("8")
+        assert io.output(RELAY) == "closed"
+        await vapix.port_cgi.open("8")
+        assert io.output(RELAY) == "open"
 
 
 # -- factory default and the state directory ------------------------------------------------
