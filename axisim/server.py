@@ -18,19 +18,11 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from cgi_handlers import ROUTES
-from cgi_handlers.common import (
-    APACHE_PAGES,
-    DEVICE_KEY,
-    ROLE_KEY,
-    USER_KEY,
-    AccessDenied,
-    BodyTooLarge,
-    Handler,
-    UnreadableBody,
-    apache_page,
-    query_text,
-    unauthorized,
-)
+from cgi_handlers.apache_pages import APACHE_PAGES, apache_page, unauthorized
+from cgi_handlers.bodies import BodyTooLarge, UnreadableBody
+from cgi_handlers.forms import query_text
+from cgi_handlers.request_context import DEVICE_KEY, ROLE_KEY, USER_KEY, AccessDenied
+from cgi_handlers.routing import Handler
 from param_tree import Role
 
 from .auth import NO_CREDENTIALS, Outcome, authenticate

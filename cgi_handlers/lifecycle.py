@@ -16,24 +16,12 @@ from axisim.firmware import MAX_IMAGE_BYTES, Image, ImageError, read_image
 from axisim.lifecycle import RestartKind
 from param_tree import Role
 
-from .common import (
-    MAX_FORM_BYTES,
-    Api,
-    ApiError,
-    BodyTooLarge,
-    MalformedBody,
-    Params,
-    PartTooLarge,
-    Route,
-    actor_of,
-    device_of,
-    json_envelope,
-    json_object,
-    json_text,
-    multipart_parts,
-    read_body,
-    text_reply,
-)
+from .ajr import Params
+from .api_errors import ApiError
+from .bodies import MAX_FORM_BYTES, BodyTooLarge, MalformedBody, PartTooLarge, json_object, multipart_parts, read_body
+from .replies import json_envelope, json_text, text_reply
+from .request_context import actor_of, device_of
+from .routing import Api, Route
 
 IMAGE_HEAD_BYTES = 4096  # enough for the image header; the rest is counted, not kept
 
