@@ -2,7 +2,7 @@
 and the hostile values, all read from the code so a new endpoint or parameter is fuzzed
 without editing this file.
 
-The endpoints come from `cgi_handlers.ROUTES` filtered as `axisim.server.build_app` filters
+The endpoints come from `cgi_handlers.ROUTES` filtered as `axisim.pipeline.build_app` filters
 them; the names an endpoint knows are the string literals of its handler's module (and of
 its subsystem's modules, where AJR methods and SIP commands live): the keys it reads with
 `first(form, "...")`, `.get("...")` or `["..."]` become query and JSON keys, every
