@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from param_tree import Role
@@ -223,3 +224,21 @@ class AccountStore:
             except (AccountError, KeyError, TypeError, AttributeError) as exc:  # never echo a password back
                 raise ValueError(f"accounts: account {number} is not valid ({exc})") from exc
         return store, plain
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    """An account to create at start: name, password, role (admin|operator|viewer[+ptz])."""
+
+    name: str
+    password: str
+    role: str = "admin"
+
+
+def initial_accounts(specs: Iterable[AccountSpec], realm: str = "") -> AccountStore:
+    """The accounts a device of Digest realm `realm` starts with; AccountError when one is not acceptable."""
+    store = AccountStore(realm)
+    for index, spec in enumerate(specs):
+        primary = "root" if index == 0 and spec.name == "root" else "users"
+        store.add(spec.name, spec.password, groups_for_role(spec.role), primary)
+    return store

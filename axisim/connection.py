@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
-from cgi_handlers.common import APACHE_PAGES, apache_page
+from cgi_handlers.apache_pages import APACHE_PAGES, apache_page
 
 LOG = logging.getLogger("axisim")
 SERVER_HEADER = "Apache"  # ServerTokens Prod: AXIS OS 10.6+ can hide Apache's version (a guess, see README)

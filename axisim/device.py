@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from param_tree import ParamStore, Role, UpdateError, printable, strip_root
 
-from .accounts import AccountError, AccountStore, groups_for_role
+from .accounts import AccountError, AccountSpec, initial_accounts
 from .auth import DigestAuthority, Schemes, schemes_for
 from .clock import SimClock
+from .device_subsystems import DeviceSubsystems
 from .events import SYSTEM_READY, Event, EventBus, TopicDecl, event_of
 from .files import FileStore
 from .firmware import Firmware, Image
@@ -24,31 +24,11 @@ from .identity import Identity
 from .lifecycle import BootTimes, Lifecycle, RestartKind, State
 from .logs import SYSTEM, Actor, DeviceLogs, Severity
 from .model import DeviceModel, Variant, load_model
-from .subsystems import Subsystem, subsystem_class
 
 HOSTNAME = "Network.HostName"
 VOLATILE_HOSTNAME = "Network.VolatileHostName.HostName"
 AUTH_POLICY = "Network.HTTP.AuthenticationPolicy"
 ANONYMOUS_VIEWER = "System.BoaProtViewer"  # "Allow anonymous viewing": anonymous | password
-
-@dataclass(frozen=True, slots=True)
-class AccountSpec:
-    """An account to create at start: name, password, role (admin|operator|viewer[+ptz])."""
-
-    name: str
-    password: str
-    role: str = "admin"
-
-
-def initial_accounts(specs: Iterable[AccountSpec], realm: str = "") -> AccountStore:
-    """The accounts a device of Digest realm `realm` starts with; AccountError when one is not acceptable."""
-    store = AccountStore(realm)
-    for index, spec in enumerate(specs):
-        primary = "root" if index == 0 and spec.name == "root" else "users"
-        store.add(spec.name, spec.password, groups_for_role(spec.role), primary)
-    return store
-
-
 
 # What a soft factory default keeps (every manual, Maintenance: "The only settings
 # saved after restore are ..."), as parameter-name patterns. Broadcast follows from
@@ -99,9 +79,8 @@ class Device:
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
         self.link_up = True  # a network link (cable or WLAN) reaches the device; the wlan subsystem says
-        self.subsystems: dict[str, Subsystem] = {}
-        for name in model.subsystems:  # in manifest order: a subsystem sees those listed before it
-            self.subsystems[name] = subsystem_class(name)(self)
+        self.subsystems = DeviceSubsystems()
+        self.subsystems.start(model.subsystems, self)  # in manifest order: each sees those listed before it
         self.logs.system_event(f"{self.model.short_name or model.id} started, AXIS OS {self.firmware.active}")
 
     # -- identity and state --------------------------------------------------
@@ -153,7 +132,7 @@ class Device:
         refused value refuses the request; given twice with valid values, the last one holds, as
         applying the pairs in request order would (§1.2 says nothing of repeats)."""
         applied, refused = self.params.validate(changes, role)
-        for name in self._vetoed(applied):
+        for name in self.subsystems.vetoed(applied):
             refused.append((name, applied.pop(name)))
         if refused and atomic:
             return refused
@@ -168,17 +147,9 @@ class Device:
             self.changed()
         return refused
 
-    def _vetoed(self, valid: dict[str, str]) -> list[str]:
-        """The valid changes a subsystem refuses for breaking a rule across parameters, in request order."""
-        refused: set[str] = set()
-        for subsystem in self.subsystems.values():
-            refused |= subsystem.refused(valid)
-        return [name for name in valid if name in refused]
-
     def settings_changed(self, applied: dict[str, str] | None = None) -> None:
         """Tell the subsystems (None: anything may have changed: a reset, a state load)."""
-        for subsystem in self.subsystems.values():
-            subsystem.params_changed(applied)
+        self.subsystems.params_changed(applied)
 
     def _shown(self, name: str, value: str) -> str:
         definition = self.params.definition(name)
@@ -192,10 +163,9 @@ class Device:
         return key
 
     def remove_groups(self, groups: list[str], role: Role, actor: Actor = SYSTEM) -> None:
-        for subsystem in self.subsystems.values():
-            reason = subsystem.removal_refused([strip_root(g) for g in groups])
-            if reason:
-                raise UpdateError(reason)
+        reason = self.subsystems.removal_refused([strip_root(g) for g in groups])
+        if reason:
+            raise UpdateError(reason)
         self.params.remove_groups(groups, role)
         self.settings_changed(None)
         self.logs.configuration(actor.who, actor.client, f"Parameter groups removed: {', '.join(groups)}")
@@ -256,8 +226,7 @@ class Device:
                 severity=Severity.NOTICE,
             )
             self._factory_default(kind)
-        for subsystem in self.subsystems.values():
-            subsystem.going_down(kind)
+        self.subsystems.going_down(kind)
         self.changed()
         self.lifecycle.go_offline()
         if self.lifecycle.cycle is not None:
@@ -271,8 +240,7 @@ class Device:
         if self.lifecycle.is_off:
             return
         self.logs.system_event(f"Power off: {reason}", severity=Severity.NOTICE)
-        for subsystem in self.subsystems.values():
-            subsystem.going_down(RestartKind.REBOOT)  # a power cycle keeps the settings
+        self.subsystems.going_down(RestartKind.REBOOT)  # a power cycle keeps the settings
         self.changed()
         self.lifecycle.go_offline(State.OFF)
         if self.lifecycle.power is not None:
@@ -310,8 +278,7 @@ class Device:
             self.logs.system_event(f"Entity Management: Upgrade completed ({self.firmware.active}).", source="fwmgr")
         self.lifecycle.booted()
         self.digest.new_secret()
-        for subsystem in self.subsystems.values():
-            subsystem.booted()
+        self.subsystems.booted()
         self.logs.system_event(f"System booted, AXIS OS {self.firmware.active}, boot id {self.boot_id}")
         self.bus.publish(SYSTEM_READY, data={"ready": False}, publisher="device")
         self.changed()
@@ -325,13 +292,13 @@ class Device:
 
     def event_topics(self) -> list[TopicDecl]:
         """Every topic this device can emit: its own and its subsystems' (what GetEventInstances declares)."""
-        return [SYSTEM_READY, *(decl for sub in self.subsystems.values() for decl in sub.topics())]
+        return [SYSTEM_READY, *self.subsystems.topics()]
 
     def event_states(self) -> list[Event]:
         """The current state of every property instance (a new subscriber's Initialized events)."""
         ready = self.lifecycle.state is State.READY
         own = event_of(SYSTEM_READY, {}, {"ready": ready}, self.clock.wall(), "device")
-        return [own, *(event for sub in self.subsystems.values() for event in sub.states())]
+        return [own, *self.subsystems.states()]
 
     def upgrade(self, image: Image, factory_default_mode: str, actor: Actor = SYSTEM) -> None:
         """Stage an accepted image and restart into it (ImageError when refused)."""

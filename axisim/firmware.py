@@ -118,15 +118,6 @@ class Firmware:
         """The active image's part number: a stable number per version."""
         return str(int(hashlib.sha1(self.active.encode()).hexdigest()[:8], 16))
 
-    def status(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"activeFirmwareVersion": self.active, "activeFirmwarePart": self.part}
-        if self.inactive is not None:
-            data["inactiveFirmwareVersion"] = self.inactive
-            data["isCommited"] = True  # sic, one t; upgrades commit at boot (no automatic rollback)
-            if self.last_upgrade_at:
-                data["lastUpgradeAt"] = self.last_upgrade_at
-        return data
-
     def to_state(self) -> dict[str, Any]:
         return {
             "active": self.active,

@@ -9,7 +9,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-from .common import Route
+from .routing import Route
 
 
 def _handler_modules() -> list[ModuleType]:

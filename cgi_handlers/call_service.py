@@ -42,7 +42,8 @@ from .call_fields import (
     text_of,
     to_param,
 )
-from .common import Api, Route, device_of, require
+from .request_context import device_of, require
+from .routing import Api, Route
 from .service_faults import MISSING, NOT_FOUND, NOT_SUPPORTED, UNKNOWN_ACTION, ServiceFault, fault_of
 from .vapix_services import service
 

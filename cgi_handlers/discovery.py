@@ -15,18 +15,10 @@ from aiohttp import web
 from axisim.device import Device
 from param_tree import Role, whole_number
 
-from .common import (
-    AccessDenied,
-    Api,
-    BodyTooLarge,
-    Route,
-    device_of,
-    json_envelope,
-    json_object,
-    json_reply,
-    read_body,
-    role_of,
-)
+from .bodies import BodyTooLarge, json_object, read_body
+from .replies import json_envelope, json_reply
+from .request_context import AccessDenied, device_of, role_of
+from .routing import Api, Route
 
 # what this module's routes implement (APIS at the bottom); versions as AXIS OS 12 devices report them (§5.1)
 API_DISCOVERY = Api("api-discovery", "1.1", "API Discovery Service", paths=("/axis-cgi/apidiscovery.cgi",))

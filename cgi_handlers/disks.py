@@ -19,18 +19,11 @@ from axisim.subsystems.storage import KELVIN, StorageSubsystem, kilobytes
 from axisim.subsystems.storage.media import Job, StorageError
 from param_tree import Role, whole_number
 
-from .common import (
-    Api,
-    ApiError,
-    Handler,
-    Route,
-    actor_of,
-    check_schema_version,
-    device_of,
-    first,
-    read_form,
-    text_reply,
-)
+from .api_errors import ApiError
+from .forms import check_schema_version, first, read_form
+from .replies import text_reply
+from .request_context import actor_of, device_of
+from .routing import Api, Handler, Route
 
 XSD = "http://www.axis.com/vapix/http_cgi/disk/"
 ROOT = '<root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="{xsd}">'

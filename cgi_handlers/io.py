@@ -16,7 +16,12 @@ from axisim.subsystems.io import STATE_ALIASES, SUPERVISION_STATES, IoSubsystem,
 from axisim.subsystems.io.ports import CLOSED, PortError, parse_action
 from param_tree import Role, whole_number
 
-from .common import Api, ApiError, Route, ajr_call, device_of, read_form, require, text_reply
+from .ajr import ajr_call
+from .api_errors import ApiError
+from .forms import read_form
+from .replies import text_reply
+from .request_context import device_of, require
+from .routing import Api, Route
 
 PORT_MANAGEMENT_ERRORS = {
     1100: "Internal error",

@@ -12,28 +12,16 @@ from typing import Any
 
 from aiohttp import web
 
-from axisim.firmware import MAX_IMAGE_BYTES, Image, ImageError, read_image
+from axisim.firmware import MAX_IMAGE_BYTES, Firmware, Image, ImageError, read_image
 from axisim.lifecycle import RestartKind
 from param_tree import Role
 
-from .common import (
-    MAX_FORM_BYTES,
-    Api,
-    ApiError,
-    BodyTooLarge,
-    MalformedBody,
-    Params,
-    PartTooLarge,
-    Route,
-    actor_of,
-    device_of,
-    json_envelope,
-    json_object,
-    json_text,
-    multipart_parts,
-    read_body,
-    text_reply,
-)
+from .ajr import Params
+from .api_errors import ApiError
+from .bodies import MAX_FORM_BYTES, BodyTooLarge, MalformedBody, PartTooLarge, json_object, multipart_parts, read_body
+from .replies import json_envelope, json_text, text_reply
+from .request_context import actor_of, device_of
+from .routing import Api, Route
 
 IMAGE_HEAD_BYTES = 4096  # enough for the image header; the rest is counted, not kept
 
@@ -44,6 +32,17 @@ MESSAGE_PAGES = {
     RestartKind.HARD: "factoryMessage2",
 }
 HTML_TYPE = "text/html;charset=UTF-8"
+
+
+def _status(firmware: Firmware) -> dict[str, Any]:
+    """firmwaremanagement's status reply (§2.2), keys in the device's order."""
+    data: dict[str, Any] = {"activeFirmwareVersion": firmware.active, "activeFirmwarePart": firmware.part}
+    if firmware.inactive is not None:
+        data["inactiveFirmwareVersion"] = firmware.inactive
+        data["isCommited"] = True  # sic, one t; upgrades commit at boot (no automatic rollback)
+        if firmware.last_upgrade_at:
+            data["lastUpgradeAt"] = firmware.last_upgrade_at
+    return data
 
 
 def restart_page(kind: RestartKind, address: str) -> str:
@@ -160,7 +159,7 @@ def _dispatch(request: web.Request, document: dict[str, Any], image: tuple[str |
     actor = actor_of(request)
     firmware = device.firmware
     if method == "status":
-        return firmware.status()
+        return _status(firmware)
     if method == "reboot":
         device.restart(RestartKind.REBOOT, actor)
         return {}

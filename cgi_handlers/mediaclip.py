@@ -15,21 +15,11 @@ from aiohttp import web
 from axisim.subsystems.audio import AudioSubsystem, ClipError
 from param_tree import Role
 
-from .common import (
-    Api,
-    MalformedBody,
-    Part,
-    PartTooLarge,
-    Route,
-    actor_of,
-    device_of,
-    first,
-    multipart_parts,
-    parse_form,
-    raw_query,
-    read_form,
-    text_reply,
-)
+from .bodies import MalformedBody, Part, PartTooLarge, multipart_parts
+from .forms import first, parse_form, raw_query, read_form
+from .replies import text_reply
+from .request_context import actor_of, device_of
+from .routing import Api, Route
 
 
 def _audio(request: web.Request) -> AudioSubsystem:

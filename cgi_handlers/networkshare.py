@@ -16,19 +16,13 @@ from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage.media import StorageError
 from param_tree import Role, whole_number
 
-from .common import (
-    Api,
-    ApiError,
-    Handler,
-    Route,
-    actor_of,
-    apache_page,
-    check_schema_version,
-    first,
-    read_form,
-    text_reply,
-)
+from .apache_pages import apache_page
+from .api_errors import ApiError
 from .disks import Form, storage_of
+from .forms import check_schema_version, first, read_form
+from .replies import text_reply
+from .request_context import actor_of
+from .routing import Api, Handler, Route
 
 HEAD = (
     '<?xml version="1.0" encoding="utf-8" ?>\n<NetworkShareResponse SchemaVersion="1.0" '

@@ -20,7 +20,10 @@ from param_tree import (
     strip_root,
 )
 
-from .common import AccessDenied, Api, Route, actor_of, device_of, first, read_form, require, role_of, text_reply
+from .forms import first, read_form
+from .replies import text_reply
+from .request_context import AccessDenied, actor_of, device_of, require, role_of
+from .routing import Api, Route
 
 CONTROL_KEYS = frozenset({"action", "usergroup", "responseformat", "template", "group", "force"})
 ANY_GROUP = "root"

@@ -16,7 +16,11 @@ from axisim.subsystems.poe import STATUSES, PoeError, PoeSubsystem, watts
 from axisim.subsystems.poe.switch import CLASS_POWER_LIMIT
 from param_tree import Role, whole_number
 
-from .common import Api, ApiError, Handler, Route, check_schema_version, device_of, first, read_form, text_reply
+from .api_errors import ApiError
+from .forms import check_schema_version, first, read_form
+from .replies import text_reply
+from .request_context import device_of
+from .routing import Api, Handler, Route
 
 SCHEMA_VERSION = "1.2"
 HEAD = (

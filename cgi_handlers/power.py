@@ -17,7 +17,10 @@ from aiohttp import web
 from axisim.subsystems.power import PowerError, PowerSubsystem
 from param_tree import Role
 
-from .common import REQUIRED, Api, ApiError, Params, Route, ajr_call, device_of, require
+from .ajr import REQUIRED, Params, ajr_call
+from .api_errors import ApiError
+from .request_context import device_of, require
+from .routing import Api, Route
 
 ERRORS = {
     100: "The requested API version is not supported.",

@@ -16,8 +16,12 @@ from axisim.subsystems.storage import StorageSubsystem
 from axisim.subsystems.storage.media import StorageError
 from param_tree import Role
 
-from .common import REQUIRED, Api, ApiError, Params, Route, actor_of, ajr_call, apache_page, require
+from .ajr import REQUIRED, Params, ajr_call
+from .apache_pages import apache_page
+from .api_errors import ApiError
 from .disks import storage_of
+from .request_context import actor_of, require
+from .routing import Api, Route
 
 API_VERSION = "1.0"
 ERRORS = {

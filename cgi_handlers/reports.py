@@ -26,7 +26,10 @@ from aiohttp import web
 from axisim.device import Device
 from param_tree import Role, printable, render_ini, whole_number
 
-from .common import Api, Route, device_of, first, read_form, text_reply, wire_bytes
+from .forms import first, read_form
+from .replies import text_reply, wire_bytes
+from .request_context import device_of
+from .routing import Api, Route
 
 ROLE_NAMES = (("admin", "Administrator"), ("operator", "Operator"), ("viewer", "Viewer"), ("ptz", "PTZ"))
 MODES = ("text", "zip", "zip_with_image", "tar_all")

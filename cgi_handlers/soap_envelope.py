@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from .common import wire_bytes
+from .replies import wire_bytes
 
 SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
 EVENT1 = "http://www.axis.com/vapix/ws/event1"

@@ -15,7 +15,8 @@ from axisim.device import Actor
 from axisim.subsystems.audio import AudioSubsystem
 from param_tree import Role
 
-from .common import Api, Route, device_of
+from .request_context import device_of
+from .routing import Api, Route
 from .service_faults import UNKNOWN_ACTION, ServiceFault
 from .vapix_services import service
 

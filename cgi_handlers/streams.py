@@ -1,6 +1,6 @@
 """What an event stream (WebSocket, RTSP) may ask of the layer above it: the faults to apply and
 where to record the session. The top layer puts a `StreamHooks` in the application under
-`STREAM_HOOKS_KEY` (`axisim/server.py`); without one a stream runs plain (`PLAIN`), so the wire
+`STREAM_HOOKS_KEY` (`axisim/pipeline.py`); without one a stream runs plain (`PLAIN`), so the wire
 layer never imports the control API that implements them."""
 
 from __future__ import annotations

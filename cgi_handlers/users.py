@@ -12,7 +12,10 @@ from axisim.accounts import ROLE_GROUPS, AccountError, parse_sgrp
 from axisim.device import Actor, Device
 from param_tree import Role, printable
 
-from .common import Api, Route, actor_of, device_of, first, read_form, require, text_reply, user_of
+from .forms import first, read_form
+from .replies import text_reply
+from .request_context import actor_of, device_of, require, user_of
+from .routing import Api, Route
 
 ERROR_TEXT = {
     "exists": "Error: this user name already exists, consult the system log file.",

@@ -23,16 +23,11 @@ from axisim.jsonread import MAX_DEPTH
 from axisim.subsystems.service_faults import ServiceRefused
 from param_tree import whole_number
 
-from .common import (
-    WIRE_ERRORS,
-    BodyTooLarge,
-    actor_of,
-    apache_page,
-    json_object,
-    read_body,
-    read_form,
-    text_reply,
-)
+from .apache_pages import apache_page
+from .bodies import BodyTooLarge, json_object, read_body
+from .forms import read_form
+from .replies import WIRE_ERRORS, text_reply
+from .request_context import actor_of
 from .service_faults import MISSING, UNKNOWN_ACTION, ServiceFault, fault_of
 
 _SAFE = ":/@[]"  # kept as is in simple-format strings (the API's examples show sip:6001@host)

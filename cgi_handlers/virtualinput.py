@@ -19,7 +19,10 @@ from aiohttp import web
 from axisim.subsystems.virtualinput import VirtualInputError, VirtualInputSubsystem
 from param_tree import Role, whole_number
 
-from .common import Route, device_of, first, read_form, text_reply
+from .forms import first, read_form
+from .replies import text_reply
+from .request_context import device_of
+from .routing import Route
 
 NAMESPACE = "http://www.axis.com/vapix/http_cgi/virtualinput1"
 SCHEMA_VERSION = "1.1"

@@ -19,8 +19,11 @@ from aiohttp import web
 from axisim.subsystems.virtualinput import VirtualInputError, VirtualInputSubsystem
 from param_tree import Role, whole_number
 
-from .common import BodyTooLarge, Route, apache_page, device_of, read_body, require
+from .apache_pages import apache_page
+from .bodies import BodyTooLarge, read_body
 from .event_declarations import get_event_instances_response
+from .request_context import device_of, require
+from .routing import Route
 from .soap_envelope import EVENT1, SoapMalformed, SoapRequest, parse_request, soap_fault, soap_reply, unknown_operation
 
 Operation = Callable[[web.Request, SoapRequest], web.Response]

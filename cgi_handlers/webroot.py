@@ -16,7 +16,8 @@ from aiohttp import web
 
 from param_tree import Role
 
-from .common import Api, Route, device_of
+from .request_context import device_of
+from .routing import Api, Route
 
 ADMIN_PATH = "Properties.API.HTTP.AdminPath"
 INDEX = "/index.html"

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from axisim.connection import DeviceRunner
 from axisim.device import DEFAULT_ACCOUNT, Device, make_device
 from axisim.digest_client import authorization
-from axisim.server import build_app
+from axisim.pipeline import build_app
 
 ROOT = ("root", "pass")
 MODELS = ["S3008", "S3016", "S4000", "C1410MkII", "W401"]

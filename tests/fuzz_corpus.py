@@ -2,7 +2,7 @@
 and the hostile values, all read from the code so a new endpoint or parameter is fuzzed
 without editing this file.
 
-The endpoints come from `cgi_handlers.ROUTES` filtered as `axisim.server.build_app` filters
+The endpoints come from `cgi_handlers.ROUTES` filtered as `axisim.pipeline.build_app` filters
 them; the names an endpoint knows are the string literals of its handler's module (and of
 its subsystem's modules, where AJR methods and SIP commands live): the keys it reads with
 `first(form, "...")`, `.get("...")` or `["..."]` become query and JSON keys, every
@@ -21,9 +21,14 @@ from types import ModuleType
 
 from axisim.device import make_device
 from cgi_handlers import HANDLER_MODULES, ROUTES
-from cgi_handlers.common import Route
+from cgi_handlers.routing import Route
 from param_tree import Role
 
+# the wire layer's shared helpers (what every handler uses): not an endpoint's own vocabulary
+SHARED_MODULES = frozenset(
+    f"cgi_handlers.{name}"
+    for name in ("ajr", "apache_pages", "api_errors", "bodies", "forms", "replies", "request_context", "routing")
+)
 SUBSYSTEMS_DIR = Path(__file__).resolve().parent.parent / "axisim" / "subsystems"
 
 _KEY_PATTERNS = (
@@ -78,7 +83,7 @@ def _wire_modules(route: Route) -> list[ModuleType]:
         for value in vars(module).values():
             owner = value if isinstance(value, ModuleType) else inspect.getmodule(value)
             name = owner.__name__ if owner is not None else ""
-            if name.startswith("cgi_handlers.") and name != "cgi_handlers.common":
+            if name.startswith("cgi_handlers.") and name not in SHARED_MODULES:
                 found.append(owner)
     return list(dict.fromkeys(m for m in found if m is not None))
 

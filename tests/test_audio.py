@@ -22,7 +22,7 @@ import pytest
 from axisim.device import DEFAULT_ACCOUNT, AccountSpec, Device, make_device
 from axisim.lifecycle import RestartKind
 from axisim.persistence import FILES_DIR, StateDir
-from axisim.server import build_app
+from axisim.pipeline import build_app
 from axisim.subsystems.audio import TEST_SECONDS, AudioSubsystem
 from tests.conftest import DeviceClient, DeviceClientFactory
 

@@ -455,7 +455,7 @@ def test_unrouted_paths(bench: Bench, model: str) -> None:
 def test_every_served_route_is_fuzzed() -> None:
     """The endpoint list comes from the code: every route each model's application serves."""
     from axisim.device import make_device
-    from axisim.server import build_app
+    from axisim.pipeline import build_app
 
     for model in MODELS:
         served = {r.resource.canonical for r in build_app(make_device(model)).router.routes()} - {"/{unrouted}"}

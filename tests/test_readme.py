@@ -379,7 +379,7 @@ async def served_paths(model: str) -> set[str]:
     from aiohttp.test_utils import TestClient, TestServer
 
     from axisim.device import make_device
-    from axisim.server import build_app
+    from axisim.pipeline import build_app
     from tests.conftest import DeviceClient
 
     device = make_device(model)

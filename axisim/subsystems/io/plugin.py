@@ -23,13 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from axisim.clock import DeadlineTimer
 from axisim.lifecycle import RestartKind
-from param_tree import ParamDef, ParamType, Role, SecurityLevel
+from param_tree import ParamDef, Role
 
 from ...events import Event, TopicDecl
-from ..base import PUBLISHED, Subsystem, param_def
+from ..base import Subsystem
 from ..stimuli import stimulus
+from . import params as io_params
 from . import topics as io_topics
-from .changes import PROPERTIES, PortChange
+from .changes import PortChange, in_request_order, settings
+from .params import GROUP, key
 from .ports import (
     CLOSED,
     MAX_STEP_MS,
@@ -37,26 +39,15 @@ from .ports import (
     TAMPER_STATES,
     Port,
     PortError,
-    opposite,
     parse_action,
     run_sequence,
     schedule,
 )
 from .supervision import LEVELS, Range, check_ranges
+from .wiring import parse_wiring, wiring_state
 
 if TYPE_CHECKING:
     from ..base import DeviceView
-
-GROUP = "IOPort"
-INPUTS, OUTPUTS = "Input.NbrOfInputs", "Output.NbrOfOutputs"
-VIEWER_R = SecurityLevel.parse("7717")  # port.cgi check is for viewers (vapix-wire.md §4.2)
-ADMIN_RW = SecurityLevel.parse("7716")  # like IOPort.I#.Direction (P5512 dump)
-YES_NO = ParamType("bool", true_word="yes", false_word="no")
-
-
-def key(index: int) -> str:
-    return f"{GROUP}.I{index}"
-
 
 class IoSubsystem(Subsystem):
     name = "io"
@@ -93,23 +84,14 @@ class IoSubsystem(Subsystem):
 
     @classmethod
     def definitions(cls, facts: dict[str, Any]) -> list[ParamDef]:
-        defs: list[ParamDef] = []
-        for index in range(int(facts["io_ports"])):
-            defs.append(param_def(f"{key(index)}.State", OPEN, PUBLISHED, VIEWER_R))
-            if cls._supervisable(facts, index):
-                defs.append(param_def(f"{key(index)}.Supervised", "no", YES_NO, ADMIN_RW))
-        return defs
-
-    @staticmethod
-    def _supervisable(facts: dict[str, Any], index: int) -> bool:
-        return bool(facts.get("supervised_inputs")) and index != facts.get("relay_port_index")
+        return io_params.definitions(facts)
 
     def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         facts = device.variant.facts
         self.ports = [
             Port(index, configurable=self._param(index, "Configurable") == "yes",
-                 supervisable=self._supervisable(facts, index))
+                 supervisable=io_params.supervisable(facts, index))
             for index in range(int(facts["io_ports"]))
         ]  # fmt: skip
         self.ranges: dict[int, dict[str, Range]] = {}  # supervised ports' windows, when set
@@ -128,30 +110,15 @@ class IoSubsystem(Subsystem):
 
     def sync(self) -> None:
         """Make the ports follow their settings."""
-        for port in self.ports:
-            index = port.index
-            port.direction = self._param(index, "Direction", "input")
-            side = "Input.Trig" if port.direction == "input" else "Output.Active"
-            port.normal = opposite(self._param(index, side, CLOSED))
-            port.name = self._param(index, f"{port.direction.capitalize()}.Name")
-            port.supervised = self._param(index, "Supervised", "no") == "yes"
+        io_params.follow_settings(self.ports, self._param)
 
     def publish_params(self) -> None:
-        values = {f"{key(p.index)}.State": p.state for p in self.ports}
-        values[INPUTS] = str(sum(p.direction == "input" for p in self.ports))
-        values[OUTPUTS] = str(sum(p.direction == "output" for p in self.ports))
+        values = io_params.published(self.ports)
         self.device.params.set_base({k: v for k, v in values.items() if k in self.device.params})
 
     def refused(self, proposed: dict[str, str]) -> set[str]:
-        """Supervision is for inputs: no supervised output, no output that stays supervised."""
-        refused: set[str] = set()
-        for port in self.ports:
-            base = key(port.index)
-            direction = proposed.get(f"{base}.Direction", port.direction)
-            supervised = proposed.get(f"{base}.Supervised", "yes" if port.supervised else "no") == "yes"
-            if direction == "output" and supervised:
-                refused |= {f"{base}.Direction", f"{base}.Supervised"} & proposed.keys()
-        return refused
+        """Supervision is for inputs (io_params.refused)."""
+        return io_params.refused(self.ports, proposed)
 
     def params_changed(self, applied: dict[str, str] | None) -> None:
         if applied is not None and not any(name.startswith(f"{GROUP}.") for name in applied):
@@ -296,19 +263,9 @@ class IoSubsystem(Subsystem):
             elif change.direction is not None:
                 directions.append((f"{key(change.index)}.Direction", change.direction, change.index, "direction"))
         failures += self._apply(directions)
-        settings = []
-        for change in known:
-            base, port = key(change.index), self.ports[change.index]
-            side, trigger = ("Input", "Trig") if port.direction == "input" else ("Output", "Active")
-            normal = opposite(change.normal_state) if change.normal_state in (OPEN, CLOSED) else change.normal_state
-            for prop, name, value in (
-                ("usage", f"{base}.Usage", change.usage),
-                ("name", f"{base}.{side}.Name", change.name),
-                ("normalState", f"{base}.{side}.{trigger}", normal),
-            ):
-                if value is not None:
-                    settings.append((name, value, change.index, prop))
-        failures += self._apply(settings)
+        failures += self._apply(
+            [update for c in known for update in settings(c, key(c.index), self.ports[c.index].direction)]
+        )
         for change in known:
             port = self.ports[change.index]
             if change.state is None:
@@ -319,9 +276,7 @@ class IoSubsystem(Subsystem):
                 # "the state will be overridden when the next part of the sequence is executed"
                 port.drive = change.state
         self._report()
-        order = {index: n for n, index in reversed(list(enumerate(c.index for c in changes)))}
-        failures.sort(key=lambda f: (order[f[0]], PROPERTIES.index(f[1]) if f[1] else -1))
-        return [change.index for change in known if change.touches], failures
+        return [change.index for change in known if change.touches], in_request_order(failures, changes)
 
     def _apply(self, updates: list[tuple[str, str, int, str]]) -> list[tuple[int, str | None]]:
         """Set (parameter, value, port, property) updates; the refused ones as (port, property)."""
@@ -394,32 +349,10 @@ class IoSubsystem(Subsystem):
     # -- the physical world survives a restart of the simulator ------------------
 
     def to_state(self) -> Any:
-        return {
-            "wiring": {str(p.index): {"loop": p.loop, "tamper": p.tamper} for p in self.ports},
-            "ranges": {
-                str(index): {state: [r.lower, r.upper] for state, r in ranges.items()}
-                for index, ranges in self.ranges.items()
-            },
-        }
+        return wiring_state(self.ports, self.ranges)
 
     def load_state(self, state: Any) -> None:
-        wiring = state.get("wiring") if isinstance(state, dict) else None
-        if not isinstance(wiring, dict):
-            raise ValueError("io: 'wiring' is missing")
-        loops: dict[int, tuple[str, str | None]] = {}
-        ranges: dict[int, dict[str, Range]] = {}
-        try:
-            for index, spec in wiring.items():
-                loop, tamper = spec["loop"], spec["tamper"]
-                if not 0 <= int(index) < len(self.ports) or loop not in (OPEN, CLOSED):
-                    raise ValueError(f"port {index}")
-                if tamper is not None and tamper not in TAMPER_STATES:
-                    raise ValueError(f"port {index} tamper {tamper!r}")
-                loops[int(index)] = (loop, tamper)
-            for index, windows in dict(state.get("ranges", {})).items():
-                ranges[int(index)] = {str(s): Range(int(lo), int(hi)) for s, (lo, hi) in windows.items()}
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"io: the wiring is not valid ({exc})") from exc
+        loops, ranges = parse_wiring(state, len(self.ports))
         for index, (loop, tamper) in loops.items():
             self.ports[index].loop, self.ports[index].tamper = loop, tamper
         self.ranges = ranges
