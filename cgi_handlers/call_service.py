@@ -42,7 +42,7 @@ from .call_fields import (
     text_of,
     to_param,
 )
-from .request_context import device_of, require
+from .request_context import require, subsystem_of
 from .routing import Api, Route
 from .service_faults import MISSING, NOT_FOUND, NOT_SUPPORTED, UNKNOWN_ACTION, ServiceFault, fault_of
 from .vapix_services import service
@@ -357,8 +357,7 @@ def _call_role(command: str) -> Role:
 
 def _run(request: web.Request, name: str, message: dict[str, Any], actor: Actor) -> dict[str, Any]:
     require(request, _call_role(name))
-    sip = device_of(request).subsystems[SipSubsystem.name]
-    assert isinstance(sip, SipSubsystem)
+    sip = subsystem_of(request, SipSubsystem)
     return command(sip, name, message, actor)
 
 

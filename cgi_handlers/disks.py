@@ -22,7 +22,7 @@ from param_tree import Role, whole_number
 from .api_errors import ApiError
 from .forms import check_schema_version, first, read_form
 from .replies import text_reply
-from .request_context import actor_of, device_of
+from .request_context import actor_of, subsystem_of
 from .routing import Api, Handler, Route
 
 XSD = "http://www.axis.com/vapix/http_cgi/disk/"
@@ -33,8 +33,7 @@ Form = list[tuple[str, str]]
 
 
 def storage_of(request: web.Request) -> StorageSubsystem:
-    storage = device_of(request).subsystems[StorageSubsystem.name]  # routed only where it exists
-    assert isinstance(storage, StorageSubsystem)
+    storage = subsystem_of(request, StorageSubsystem)
     return storage
 
 

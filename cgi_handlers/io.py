@@ -20,7 +20,7 @@ from .ajr import ajr_call
 from .api_errors import ApiError
 from .forms import read_form
 from .replies import text_reply
-from .request_context import device_of, require
+from .request_context import require, subsystem_of
 from .routing import Api, Route
 
 PORT_MANAGEMENT_ERRORS = {
@@ -53,8 +53,7 @@ PORT_REASONS = {"port": 2205, "supervision": 2206, "range": 2204, "value": 2203,
 
 
 def io_of(request: web.Request) -> IoSubsystem:
-    io = device_of(request).subsystems[IoSubsystem.name]  # routed only where it exists
-    assert isinstance(io, IoSubsystem)
+    io = subsystem_of(request, IoSubsystem)
     return io
 
 

@@ -18,13 +18,12 @@ from param_tree import Role
 from .bodies import MalformedBody, Part, PartTooLarge, multipart_parts
 from .forms import first, parse_form, raw_query, read_form
 from .replies import text_reply
-from .request_context import actor_of, device_of
+from .request_context import actor_of, subsystem_of
 from .routing import Api, Route
 
 
 def _audio(request: web.Request) -> AudioSubsystem:
-    audio = device_of(request).subsystems[AudioSubsystem.name]
-    assert isinstance(audio, AudioSubsystem)
+    audio = subsystem_of(request, AudioSubsystem)
     return audio
 
 

@@ -19,7 +19,7 @@ from param_tree import Role, whole_number
 from .api_errors import ApiError
 from .forms import check_schema_version, first, read_form
 from .replies import text_reply
-from .request_context import device_of
+from .request_context import subsystem_of
 from .routing import Api, Handler, Route
 
 SCHEMA_VERSION = "1.2"
@@ -48,8 +48,7 @@ def _error(code: int) -> web.Response:
 
 
 def _switch_of(request: web.Request) -> PoeSubsystem:
-    subsystem = device_of(request).subsystems[PoeSubsystem.name]  # routed only where it exists
-    assert isinstance(subsystem, PoeSubsystem)
+    subsystem = subsystem_of(request, PoeSubsystem)
     return subsystem
 
 

@@ -19,7 +19,7 @@ from param_tree import Role
 
 from .ajr import REQUIRED, Params, ajr_call
 from .api_errors import ApiError
-from .request_context import device_of, require
+from .request_context import require, subsystem_of
 from .routing import Api, Route
 
 ERRORS = {
@@ -56,8 +56,7 @@ UNSUPPORTED = {
 
 
 def power_of(request: web.Request) -> PowerSubsystem:
-    power = device_of(request).subsystems[PowerSubsystem.name]  # routed only where it exists
-    assert isinstance(power, PowerSubsystem)
+    power = subsystem_of(request, PowerSubsystem)
     return power
 
 

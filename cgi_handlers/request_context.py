@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from axisim.device import Actor, Device
+from axisim.subsystems.base import Subsystem
 from param_tree import Role
 
 DEVICE_KEY: web.AppKey[Device] = web.AppKey("device", Device)
@@ -33,6 +34,16 @@ class AccessDenied(Exception):
 
 def device_of(request: web.Request) -> Device:
     return request.app[DEVICE_KEY]
+
+
+S = TypeVar("S", bound=Subsystem)
+
+
+def subsystem_of(request: web.Request, kind: type[S]) -> S:
+    """The device's subsystem of that class: its routes are served only where the device has it."""
+    subsystem = device_of(request).subsystems[kind.name]
+    assert isinstance(subsystem, kind)
+    return subsystem
 
 
 def role_of(request: web.Request) -> Role:

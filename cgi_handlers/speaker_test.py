@@ -15,7 +15,7 @@ from axisim.device import Actor
 from axisim.subsystems.audio import AudioSubsystem
 from param_tree import Role
 
-from .request_context import device_of
+from .request_context import subsystem_of
 from .routing import Api, Route
 from .service_faults import UNKNOWN_ACTION, ServiceFault
 from .vapix_services import service
@@ -31,8 +31,7 @@ def _report(audio: AudioSubsystem) -> dict[str, str]:
 
 
 def _run(request: web.Request, name: str, message: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    audio = device_of(request).subsystems[AudioSubsystem.name]
-    assert isinstance(audio, AudioSubsystem)
+    audio = subsystem_of(request, AudioSubsystem)
     if name == "CalibrateSpeakerTest":
         audio.calibrate()
         return {}

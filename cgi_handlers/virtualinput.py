@@ -21,7 +21,7 @@ from param_tree import Role, whole_number
 
 from .forms import first, read_form
 from .replies import text_reply
-from .request_context import device_of
+from .request_context import subsystem_of
 from .routing import Route
 
 NAMESPACE = "http://www.axis.com/vapix/http_cgi/virtualinput1"
@@ -58,8 +58,7 @@ def _error(code: int) -> web.Response:
 
 
 def _inputs(request: web.Request) -> VirtualInputSubsystem:
-    subsystem = device_of(request).subsystems["virtualinput"]
-    assert isinstance(subsystem, VirtualInputSubsystem)
+    subsystem = subsystem_of(request, VirtualInputSubsystem)
     return subsystem
 
 

@@ -22,7 +22,7 @@ from param_tree import Role, whole_number
 from .apache_pages import apache_page
 from .bodies import BodyTooLarge, read_body
 from .event_declarations import get_event_instances_response
-from .request_context import device_of, require
+from .request_context import device_of, require, subsystem_of
 from .routing import Route
 from .soap_envelope import EVENT1, SoapMalformed, SoapRequest, parse_request, soap_fault, soap_reply, unknown_operation
 
@@ -44,8 +44,7 @@ def get_event_instances(request: web.Request, operation: SoapRequest) -> web.Res
 def change_virtual_input_state(request: web.Request, operation: SoapRequest) -> web.Response:
     """`<ChangeVirtualInputState><port>3</port><active>1</active>` -> `stateChanged` (events.md §4.7;
     reply element names as the C# client reads them [CLIENT dtrammer/AxisActionEventLib])."""
-    inputs = device_of(request).subsystems["virtualinput"]
-    assert isinstance(inputs, VirtualInputSubsystem)
+    inputs = subsystem_of(request, VirtualInputSubsystem)
     port = whole_number(operation.text("port") or "")
     active = {"1": True, "true": True, "0": False, "false": False}.get(operation.text("active") or "")
     if port is None or active is None:
