@@ -349,3 +349,17 @@ async def test_inventory_lists_the_rtsp_port(w401: SimulatedDevice, axisim_devic
     assert w401.rtsp_url == f"rtsp://127.0.0.1:{w401.rtsp_port}{STREAM}"
     plain = await axisim_device_factory("S3008")
     assert plain.inventory()["rtsp_port"] is None and plain.rtsp_url is None
+
+
+async def test_power_off_closes_sessions_and_the_listener(w401: SimulatedDevice) -> None:
+    wire = await open_wire(w401)
+    try:
+        setup = await wire.request("SETUP", headers={"Transport": "RTP/AVP/TCP;unicast"}, auth=ROOT)
+        assert setup.status == 200
+        w401.device.power_off("test")
+        assert await wire.closed_by_peer()
+    finally:
+        await wire.close()
+    assert [s.reason for s in w401.journal.streams()] == ["device powered off"]
+    with pytest.raises(OSError):
+        await open_wire(w401)
