@@ -5,6 +5,7 @@ authentication failures and bad input. Wire format: events.md §3 (3.2 requests,
 
 from __future__ import annotations
 
+import asyncio
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from axisim.events import Event
-from axisim.lifecycle import RestartKind
+from axisim.lifecycle import RestartKind, State
 from axisim.rtsp.rtp import MAX_PACKET, RtpStream
 from axisim.simulated import SimulatedDevice
 from param_tree import Role
@@ -363,3 +364,32 @@ async def test_power_off_closes_sessions_and_the_listener(w401: SimulatedDevice)
     assert [s.reason for s in w401.journal.streams()] == ["device powered off"]
     with pytest.raises(OSError):
         await open_wire(w401)
+
+
+async def test_a_client_that_cannot_succeed_is_closed_not_served_forever(w401: SimulatedDevice) -> None:
+    """The axis library re-sends a refused request at once (events.md §3.2: a 401 makes it answer
+    again); wrong credentials 16 times in a row close the connection instead of a busy loop."""
+    wire = await open_wire(w401)
+    try:
+        for _ in range(15):
+            assert (await wire.request("DESCRIBE", auth=("root", "wrong"))).status == 401
+        await wire.request("DESCRIBE", auth=("root", "wrong"))
+        assert await wire.closed_by_peer()
+    finally:
+        await wire.close()
+
+
+async def test_booting_device_refuses_and_closes(axisim_device_factory: Any) -> None:
+    device = await axisim_device_factory("W401", rtsp=True, ready_time=30.0)
+    device.device.restart(RestartKind.REBOOT)
+    for _ in range(250):  # until the listener is back, booting (bounded: 5 s)
+        if device.device.lifecycle.state is State.BOOTING and device.running.rtsp.listening:
+            break
+        await asyncio.sleep(0.02)
+    wire = await open_wire(device)
+    try:
+        assert (await wire.request("OPTIONS")).status == 200
+        assert (await wire.request("DESCRIBE", auth=ROOT)).status == 503
+        assert await wire.closed_by_peer()
+    finally:
+        await wire.close()

@@ -35,6 +35,7 @@ FREE = frozenset({"OPTIONS", "GET_PARAMETER"})  # keep-alives: the `axis` librar
 KNOWN = frozenset({"OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"})
 NOT_ALLOWED = frozenset({"ANNOUNCE", "RECORD", "REDIRECT"})
 MAX_URL = 2048  # longer: 414
+MAX_ERRORS = 16  # refused requests in a row before the connection closes
 
 
 class Target:
@@ -68,6 +69,8 @@ class RtspConnection(asyncio.Protocol):
         self.reader = Reader()
         self.stream: Stream | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._errors = 0  # refused requests in a row
+        self._credentials = False  # the request being answered carried credentials
 
     # -- connection --------------------------------------------------------------------------
 
@@ -117,6 +120,20 @@ class RtspConnection(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
+    def _answered(self, data: bytes) -> None:
+        """A reply; after MAX_ERRORS refusals in a row the connection closes (the `axis` library
+        re-sends a refused request at once, so a client that cannot succeed would spin)."""
+        self.write(data)
+        status = data[9:12]
+        if status == b"200":
+            self._errors = 0
+            return
+        if status == b"401" and not self._credentials:
+            return  # a challenge to a first try, not a refusal
+        self._errors += 1
+        if self._errors >= MAX_ERRORS:
+            self.close("too many refused requests")
+
     def _backlog(self) -> int:
         return self.transport.get_write_buffer_size() if self.transport is not None else 0
 
@@ -148,25 +165,27 @@ class RtspConnection(asyncio.Protocol):
             self.transport.abort()
             return
         method, cseq = request.method, request.cseq
+        self._credentials = "authorization" in request.headers
         if method not in KNOWN:
             allow = [("Allow", PUBLIC)] if method in NOT_ALLOWED else []
-            self.write(reply(405 if method in NOT_ALLOWED else 501, cseq, allow))
+            self._answered(reply(405 if method in NOT_ALLOWED else 501, cseq, allow))
             return
         if len(request.url) > MAX_URL:
-            self.write(reply(414, cseq))
+            self._answered(reply(414, cseq))
             return
         target = Target(request.url)
         if not target.valid and not (method == "OPTIONS" and request.url == "*"):
-            self.write(reply(400, cseq))
+            self._answered(reply(400, cseq))
             return
         if state is State.BOOTING and method != "OPTIONS":
-            self.write(reply(503, cseq))
+            self._answered(reply(503, cseq))  # then closed: the `axis` library re-sends a refused request at
+            self.close("device booting")  # once, forever; closed, it retries after its time-out
             return
         user = ""
         if method not in FREE:
             refused, user = self._authorized(request, target)
             if refused is not None:
-                self.write(refused)
+                self._answered(refused)
                 return
         getattr(self, "_" + method.lower())(request, target, user)
 
@@ -183,85 +202,85 @@ class RtspConnection(asyncio.Protocol):
         headers = [("Public", PUBLIC)]
         if self._own_session(request):
             headers += self._session_headers()
-        self.write(reply(200, request.cseq, headers))
+        self._answered(reply(200, request.cseq, headers))
 
     def _get_parameter(self, request: Request, target: Target, user: str) -> None:
         if "session" in request.headers and not self._own_session(request):
-            self.write(reply(454, request.cseq))
+            self._answered(reply(454, request.cseq))
         elif request.body.strip():
-            self.write(reply(451, request.cseq, self._session_headers()))  # no parameters to tell
+            self._answered(reply(451, request.cseq, self._session_headers()))  # no parameters to tell
         else:
-            self.write(reply(200, request.cseq, self._session_headers() if self._own_session(request) else []))
+            self._answered(reply(200, request.cseq, self._session_headers() if self._own_session(request) else []))
 
     def _set_parameter(self, request: Request, target: Target, user: str) -> None:
         self._get_parameter(request, target, user)
 
     def _describe(self, request: Request, target: Target, user: str) -> None:
         if not target.is_stream or target.path == STREAM_PATH or not target.events_on:
-            self.write(reply(404, request.cseq))  # axisim streams events only: no video or audio
+            self._answered(reply(404, request.cseq))  # axisim streams events only: no video or audio
             return
         base = f"{target.origin}{PRESENTATION}"
         sdp = _sdp(request.url, f"{base}/stream=0?{target.query}", self.local)
         headers = [("Content-Type", "application/sdp"), ("Content-Base", f"{base}/")]
-        self.write(reply(200, request.cseq, headers, sdp.encode()))
+        self._answered(reply(200, request.cseq, headers, sdp.encode()))
 
     def _setup(self, request: Request, target: Target, user: str) -> None:
         cseq = request.cseq
         if not target.is_stream or (target.query and not target.events_on):
-            self.write(reply(404, cseq))
+            self._answered(reply(404, cseq))
             return
         if self.stream is not None:
-            self.write(reply(459 if self._own_session(request) else 455, cseq))  # one stream per session
+            self._answered(reply(459 if self._own_session(request) else 455, cseq))  # one stream per session
             return
         spec = parse_transport(request.headers.get("transport", ""))
         if spec is None:
-            self.write(reply(461, cseq))
+            self._answered(reply(461, cseq))
             return
         try:
             patterns = topic_filters(target.params.get("eventtopic", []))
         except ValueError:
-            self.write(reply(400, cseq))
+            self._answered(reply(400, cseq))
             return
         faults = self.server.hooks.faults("rtsp")  # one call: one stream (it spends a fault's count)
         if faults.refuse:
-            self.write(reply(503, cseq))
+            self._answered(reply(503, cseq))
             self.close("refused (fault)")
             return
         try:
             sink = Sink(spec, self.local, self.client, self.write, self._backlog)
         except OSError as exc:
             LOG.warning("%s RTSP: no UDP port for a session (%s)", self.device.serial, exc)
-            self.write(reply(503, cseq))
+            self._answered(reply(503, cseq))
             return
         record = self.server.hooks.opened("rtsp", self.client, user)
         record.configured(list(target.params.get("eventtopic", [])))
         self.stream = Stream(self.device, sink, patterns, faults, record, self.server.producer, self._stream_ended)
         headers = [("Transport", spec.header(sink.server_ports, self.stream.rtp.ssrc)), *self._session_headers()]
-        self.write(reply(200, cseq, headers))
+        self._answered(reply(200, cseq, headers))
 
     def _play(self, request: Request, target: Target, user: str) -> None:
         stream = self.stream
         if stream is None or not self._own_session(request):
-            self.write(reply(454, request.cseq))
+            self._answered(reply(454, request.cseq))
             return
         control = f"{target.origin}{STREAM_PATH}" + (f"?{target.query}" if target.query else "")
         rtp_info = f"url={control};seq={stream.rtp.seq};rtptime={stream.rtp.timestamp(self.device.clock.wall())}"
         headers = [("RTP-Info", rtp_info), ("Range", "npt=now-"), *self._session_headers()]
-        self.write(reply(200, request.cseq, headers))  # the reply first: on TCP, packets follow it
+        self._answered(reply(200, request.cseq, headers))  # the reply first: on TCP, packets follow it
         stream.play()
 
     def _pause(self, request: Request, target: Target, user: str) -> None:
         if self.stream is None or not self._own_session(request):
-            self.write(reply(454, request.cseq))
+            self._answered(reply(454, request.cseq))
             return
         self.stream.pause()
-        self.write(reply(200, request.cseq, self._session_headers()))
+        self._answered(reply(200, request.cseq, self._session_headers()))
 
     def _teardown(self, request: Request, target: Target, user: str) -> None:
         if self.stream is None or not self._own_session(request):
-            self.write(reply(454, request.cseq))
+            self._answered(reply(454, request.cseq))
             return
-        self.write(reply(200, request.cseq))
+        self._answered(reply(200, request.cseq))
         self.end_stream("teardown")
 
     # -- authentication ------------------------------------------------------------------------

@@ -219,8 +219,8 @@ class Stream:
             event, operation = self._queue.popleft()
             if self.faults.delay:
                 await asyncio.sleep(self.faults.delay)
-                if self.closed or not self.playing:
-                    return
+                if not self.playing:  # paused (or closed) meanwhile: this one is not sent
+                    continue
             self._send(event, operation)
             if self.faults.drop_after is not None and self.sent >= self.faults.drop_after:
                 self._on_end(self, f"dropped after {self.sent} messages (fault)")
