@@ -40,7 +40,7 @@ from .accounts import AccountError
 from .device import DEFAULT_ACCOUNT, AccountSpec, identity_for, initial_accounts
 from .lifecycle import BootTimes
 from .model import ModelError, load_model
-from .rtsp import RTSP_OFFSET, RTSP_PORT
+from .rtsp import RTSP_OFFSET, RTSP_PORT, rtsp_block_problem
 from .server import HTTPS_OFFSET
 from .simulated import DeviceSpec
 
@@ -360,29 +360,6 @@ def _check_https_ports(addressing: Addressing, size: int) -> None:
         )
 
 
-def _check_rtsp_ports(addressing: Addressing, size: int) -> None:
-    """Ports mode: the RTSP block fits below 65536 and clears the HTTP and HTTPS blocks."""
-    if addressing.mode != "ports":
-        return
-    first = addressing.rtsp_ports(0, size)[0]
-    if not first:
-        return
-    last = first + size - 1
-    if last > 65535:
-        raise FleetError(
-            f"the RTSP ports ({first} to {last}) run past 65535; lower the base port or set the first RTSP "
-            "port (--rtsp-port; rtsp_port in a fleet file), or turn RTSP off (--no-rtsp; rtsp = false)"
-        )
-    base = addressing.base_port
-    https = addressing.https_base(size)
-    for low, what in ((base, "HTTP"), (https, "HTTPS")):
-        if low and first <= low + size - 1 and low <= last:
-            raise FleetError(
-                f"the RTSP ports ({first} to {last}) overlap the {what} ports ({low} to {low + size - 1}); "
-                "choose another first RTSP port (--rtsp-port; rtsp_port in a fleet file)"
-            )
-
-
 def make_plan(
     groups: list[Group], *, seed: str = "axisim", addressing: Addressing = Addressing(), state_dir: Path | None = None
 ) -> FleetPlan:
@@ -417,7 +394,12 @@ def make_plan(
     if any(g.options.https for g in plan.groups):
         _check_https_ports(addressing, plan.size)
     if any(plan.rtsp_on(g) for g in plan.groups):
-        _check_rtsp_ports(addressing, plan.size)
+        problem = addressing.mode == "ports" and rtsp_block_problem(
+            addressing.rtsp_ports(0, plan.size)[0], plan.size,
+            {"HTTP": addressing.base_port, "HTTPS": addressing.https_base(plan.size)},
+        )  # fmt: skip
+        if problem:
+            raise FleetError(problem)
     if addressing.mode == "loopback":
         if addressing.base_port == 0:
             raise FleetError("loopback addressing needs a fixed port (each device listens on it at its own address)")

@@ -6,7 +6,10 @@ from .listener import SESSION_TIMEOUT, RtspListenError, RtspServer
 RTSP_PORT = 554  # where the `axis` library dials, always (events.md §3.1)
 RTSP_OFFSET = 474  # remapped beside the HTTP port where 554 cannot be had: 8080 -> 8554
 
-__all__ = ["RTSP_OFFSET", "RTSP_PORT", "SESSION_TIMEOUT", "RtspListenError", "RtspServer", "default_ports"]
+__all__ = [
+    "RTSP_OFFSET", "RTSP_PORT", "SESSION_TIMEOUT", "RtspListenError", "RtspServer", "default_ports",
+    "rtsp_block_problem",
+]  # fmt: skip
 
 
 def default_ports(http_port: int) -> tuple[int, ...]:
@@ -15,3 +18,23 @@ def default_ports(http_port: int) -> tuple[int, ...]:
         return (RTSP_PORT, 0)
     remapped = http_port + RTSP_OFFSET
     return (RTSP_PORT, remapped) if remapped <= 65535 else (RTSP_PORT, 0)
+
+
+def rtsp_block_problem(first: int, size: int, others: dict[str, int]) -> str | None:
+    """Why a fleet's block of `size` RTSP ports from `first` (ports mode) cannot be had: past 65535,
+    or overlapping another block of the same size (name -> its first port); None when it can."""
+    if not first:
+        return None
+    last = first + size - 1
+    if last > 65535:
+        return (
+            f"the RTSP ports ({first} to {last}) run past 65535; lower the base port or set the first RTSP "
+            "port (--rtsp-port; rtsp_port in a fleet file), or turn RTSP off (--no-rtsp; rtsp = false)"
+        )
+    for what, low in others.items():
+        if low and first <= low + size - 1 and low <= last:
+            return (
+                f"the RTSP ports ({first} to {last}) overlap the {what} ports ({low} to {low + size - 1}); "
+                "choose another first RTSP port (--rtsp-port; rtsp_port in a fleet file)"
+            )
+    return None
