@@ -196,7 +196,7 @@ async def serve(args: argparse.Namespace) -> int:
     if running.https_url:
         print(f"https:    {running.https_url}")
     if running.rtsp is not None:
-        print(f"rtsp:     {running.rtsp.url(ip if args.host in ('0.0.0.0', '::') else args.host)}")
+        print(f"rtsp:     {running.rtsp.url()}")
     if state:
         print(f"state:    {state.path} ({'restored' if restored else 'new'})")
     names = device.accounts.members_all()

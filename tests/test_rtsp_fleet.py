@@ -160,3 +160,33 @@ async def test_loopback_fleet_devices_each_own_554() -> None:
         assert "rtsp_port" in fleet.inventory_csv().splitlines()[0].split(",")
     finally:
         await fleet.stop()
+
+
+async def test_serve_falls_back_to_the_remapped_port_when_554_cannot_be_had() -> None:
+    """554 taken (or not bindable without privileges): the device serves RTSP on the HTTP port + 474."""
+    from axisim.simulated import DeviceSpec, SimulatedDevice
+
+    host = f"127.0.{random.randint(100, 250)}.{random.randint(2, 253)}"
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            holder.bind((host, RTSP_PORT))
+            holder.listen()
+        except OSError as exc:
+            if exc.errno != errno.EACCES:
+                pytest.skip(f"{host}:554 is not free: {exc}")
+        with socket.socket() as http_probe:  # an HTTP port whose +474 is free
+            http_probe.bind((host, 0))
+            http_port = http_probe.getsockname()[1]
+        if http_port + RTSP_OFFSET > 65535:
+            pytest.skip("no room for the remapped port")
+        device = SimulatedDevice(
+            DeviceSpec(model="W401", host=host, port=http_port, rtsp_ports=default_ports(http_port))
+        )
+        await device.start()
+        try:
+            assert device.rtsp_port == http_port + RTSP_OFFSET
+            assert (await _options(host, http_port + RTSP_OFFSET)).startswith(b"RTSP/1.0 200 OK\r\n")
+            assert device.inventory()["rtsp_port"] == http_port + RTSP_OFFSET
+        finally:
+            await device.stop()
