@@ -393,3 +393,25 @@ async def test_booting_device_refuses_and_closes(axisim_device_factory: Any) -> 
         assert await wire.closed_by_peer()
     finally:
         await wire.close()
+
+
+async def test_pause_stops_events_and_play_starts_again_with_the_states(w401: SimulatedDevice) -> None:
+    wire = await open_wire(w401)
+    try:
+        url = wire.url + "&eventtopic=onvif:Device/Trigger/Relay"  # one instance: the relay
+        setup = await wire.request("SETUP", url, {"Transport": "RTP/AVP/TCP;unicast"}, auth=ROOT)
+        session = {"Session": setup.session}
+        assert (await wire.request("PLAY", url, session, auth=ROOT)).status == 200
+        assert parse(rtp((await wire.next_frame())[1]).payload)["op"] == "Initialized"
+        assert (await wire.request("PAUSE", url, session, auth=ROOT)).status == 200
+        w401.emit(RELAY, {"RelayToken": "8"}, {"LogicalState": "active"})  # not sent while paused
+        assert (await wire.request("PLAY", url, session, auth=ROOT)).status == 200
+        again = parse(rtp((await wire.next_frame())[1]).payload)
+        assert (again["topic"], again["op"]) == (RELAY, "Initialized")
+        w401.emit(RELAY, {"RelayToken": "8"}, {"LogicalState": "active"})
+        changed = parse(rtp((await wire.next_frame())[1]).payload)
+        assert (changed["op"], changed["data"]) == ("Changed", {"LogicalState": "active"})
+        assert wire.frames == []
+    finally:
+        await wire.close()
+    assert w401.journal.streams()[0].messages_sent == 3
