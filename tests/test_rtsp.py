@@ -415,3 +415,45 @@ async def test_pause_stops_events_and_play_starts_again_with_the_states(w401: Si
     finally:
         await wire.close()
     assert w401.journal.streams()[0].messages_sent == 3
+
+
+async def test_mangled_requests_never_crash_the_server(w401: SimulatedDevice, caplog: pytest.LogCaptureFixture) -> None:
+    """Bounded fuzzing from a fixed seed: valid requests cut, spliced and sprinkled with bytes each get
+    an RTSP status line or a closed connection, and nothing is logged as an error."""
+    import random
+
+    good = [
+        f"SETUP rtsp://h/axis-media/media.amp/stream=0?event=on RTSP/1.0\r\nCSeq: 3\r\nTransport: {t}\r\n\r\n".encode()
+        for t in ("RTP/AVP;unicast;client_port=9-10", "RTP/AVP/TCP;unicast;interleaved=0-1", "x;;=,=;")
+    ] + [
+        b"DESCRIBE rtsp://h/axis-media/media.amp?video=0&event=on RTSP/1.0\r\nCSeq: 1\r\n"
+        b"Authorization: Digest a=b\r\n\r\n",
+        b"PLAY rtsp://h/ RTSP/1.0\r\nCSeq: 2\r\nSession: ;;;\r\nContent-Length: 3\r\n\r\nabc",
+        b"$\x00\x00\x04abcdOPTIONS * RTSP/1.0\r\nCSeq: 9\r\n\r\n",
+    ]
+    rng = random.Random(18)
+    for _ in range(60):  # bounded: 60 connections
+        data = bytearray(rng.choice(good))
+        for _ in range(rng.randint(1, 6)):
+            spot = rng.randrange(len(data))
+            action = rng.randrange(3)
+            if action == 0:
+                data[spot] = rng.randrange(256)
+            elif action == 1:
+                del data[spot : spot + rng.randint(1, 8)]
+            else:
+                data[spot:spot] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        wire = await open_wire(w401)
+        try:
+            await wire.send_raw(bytes(data) + b"\r\n\r\n")
+            wire.writer.write_eof()
+            answer = await asyncio.wait_for(wire.reader.read(), 5)
+            assert answer == b"" or answer.startswith((b"RTSP/1.0 ", b"$")), answer[:80]
+        finally:
+            await wire.close()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    again = await open_wire(w401)
+    try:
+        assert (await again.request("OPTIONS")).status == 200
+    finally:
+        await again.close()
