@@ -18,6 +18,7 @@ from .fleet_plan import MAX_SECONDS, FleetError
 from .lifecycle import DEFAULT_BOOTING_SECONDS, DEFAULT_OFFLINE_SECONDS, BootTimes
 from .model import ModelError, load_model, model_ids
 from .persistence import StateDir, StateError
+from .rtsp import RTSP_OFFSET, RTSP_PORT, RtspListenError, default_ports
 from .server import ListenError, start_device
 from .tls import Certificate, CertificateError
 
@@ -60,6 +61,12 @@ def parser() -> argparse.ArgumentParser:
         help=f"HTTPS port, default --port + {HTTPS_OFFSET} (8080 -> 8443), any free port when --port is 0",
     )  # fmt: skip
     serve.add_argument("--no-https", action="store_true", help="serve HTTP only")
+    serve.add_argument(
+        "--rtsp-port", type=port, metavar="PORT",
+        help=f"RTSP event stream port, default {RTSP_PORT} where it can be bound (root, or a lowered "
+        f"net.ipv4.ip_unprivileged_port_start), else --port + {RTSP_OFFSET} (8080 -> 8554)",
+    )  # fmt: skip
+    serve.add_argument("--no-rtsp", action="store_true", help="serve no RTSP event stream")
     serve.add_argument("--cert", help="PEM certificate for HTTPS (default: a self-signed one)")
     serve.add_argument("--key", help="PEM private key for --cert")
     serve.add_argument(
@@ -118,6 +125,17 @@ def _https_port(args: argparse.Namespace) -> int | None:
     return chosen
 
 
+def _rtsp_ports(args: argparse.Namespace) -> tuple[int, ...]:
+    """--rtsp-port alone, or 554 then the HTTP port + 474; none with --no-rtsp."""
+    if args.no_rtsp:
+        return ()
+    if args.rtsp_port is not None:
+        if args.rtsp_port == args.port != 0:
+            raise ValueError(f"--rtsp-port {args.rtsp_port} is the --port too; choose another")
+        return (args.rtsp_port,)
+    return default_ports(args.port)
+
+
 def _listen_failure(exc: ListenError) -> str:
     """`port 8443 is in use; choose another with --https-port (or --no-https)`."""
     option = "--https-port" if exc.https else "--port"
@@ -140,6 +158,7 @@ async def serve(args: argparse.Namespace) -> int:
         )  # fmt: skip
         certificate = _certificate(args)
         https_port = _https_port(args)
+        rtsp_ports = _rtsp_ports(args)
         restored = state.load_into(device) if state else False  # reads only: a failed start leaves it as it was
     except (ModelError, AccountError, ValueError, StateError) as exc:
         print(f"axisim: {exc}", file=sys.stderr)
@@ -149,11 +168,14 @@ async def serve(args: argparse.Namespace) -> int:
     try:
         running = await start_device(
             device, args.host, args.port, https_port=https_port, certificate=certificate, state=state,
-            access_log=args.verbose,
+            access_log=args.verbose, rtsp_ports=rtsp_ports,
         )  # fmt: skip
     except CertificateError as exc:
         print(f"axisim: {exc}", file=sys.stderr)
         return 2
+    except RtspListenError as exc:
+        print(f"axisim: {exc.describe()}; choose another with --rtsp-port (or --no-rtsp)", file=sys.stderr)
+        return 1
     except ListenError as exc:
         print(f"axisim: {_listen_failure(exc)}", file=sys.stderr)
         return 1
@@ -173,6 +195,8 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"url:      {running.url}")
     if running.https_url:
         print(f"https:    {running.https_url}")
+    if running.rtsp is not None:
+        print(f"rtsp:     {running.rtsp.url()}")
     if state:
         print(f"state:    {state.path} ({'restored' if restored else 'new'})")
     names = device.accounts.members_all()

@@ -19,12 +19,13 @@ from param_tree import whole_number
 
 from .fleet_plan import FleetError, FleetPlan
 from .persistence import StateError
+from .rtsp import RtspListenError
 from .server import ListenError
 from .simulated import DeviceSpec, SimulatedDevice
 
 INVENTORY_FIELDS = (
-    "index", "model", "variant", "serial", "mac", "hostname", "address", "http_port", "https_port", "url",
-    "username", "password",
+    "index", "model", "variant", "serial", "mac", "hostname", "address", "http_port", "https_port", "rtsp_port",
+    "url", "username", "password",
 )  # fmt: skip
 FILES_PER_LISTENER = 1
 SPARE_FILES = 256  # the control API, client connections, state files, logs
@@ -89,7 +90,7 @@ class Fleet:
 
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Start every device; on a failure, stop those already started and raise."""
-        listeners = sum(1 + (d.spec.https_port is not None) for d in self.devices)
+        listeners = sum(1 + (d.spec.https_port is not None) + bool(d.spec.rtsp_ports) for d in self.devices)
         raise_file_limit(listeners)
         total = len(self.devices)
         step = max(1, total // 20)
@@ -99,7 +100,7 @@ class Fleet:
                     await device.start(save=False)  # state directories are written once all listen
                 except StateError as exc:
                     raise FleetError(f"device {number} of {total} ({device.serial}): {exc}") from exc
-                except ListenError as exc:
+                except (ListenError, RtspListenError) as exc:
                     raise FleetError(f"device {number} of {total} ({device.serial}): {exc.describe()}") from exc
                 except OSError as exc:
                     where = f"{device.spec.host}:{device.spec.port or 'any'}"

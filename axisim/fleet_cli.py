@@ -8,6 +8,7 @@ import asyncio
 import errno
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .cli_args import HTTPS_OFFSET, host, port, seconds, seed, whole
@@ -17,6 +18,7 @@ from .fleet import Fleet
 from .fleet_plan import (
     MAX_DEVICES,
     MAX_SECONDS,
+    RTSP_AUTO_MAX,
     Addressing,
     FleetError,
     FleetPlan,
@@ -26,6 +28,7 @@ from .fleet_plan import (
     make_plan,
     parse_mix,
 )
+from .rtsp import RTSP_OFFSET, RtspListenError
 from .server import ListenError
 
 DEFAULT_CONTROL_PORT = 8079
@@ -57,6 +60,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="first device's HTTPS port (ports mode, default: right after the HTTP ports, --base-port + count) "
         f"or every device's (--loopback, default --base-port + {HTTPS_OFFSET})",
     )  # fmt: skip
+    rtsp = fleet.add_mutually_exclusive_group()
+    rtsp.add_argument(
+        "--rtsp", action="store_true", default=None,
+        help=f"serve the RTSP event stream on every device (default: in fleets of up to {RTSP_AUTO_MAX} devices)",
+    )  # fmt: skip
+    rtsp.add_argument("--no-rtsp", dest="rtsp", action="store_false", help="serve no RTSP event stream")
+    fleet.add_argument(
+        "--rtsp-port", type=port, metavar="PORT",
+        help="first device's RTSP port (ports mode, default: after the HTTPS block, --base-port + 2 x count) or "
+        f"every device's (--loopback, default 554 where it can be bound, else --base-port + {RTSP_OFFSET})",
+    )  # fmt: skip
     fleet.add_argument("--user", default="root", help="first account's name, default root")
     fleet.add_argument("--password", default="pass", help="first account's password, default pass")
     fleet.add_argument(
@@ -82,7 +96,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def plan_from_args(args: argparse.Namespace) -> FleetPlan:
     if args.file is not None:
-        return load_fleet_file(args.file)
+        plan = load_fleet_file(args.file)
+        if args.rtsp is None and args.rtsp_port is None:
+            return plan
+        groups = [
+            replace(g, options=replace(g.options, rtsp=g.options.rtsp if args.rtsp is None else args.rtsp))
+            for g in plan.groups
+        ]
+        addressing = plan.addressing
+        if args.rtsp_port is not None:
+            addressing = replace(addressing, rtsp_port=args.rtsp_port)
+        return make_plan(groups, seed=plan.seed, addressing=addressing, state_dir=plan.state_dir)
     if not 1 <= args.count <= 65000:
         raise FleetError("--count is 1 to 65000")
     if not (0 <= args.boot_time <= MAX_SECONDS and 0 <= args.ready_time <= MAX_SECONDS):
@@ -92,14 +116,17 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
         https=args.https,
         boot_time=args.boot_time,
         ready_time=args.ready_time,
+        rtsp=args.rtsp,
     )
     groups = [Group(model, count, None, options) for model, count in parse_mix(args.models, args.count) if count]
     if args.loopback:
         base = 8080 if args.base_port is None else args.base_port
-        addressing = Addressing("loopback", base_port=base, https_port=args.https_base_port)
+        addressing = Addressing(
+            "loopback", base_port=base, https_port=args.https_base_port, rtsp_port=args.rtsp_port
+        )  # fmt: skip
     else:
         base = 20000 if args.base_port is None else args.base_port
-        addressing = Addressing("ports", args.host, base, https_port=args.https_base_port)
+        addressing = Addressing("ports", args.host, base, https_port=args.https_base_port, rtsp_port=args.rtsp_port)
     return make_plan(groups, seed=args.seed, addressing=addressing, state_dir=args.state_dir)
 
 
@@ -111,11 +138,12 @@ def _progress(done: int, total: int) -> None:
 def _print_inventory(fleet: Fleet, quiet: bool) -> None:
     if quiet:
         return
-    print(f"{'#':>5} {'model':<10} {'serial':<13} {'url':<28} {'https':<6} credentials")
+    print(f"{'#':>5} {'model':<10} {'serial':<13} {'url':<28} {'https':<6} {'rtsp':<6} credentials")
     for row in fleet.inventory():
         https = row["https_port"] or "-"
+        rtsp = row["rtsp_port"] or "-"
         print(
-            f"{row['index']:>5} {row['model']:<10} {row['serial']:<13} {row['url']:<28} {https!s:<6} "
+            f"{row['index']:>5} {row['model']:<10} {row['serial']:<13} {row['url']:<28} {https!s:<6} {rtsp!s:<6} "
             f"{row['username']}/{row['password']}"
         )
 
@@ -132,8 +160,9 @@ async def run(args: argparse.Namespace) -> int:
         plan = plan_from_args(args)
         fleet = Fleet.from_plan(plan)
         ports = {
-            p for d in fleet if d.spec.host in (args.control_host, "0.0.0.0") for p in (d.spec.port, d.spec.https_port)
-        }
+            p for d in fleet if d.spec.host in (args.control_host, "0.0.0.0")
+            for p in (d.spec.port, d.spec.https_port, *d.spec.rtsp_ports[:1])
+        }  # fmt: skip
         if args.control_port and args.control_port in ports:
             raise FleetError(f"--control-port {args.control_port} is a device's port; choose another")
         began = time.perf_counter()
@@ -141,6 +170,11 @@ async def run(args: argparse.Namespace) -> int:
     except FleetError as exc:
         cause = exc.__cause__
         hint = _listen_hint(cause, args.file is not None) if isinstance(cause, ListenError) else ""
+        if isinstance(cause, RtspListenError):
+            hint = (
+                "; change rtsp_port in the fleet file (or rtsp = false)" if args.file is not None
+                else "; choose others with --rtsp-port (or --no-rtsp)"
+            )  # fmt: skip
         print(f"axisim: {exc}{hint}", file=sys.stderr)
         return 1 if hint else 2
     elapsed = time.perf_counter() - began

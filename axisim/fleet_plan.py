@@ -9,6 +9,10 @@ From the command line (`--count 100 --models S3008:3,W401`) or a fleet file (TOM
     https = false             # also an HTTPS listener per device, on https_port:
     https_port = 20100        #   ports: the first device's (default: right after the HTTP ports,
                               #   base_port + devices); loopback: every device's (default: base_port + 363)
+    rtsp = true               # the RTSP event stream (default: on in fleets of up to 100 devices)
+    rtsp_port = 20200         #   ports: the first device's (default: after the HTTPS block, base_port +
+                              #   2 x devices); loopback: every device's (default: 554 where it can be
+                              #   bound, else base_port + 474)
     state_dir = "site-a"      # each device keeps its state in <state_dir>/<serial>
     accounts = ["root:pass:admin", "viewer:view:viewer"]
     boot_time = 0.0           # seconds offline during a restart
@@ -36,6 +40,7 @@ from .accounts import AccountError
 from .device import DEFAULT_ACCOUNT, AccountSpec, identity_for, initial_accounts
 from .lifecycle import BootTimes
 from .model import ModelError, load_model
+from .rtsp import RTSP_OFFSET, RTSP_PORT, rtsp_block_problem
 from .server import HTTPS_OFFSET
 from .simulated import DeviceSpec
 
@@ -43,6 +48,7 @@ MAX_DEVICES = 65_000  # ports on one address; loopback addresses run out much la
 FIRST_LOOPBACK = "127.0.1.1"
 ROLES = ("admin", "operator", "viewer")
 MAX_SECONDS = 3600.0  # boot and ready times (NaN and infinity are refused too)
+RTSP_AUTO_MAX = 100  # fleets up to this size serve RTSP unless told not to; larger ones where told
 
 
 class FleetError(ValueError):
@@ -58,15 +64,17 @@ class Options:
     strict_nc: bool = False
     boot_time: float = 0.0
     ready_time: float = 0.0
+    rtsp: bool | None = None  # the RTSP event stream; None: on in fleets of up to RTSP_AUTO_MAX devices
 
     def spec(
         self, model: str, variant: str | None, *, seed: str | None, index: int, host: str, port: int,
-        https_port: int = 0,
+        https_port: int = 0, rtsp_ports: tuple[int, ...] = (),
     ) -> DeviceSpec:
-        """One device with these options (its HTTPS listener on `https_port` when enabled)."""
+        """One device with these options (its HTTPS listener on `https_port` when enabled, its RTSP
+        listener on the first of `rtsp_ports` that binds: none when empty)."""
         return DeviceSpec(
             model=model, variant=variant, accounts=self.accounts, seed=seed, index=index, host=host, port=port,
-            https_port=https_port if self.https else None, strict_nc=self.strict_nc,
+            https_port=https_port if self.https else None, rtsp_ports=rtsp_ports, strict_nc=self.strict_nc,
             boot_times=BootTimes(self.boot_time, self.ready_time),
         )  # fmt: skip
 
@@ -90,6 +98,20 @@ class Addressing:
     base_port: int = 20000
     first_address: str = FIRST_LOOPBACK
     https_port: int | None = None  # ports: the first device's HTTPS port; loopback: every device's
+    rtsp_port: int | None = None  # ports: the first device's RTSP port; loopback: every device's
+
+    def rtsp_ports(self, index: int, size: int) -> tuple[int, ...]:
+        """Where the device at `index` serves RTSP: ports mode, a block after the HTTPS one
+        (base_port + 2 x size + index); loopback, 554 on its own address, else base_port + 474."""
+        if self.mode == "ports":
+            first = self.rtsp_port
+            if first is None:
+                first = self.base_port + 2 * size if self.base_port else 0
+            return (first + index if first else 0,)
+        if self.rtsp_port is not None:
+            return (self.rtsp_port,)
+        remapped = self.base_port + RTSP_OFFSET
+        return (RTSP_PORT, remapped if remapped <= 65535 else 0)
 
     def https_base(self, size: int) -> int:
         """The first (ports) or every (loopback) device's HTTPS port; 0: any free port."""
@@ -118,17 +140,23 @@ class FleetPlan:
     def size(self) -> int:
         return sum(g.count for g in self.groups)
 
+    def rtsp_on(self, group: Group) -> bool:
+        """A group's RTSP as set, else on in a fleet of up to RTSP_AUTO_MAX devices."""
+        return group.options.rtsp if group.options.rtsp is not None else self.size <= RTSP_AUTO_MAX
+
     def devices(self) -> list[DeviceSpec]:
         """One spec per device, in fleet order (groups in the order given)."""
         specs = []
         index = 0
         for group in self.groups:
+            rtsp = self.rtsp_on(group)
             for _ in range(group.count):
                 host, port, https_port = self.addressing.place(index, self.size)
+                rtsp_ports = self.addressing.rtsp_ports(index, self.size) if rtsp else ()
                 specs.append(
                     group.options.spec(
                         group.model, group.variant, seed=self.seed, index=index, host=host, port=port,
-                        https_port=https_port,
+                        https_port=https_port, rtsp_ports=rtsp_ports,
                     )
                 )  # fmt: skip
                 index += 1
@@ -213,8 +241,12 @@ def _options(table: dict[str, Any], base: Options, where: str) -> Options:
         if not isinstance(raw, list):
             raise FleetError(f"{where}: accounts is a list")
         accounts = tuple(_account_entry(item, where) for item in raw)
+    rtsp = table.get("rtsp", base.rtsp)
+    if rtsp is not None and not isinstance(rtsp, bool):
+        raise FleetError(f"{where}: rtsp is true or false")
     return Options(
         accounts=accounts,
+        rtsp=rtsp,
         https=flag("https", base.https),
         strict_nc=flag("strict_nonce", base.strict_nc),
         boot_time=number("boot_time", base.boot_time),
@@ -231,9 +263,9 @@ def _account_entry(item: Any, where: str) -> AccountSpec:
     raise FleetError(f"{where}: an account is 'NAME:PASSWORD[:ROLE]' or {{name, password, role}}")
 
 
-GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time"}
+GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time", "rtsp"}
 TOP_KEYS = GROUP_KEYS - {"model", "variant", "count"} | {
-    "seed", "addressing", "host", "base_port", "port", "https_port", "first_address", "state_dir", "group",
+    "seed", "addressing", "host", "base_port", "port", "https_port", "rtsp_port", "first_address", "state_dir", "group",
 }  # fmt: skip
 
 
@@ -296,11 +328,16 @@ def _addressing(document: dict[str, Any], where: str) -> Addressing:
         isinstance(https_port, bool) or not isinstance(https_port, int) or not 1 <= https_port <= 65535
     ):
         raise FleetError(f"{where}: https_port is a TCP port, 1-65535")
+    rtsp_port = document.get("rtsp_port")
+    if rtsp_port is not None and (
+        isinstance(rtsp_port, bool) or not isinstance(rtsp_port, int) or not 0 <= rtsp_port <= 65535
+    ):
+        raise FleetError(f"{where}: rtsp_port is a TCP port, 0-65535 (0: any free port)")
     host = document.get("host", "127.0.0.1")
     first = document.get("first_address", FIRST_LOOPBACK)
     if not isinstance(host, str) or not isinstance(first, str):
         raise FleetError(f"{where}: host and first_address are addresses")
-    return Addressing(mode, host, port, first, https_port)
+    return Addressing(mode, host, port, first, https_port, rtsp_port)
 
 
 def _check_https_ports(addressing: Addressing, size: int) -> None:
@@ -356,6 +393,13 @@ def make_plan(
         )
     if any(g.options.https for g in plan.groups):
         _check_https_ports(addressing, plan.size)
+    if any(plan.rtsp_on(g) for g in plan.groups):
+        problem = addressing.mode == "ports" and rtsp_block_problem(
+            addressing.rtsp_ports(0, plan.size)[0], plan.size,
+            {"HTTP": addressing.base_port, "HTTPS": addressing.https_base(plan.size)},
+        )  # fmt: skip
+        if problem:
+            raise FleetError(problem)
     if addressing.mode == "loopback":
         if addressing.base_port == 0:
             raise FleetError("loopback addressing needs a fixed port (each device listens on it at its own address)")

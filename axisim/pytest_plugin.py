@@ -116,10 +116,11 @@ def _accounts(accounts: Any) -> tuple[AccountSpec, ...]:
 
 def _options(
     accounts: Any = None, https: bool = False, strict_nonce: bool = False, boot_time: float = 0.0,
-    ready_time: float = 0.0,
+    ready_time: float = 0.0, rtsp: bool = False,
 ) -> Options:
-    """What a test asks of its devices (accounts, HTTPS, nonce checking, boot times)."""
-    return Options(_accounts(accounts), https, strict_nonce, boot_time, ready_time)
+    """What a test asks of its devices (accounts, HTTPS, nonce checking, boot times, the RTSP event
+    stream on a free port: `rtsp=True`, its URL `device.rtsp_url`)."""
+    return Options(_accounts(accounts), https, strict_nonce, boot_time, ready_time, rtsp)
 
 
 def device_spec(
@@ -127,7 +128,10 @@ def device_spec(
 ) -> DeviceSpec:
     """What a test asks for, as a DeviceSpec on a free port of 127.0.0.1 (no seed: the model's default,
     so devices of different models in one test have different serials)."""
-    return _options(**options).spec(model, variant, seed=seed, index=index, host="127.0.0.1", port=0)
+    chosen = _options(**options)
+    return chosen.spec(
+        model, variant, seed=seed, index=index, host="127.0.0.1", port=0, rtsp_ports=(0,) if chosen.rtsp else ()
+    )  # fmt: skip
 
 
 @async_fixture

@@ -16,10 +16,12 @@ from aiohttp import web
 from .connection import HEADER_TIMEOUT, KEEPALIVE_TIMEOUT, DeviceRunner, quiet_accept_errors
 from .control.faults import Faults
 from .control.journal import Journal
+from .control.stream_hooks import STREAM_HOOKS_KEY
 from .device import Device
 from .lifecycle import State
 from .persistence import StateDir
 from .pipeline import build_app
+from .rtsp import RtspServer
 from .tls import Certificate, CertificateError, self_signed, server_context
 
 LOG = logging.getLogger("axisim")
@@ -89,6 +91,7 @@ class RunningDevice:
     https_port: int | None = None
     certificates: Certificates | None = None
     reachable: bool = True  # False: the control API took it off the network (listeners closed)
+    rtsp: RtspServer | None = None  # the RTSP event stream's listener, when the device serves one
     _sites: list[web.TCPSite] = field(default_factory=list)
     _cycle_task: asyncio.Task[None] | None = None
 
@@ -125,12 +128,24 @@ class RunningDevice:
                 raise ListenError(exc, self.host, self.https_port, https=True) from exc
             self.https_port = https.port
             self._sites.append(https)
+        if self.rtsp is not None:
+            try:
+                await self.rtsp.start()
+            except OSError:
+                for site in self._sites:
+                    await site.stop()
+                self._sites = []
+                raise
         ports = {"System.BoaPort": str(self.port)}
         if self.https_port is not None:
             ports["HTTPS.Port"] = str(self.https_port)  # the parameters report the real ports
+        if self.rtsp is not None and self.rtsp.port is not None:
+            ports["Network.RTSP.Port"] = str(self.rtsp.port)
         self.device.params.set_base({k: v for k, v in ports.items() if k in self.device.params})
 
     async def _unbind(self) -> None:
+        if self.rtsp is not None:
+            await self.rtsp.stop()  # its sessions close: restarting, powered off, off the network
         for site in self._sites:
             await site.stop()
         self._sites = []
@@ -200,6 +215,8 @@ class RunningDevice:
                 await self._cycle_task
         self.device.lifecycle.cycle = None
         self.device.lifecycle.power = None
+        if self.rtsp is not None:
+            await self.rtsp.stop("simulator stopped")
         await self.runner.cleanup()
 
 
@@ -216,9 +233,11 @@ async def start_device(
     faults: Faults | None = None,
     keepalive_timeout: float = KEEPALIVE_TIMEOUT,
     header_timeout: float = HEADER_TIMEOUT,
+    rtsp_ports: tuple[int, ...] = (),
 ) -> RunningDevice:
-    """Bind the device on host:port and host:https_port (0 = a free port, None = no HTTPS)
-    inside the running event loop. Idle connections close after `keepalive_timeout` seconds;
+    """Bind the device on host:port and host:https_port (0 = a free port, None = no HTTPS), and its
+    RTSP event stream on the first of `rtsp_ports` that can be had (none: no RTSP), inside the
+    running event loop. Idle connections close after `keepalive_timeout` seconds;
     request headers are due within `header_timeout` seconds (Apache's defaults).
     ListenError when a port cannot be had."""
     quiet_accept_errors()
@@ -230,6 +249,8 @@ async def start_device(
     await runner.setup()
     certificates = Certificates(device, certificate, state) if https_port is not None else None
     running = RunningDevice(device, runner, host, port, https_port, certificates)
+    if rtsp_ports:
+        running.rtsp = RtspServer(device, host, rtsp_ports, app[STREAM_HOOKS_KEY])
     try:
         await running._bind()
     except (OSError, CertificateError):

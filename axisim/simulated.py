@@ -37,6 +37,7 @@ class DeviceSpec:
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port
     https_port: int | None = None  # None: HTTP only; 0: any free port
+    rtsp_ports: tuple[int, ...] = ()  # the RTSP event stream: the first of these that binds; (): none
     strict_nc: bool = False
     boot_times: BootTimes = field(default_factory=lambda: BootTimes(0.0, 0.0))
     state_dir: Path | None = None
@@ -81,6 +82,7 @@ class SimulatedDevice:
         self.running: RunningDevice | None = None
         self._state: StateDir | None = None  # the state directory of the running device, if any
         self._ports: tuple[int, int | None] = (spec.port, spec.https_port)
+        self._rtsp_ports = spec.rtsp_ports
 
     def _build(self) -> Device:
         spec = self.spec
@@ -116,6 +118,20 @@ class SimulatedDevice:
         return self._running().port
 
     @property
+    def rtsp_port(self) -> int | None:
+        """The RTSP event stream's port (None: the device serves none)."""
+        rtsp = self.running.rtsp if self.running is not None else None
+        if rtsp is not None and rtsp.port is not None:
+            return rtsp.port
+        return self._rtsp_ports[0] if self._rtsp_ports else None
+
+    @property
+    def rtsp_url(self) -> str | None:
+        """`rtsp://<address>[:port]/axis-media/media.amp?video=0&audio=0&event=on` (None: no RTSP)."""
+        rtsp = self._running().rtsp
+        return rtsp.url(self.spec.ip) if rtsp is not None and rtsp.port is not None else None
+
+    @property
     def username(self) -> str:
         return self.spec.accounts[0].name if self.spec.accounts else ""
 
@@ -144,9 +160,12 @@ class SimulatedDevice:
         port, https_port = self._ports
         self.running = await start_device(
             self.device, self.spec.host, port, https_port=https_port, state=state, journal=self.journal,
-            faults=self.faults,
+            faults=self.faults, rtsp_ports=self._rtsp_ports,
         )  # fmt: skip
         self._ports = (self.running.port, self.running.https_port)  # a reset comes back on the same ports
+        rtsp = self.running.rtsp
+        if rtsp is not None and rtsp.port is not None:
+            self._rtsp_ports = (rtsp.port,)
         self._state = state
         if save:
             await self.start_saving()
@@ -272,6 +291,7 @@ class SimulatedDevice:
             "address": self.spec.ip,
             "http_port": running.port if running else self._ports[0],
             "https_port": running.https_port if running else self._ports[1],
+            "rtsp_port": self.rtsp_port,
             "url": running.url if running else "",
             "username": self.username,
             "password": self.password,
