@@ -47,6 +47,8 @@ class MqttPublisher(Protocol):
 
 
 class Outputs(Protocol):
+    def output(self, number: int) -> str: ...  # what an output drives; refuses a port that is not one
+
     def run_action(self, text: str) -> None: ...
 
 
@@ -125,6 +127,7 @@ class Actions:
         if not index.isdigit() or state not in ACTIVE_WORDS:
             raise ActionError(f"invalid port {index!r} or state {state!r}")
         number, on = int(index) + 1, ACTIVE_WORDS[state]  # the template's port is IOPort.I#, 0-based
+        outputs.output(number)  # an input, or no such port: the action fails
         mark, back = ("/", "\\") if on else ("\\", "/")
         outputs.run_action(f"{number}:{mark}")
         what = f"set I/O port {index} {'active' if on else 'inactive'}"
