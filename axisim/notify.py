@@ -15,6 +15,7 @@ certificate unless the configuration's `validate_server_cert` is off.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -83,7 +84,8 @@ class HttpNotifier:
                     uri=target,
                 )  # fmt: skip
             else:
-                headers["Authorization"] = aiohttp.BasicAuth(notification.login, notification.password).encode()
+                pair = f"{notification.login}:{notification.password}".encode()
+                headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
             async with session.request(notification.method, url, headers=headers, data=data, ssl=ssl) as second:
                 await second.read()
                 return second.status

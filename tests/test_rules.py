@@ -37,6 +37,12 @@ ITEM_DIALECT = "http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter"
 
 @pytest.fixture
 async def control() -> AsyncIterator[Control]:
+    async for running in served():
+        yield running
+
+
+async def served() -> AsyncIterator[Control]:
+    """A W401 and a C1410 Mk II with the control API (the fixture of each rules test file)."""
     plan = make_plan([Group("W401", 1), Group("C1410MkII", 1)], addressing=Addressing("ports", "127.0.0.1", 0))
     fleet = Fleet.from_plan(plan)
     await fleet.start()
