@@ -19,7 +19,7 @@ from aiohttp import web
 from axisim.subsystems.virtualinput import VirtualInputError, VirtualInputSubsystem
 from param_tree import Role, whole_number
 
-from . import action_service
+from . import action_service, schedule_service
 from .common import BodyTooLarge, Route, apache_page, device_of, read_body, require
 from .event_declarations import get_event_instances_response
 from .soap_envelope import EVENT1, SoapMalformed, SoapRequest, parse_request, soap_fault, soap_reply, unknown_operation
@@ -63,8 +63,8 @@ OPERATIONS: dict[tuple[str, str], Served] = {
     (EVENT1, "GetEventInstances"): Served(Role.VIEWER, get_event_instances),
     (EVENT1, "ChangeVirtualInputState"): Served(Role.OPERATOR, change_virtual_input_state, "virtualinput"),
 }
-# the other services register their operations here (action1: cgi_handlers/action_service.py)
-for _service in (action_service,):
+# the other services register their operations here (action1: action_service.py; event1 schedules: schedule_service.py)
+for _service in (action_service, schedule_service):
     OPERATIONS.update({key: Served(*spec) for key, spec in _service.OPERATIONS.items()})
 
 

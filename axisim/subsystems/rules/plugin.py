@@ -17,6 +17,7 @@ from .actions import Actions, MqttPublisher, Notifier
 from .content import Matcher
 from .definitions import ACTION_TEMPLATES, RECIPIENT_TEMPLATES, Configuration, Rule, Template, offered
 from .engine import ACTION_FAILED, SOURCE, Engine
+from .scheduler import Scheduled, Scheduler
 from .store import Store
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class RulesSubsystem(Subsystem):
         self.store = Store()
         self.actions = Actions(device.subsystems)  # the dict itself: subsystems listed later are found
         self.engine = Engine(device, self.store, self.actions)
+        self.scheduler = Scheduler(device)
 
     # -- what the top layer installs ---------------------------------------------------------------
 
@@ -121,6 +123,23 @@ class RulesSubsystem(Subsystem):
     def is_active(self, number: int) -> bool:
         return number in self.engine.active
 
+    # -- scheduled events (event1, events.md §4.6) --------------------------------------------------
+
+    def add_schedule(self, name: str, icalendar: str, actor: Actor = SYSTEM) -> str:
+        """A new scheduled event's id; ScheduleError (nothing changed) when its text is refused."""
+        number = self.scheduler.add(name, icalendar)
+        self._changed(actor, f"Scheduled event {number} added: {name}")
+        return number
+
+    def remove_schedule(self, number: str, actor: Actor = SYSTEM) -> None:
+        """ScheduleNotFound when there is none by that id."""
+        self.scheduler.remove(number)
+        self._changed(actor, f"Scheduled event {number} removed")
+        self.engine.refresh()  # a rule on it no longer holds
+
+    def schedules(self) -> list[Scheduled]:
+        return list(self.scheduler.schedules.values())
+
     def _selects_property(self, matcher: Matcher) -> bool:
         """A condition must select a property event the device declares (events.md §4.4)."""
         return any(decl.stateful and matcher.topic(decl.topic) for decl in self.device.event_topics())
@@ -128,24 +147,29 @@ class RulesSubsystem(Subsystem):
     # -- events, restarts, saved state -----------------------------------------------------------
 
     def topics(self) -> list[TopicDecl]:
-        return [ACTION_FAILED]
+        return [ACTION_FAILED, *self.scheduler.topics()]
 
     def states(self) -> list[Event]:
-        return []
+        return self.scheduler.states()
 
     def going_down(self, kind: RestartKind) -> None:
         self.engine.reset()
         if kind is not RestartKind.REBOOT:  # a factory default removes every rule [manuals, "Maintenance"]
             self.store.clear()
+            self.scheduler.clear()
             self.engine.refresh()
 
     def booted(self) -> None:
+        self.scheduler.start()
         self.engine.refresh()
 
     def to_state(self) -> Any:
-        return self.store.to_state()
+        return {**self.store.to_state(), "schedules": self.scheduler.to_state()}
 
     def load_state(self, state: Any) -> None:
-        self.store.adopt(Store.from_state(state))  # checked whole before anything changes
+        store = Store.from_state(state)  # everything is checked before anything changes
+        schedules = Scheduler.parsed(state.get("schedules") if state is not None else None)
+        self.store.adopt(store)
+        self.scheduler.adopt(*schedules)
         self.engine.reset()
         self.engine.refresh()
