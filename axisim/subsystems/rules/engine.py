@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from axisim.clock import DeadlineTimer
 
-from ...events import Event, Item, Subscription, TopicDecl
+from ...events import Event, Item, Subscription, TopicDecl, topic_matches
 from ...logs import Severity
 from .actions import ActionError, Actions, Running
 from .content import Matcher
@@ -74,36 +74,39 @@ class Engine:
         self.runs = 0  # actions run since start (the control API and tests read it)
         self._subscription: Subscription | None = None
         self._timer: DeadlineTimer | None = None
-        self._states: list[Event] | None = None  # the device's property states, during one event
+        self._topics: tuple[str, ...] = ()  # what the enabled rules watch
+        self._known: dict[tuple[str, tuple[tuple[str, str], ...]], Event] = {}  # watched property states
 
     # -- which rules watch what -------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, everything: bool = False) -> None:
         """Follow the store: watch the enabled rules' topics; stop what a removed or disabled rule ran;
-        activate condition-only rules whose conditions hold now."""
+        activate new condition-only rules whose conditions hold now (`everything`: every such rule,
+        after a boot or a load)."""
         enabled = [r for r in self.store.rules.values() if r.enabled]
+        known = {w.rule.id: w for w in self.watched}
         self.watched = [
-            Watched(r, Matcher.of(r.start) if r.start else None, tuple(Matcher.of(c) for c in r.conditions))
+            known[r.id] if r.id in known and known[r.id].rule is r
+            else Watched(r, Matcher.of(r.start) if r.start else None, tuple(Matcher.of(c) for c in r.conditions))
             for r in enabled
         ]  # fmt: skip
-        for number in [n for n in self.active if n not in {r.id for r in enabled}]:
+        ids = {r.id for r in enabled}
+        for number in [n for n in self.active if n not in ids]:
             self._deactivate(number)
         if self._subscription is not None:
             self._subscription.cancel()
             self._subscription = None
-        if self.watched:
-            topics = {m.spec.topic for w in self.watched for m in (w.start, *w.conditions) if m is not None}
-            self._subscription = self.device.bus.subscribe(self.on_event, sorted(topics))
-        self.evaluate_all()
+        self._topics = tuple(sorted({m.spec.topic for w in self.watched for m in (w.start, *w.conditions) if m}))
+        self._known = {}
+        if self._topics:
+            self._subscription = self.device.bus.subscribe(self.on_event, self._topics)
+            self._known = {_instance(e): e for e in self.device.event_states() if self._watches(e.topic)}
+        for watched in self.watched:
+            if watched.start is None and (everything or known.get(watched.rule.id) is not watched):
+                self._evaluate(watched, None)
 
-    def evaluate_all(self) -> None:
-        """Rules without a start event follow their conditions (after a change, a load, a boot)."""
-        try:
-            for watched in self.watched:
-                if watched.start is None:
-                    self._evaluate(watched, None)
-        finally:
-            self._states = None
+    def _watches(self, topic: str) -> bool:
+        return any(topic_matches(pattern, topic) for pattern in self._topics)
 
     def reset(self) -> None:
         """The device goes down: nothing runs any more (its subsystems reset what the actions did)."""
@@ -116,16 +119,15 @@ class Engine:
     # -- events -----------------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
-        try:
-            for watched in [w for w in self.watched if w.concerns(event.topic)]:
-                self._evaluate(watched, event)
-        finally:
-            self._states = None
+        if event.stateful:
+            self._known[_instance(event)] = event
+        for watched in [w for w in self.watched if w.concerns(event.topic)]:
+            self._evaluate(watched, event)
 
     def _holds(self, matcher: Matcher) -> bool:
-        if self._states is None:
-            self._states = self.device.event_states()
-        return any(matcher.matches(state) for state in self._states)
+        """A property instance of the matcher's topic is in a state that passes its filter (the states
+        of the watched topics are followed from the bus, taken whole from the device on a refresh)."""
+        return any(matcher.matches(state) for state in self._known.values())
 
     def _evaluate(self, watched: Watched, event: Event | None) -> None:
         rule, active = watched.rule, self.active.get(watched.rule.id)
@@ -216,6 +218,10 @@ class Engine:
                 self._log(f"Action rule: could not end a timed action: {exc}")
         if self._timer is not None:
             self._timer.arm(self.pending[0][0] if self.pending else None)
+
+
+def _instance(event: Event) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return event.topic, tuple(sorted(event.source.items()))
 
 
 def watched_keeps(rule: Rule, start_stateful: bool) -> bool:

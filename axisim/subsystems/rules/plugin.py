@@ -135,7 +135,7 @@ class RulesSubsystem(Subsystem):
         """ScheduleNotFound when there is none by that id."""
         self.scheduler.remove(number)
         self._changed(actor, f"Scheduled event {number} removed")
-        self.engine.refresh()  # a rule on it no longer holds
+        self.engine.refresh(everything=True)  # a rule on it no longer holds
 
     def schedules(self) -> list[Scheduled]:
         return list(self.scheduler.schedules.values())
@@ -161,7 +161,7 @@ class RulesSubsystem(Subsystem):
 
     def booted(self) -> None:
         self.scheduler.start()
-        self.engine.refresh()
+        self.engine.refresh(everything=True)
 
     def to_state(self) -> Any:
         return {**self.store.to_state(), "schedules": self.scheduler.to_state()}
@@ -172,4 +172,5 @@ class RulesSubsystem(Subsystem):
         self.store.adopt(store)
         self.scheduler.adopt(*schedules)
         self.engine.reset()
+        self.engine.refresh(everything=True)
         self.engine.refresh()
