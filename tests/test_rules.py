@@ -244,3 +244,31 @@ async def test_c1410_plays_a_clip_when_a_virtual_input_activates(control: Contro
     await text_of(speaker.url, "/axis-cgi/virtualinput/deactivate.cgi?schemaversion=1&port=2")
     log = await control.ok("GET", f"/devices/{C1410}/events/log?topic={playing}")
     assert log["events"][-1]["data"] == {"Playing": "0"}
+
+
+async def test_c1410_calls_a_sip_address_when_a_virtual_input_activates(control: Control) -> None:
+    """"Call a SIP address when a button is pressed" (issue 19): SIP on, a rule with the SIP action."""
+    speaker = control[C1410]
+    call = await add_action(speaker, "com.axis.action.fixed.sip", to_sip_address="sip:guard@127.0.0.1")
+    await add_rule(speaker, "Call guard", call, start=event("StartEvent", VIRTUAL_INPUT, items(port="5", active="1")))
+    await text_of(speaker.url, "/axis-cgi/virtualinput/activate.cgi?schemaversion=1&port=5")  # SIP is still off
+    system = await text_of(speaker.url, "/axis-cgi/systemlog.cgi")
+    assert "com.axis.action.fixed.sip failed: Failed to initiate the call. SIP is disabled." in system
+    await text_of(speaker.url, "/axis-cgi/param.cgi?action=update&SIP.Enabled=yes")
+    await text_of(speaker.url, "/axis-cgi/virtualinput/deactivate.cgi?schemaversion=1&port=5")
+    await text_of(speaker.url, "/axis-cgi/virtualinput/activate.cgi?schemaversion=1&port=5")
+    log = await control.ok("GET", f"/devices/{C1410}/events/log?topic=tnsaxis:Call/StateChange")
+    assert log["events"][0]["data"]["RemoteURI"] == "sip:guard@127.0.0.1"
+
+
+async def test_w401_manual_trigger_holds_the_relay(control: Control) -> None:
+    """The manual trigger "can be used to validate actions" (both manuals): a rule whose condition is
+    the manual trigger's port holds the relay while the trigger is on (io/virtualinput.cgi, events.md §4.7)."""
+    w401 = control[W401]
+    relay = await add_action(w401, "com.axis.action.unlimited.io.toggle", port="8", state="active")
+    trigger = event("Condition", "tns1:Device/tnsaxis:IO/VirtualPort", items(port="1", state="1"))
+    await add_rule(w401, "Manual", relay, conditions=trigger)
+    await text_of(w401.url, "/axis-cgi/io/virtualinput.cgi?action=6%3A%2F")
+    assert await active(w401, 9) == "port9=active"
+    await text_of(w401.url, "/axis-cgi/io/virtualinput.cgi?action=6%3A%5C")
+    assert await active(w401, 9) == "port9=inactive"
