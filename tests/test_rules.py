@@ -272,3 +272,23 @@ async def test_w401_manual_trigger_holds_the_relay(control: Control) -> None:
     assert await active(w401, 9) == "port9=active"
     await text_of(w401.url, "/axis-cgi/io/virtualinput.cgi?action=6%3A%5C")
     assert await active(w401, 9) == "port9=inactive"
+
+
+async def test_activation_timeout_is_the_least_time_between_activations(control: Control) -> None:
+    """"Wait between actions: the minimum time that must pass between rule activations" (both manuals);
+    action1's ActivationTimeout (events.md §4.4)."""
+    speaker = control[C1410]
+    clip = await add_action(speaker, "com.axis.action.fixed.play.audioclip", location="camera_clicks.mp3")
+    await add_rule(speaker, "Click", clip, start=event("StartEvent", VIRTUAL_INPUT, items(port="7", active="1")),
+                   timeout="PT30S")  # fmt: skip
+
+    async def press() -> None:
+        await text_of(speaker.url, "/axis-cgi/virtualinput/activate.cgi?schemaversion=1&port=7&duration=0")
+        speaker.device.clock.advance(2)  # the clip (1 s) has ended
+
+    await press()
+    await press()  # 2 s later: within the 30 s, nothing runs
+    speaker.device.clock.advance(30)
+    await press()
+    log = await control.ok("GET", f"/devices/{C1410}/events/log?topic=axisim:Rules/ActionRun")
+    assert len(log["events"]) == 2

@@ -170,3 +170,52 @@ async def test_rules_survive_a_restart_and_go_with_a_factory_default(tmp_path: P
         assert second.device.subsystems["rules"].rules() == []  # type: ignore[attr-defined]
     finally:
         await second.stop()
+
+
+HOSTILE = [
+    "<AddActionConfiguration/>",
+    "<AddActionConfiguration><NewActionConfiguration/></AddActionConfiguration>",
+    "<AddActionConfiguration><NewActionConfiguration><TemplateToken>com.axis.action.fixed.io.toggle</TemplateToken>"
+    '<Parameters><Parameter Name="port"/></Parameters></NewActionConfiguration></AddActionConfiguration>',
+    "<AddActionConfiguration><NewActionConfiguration><TemplateToken>com.axis.action.unlimited.io.toggle"
+    '</TemplateToken><Parameters><Parameter Name="port" Value="1"/><Parameter Name="port" Value="2"/>'
+    '<Parameter Name="state" Value="active"/></Parameters></NewActionConfiguration></AddActionConfiguration>',
+    "<AddActionConfiguration><NewActionConfiguration><TemplateToken>com.axis.action.unlimited.io.toggle"
+    '</TemplateToken><Parameters><Parameter Name="port" Value="1"/><Parameter Name="state" Value="on"/>'
+    '<Parameter Name="bogus" Value="x"/></Parameters></NewActionConfiguration></AddActionConfiguration>',
+    "<RemoveActionConfiguration/>",
+    "<RemoveActionConfiguration><ConfigurationID>-1</ConfigurationID></RemoveActionConfiguration>",
+    "<RemoveActionConfiguration><ConfigurationID>99999999999999999999</ConfigurationID></RemoveActionConfiguration>",
+    "<AddActionRule/>",
+    "<AddActionRule><NewActionRule><Name>x</Name></NewActionRule></AddActionRule>",
+    "<AddActionRule><NewActionRule><Name>x</Name><Enabled>maybe</Enabled><PrimaryAction>1</PrimaryAction>"
+    "</NewActionRule></AddActionRule>",
+    "<AddActionRule><NewActionRule><Name>x</Name><Enabled>true</Enabled><StartEvent/><PrimaryAction>1"
+    "</PrimaryAction></NewActionRule></AddActionRule>",
+    "<AddActionRule><NewActionRule><Name>x</Name><Enabled>true</Enabled><Conditions><Condition>"
+    "<TopicExpression>tns1:Device/tnsaxis:Status/SystemReady</TopicExpression></Condition></Conditions>"
+    "<ActivationTimeout>PTXS</ActivationTimeout><PrimaryAction>1</PrimaryAction></NewActionRule></AddActionRule>",
+    "<AddActionRule><NewActionRule><Name>x</Name><Enabled>true</Enabled><Conditions><Condition>"
+    "<TopicExpression>tns1:Device/tnsaxis:Status/SystemReady</TopicExpression><MessageContent>boolean(//SimpleItem"
+    "[@Name=])</MessageContent></Condition></Conditions><PrimaryAction>1</PrimaryAction></NewActionRule>"
+    "</AddActionRule>",
+    "<AddActionRule><NewActionRule><Name>x</Name><Enabled>true</Enabled><StartEvent><TopicExpression>"
+    + "a/" * 5000 + "b</TopicExpression></StartEvent><PrimaryAction>1</PrimaryAction></NewActionRule></AddActionRule>",
+    "<RemoveActionRule><RuleID></RuleID></RemoveActionRule>",
+    "<AddRecipientConfiguration><NewRecipientConfiguration><TemplateToken>com.axis.recipient.carrier_pigeon"
+    "</TemplateToken></NewRecipientConfiguration></AddRecipientConfiguration>",
+    "<RemoveRecipientConfiguration><ConfigurationID>7</ConfigurationID></RemoveRecipientConfiguration>",
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE, ids=range(len(HOSTILE)))
+async def test_hostile_definitions_are_refused_without_a_change(control: Control, body: str) -> None:
+    """Bad input gets the device's fault, never a 500, and leaves the rules as they were."""
+    w401 = control[W401]
+    relay = await add_action(w401, TOGGLE, port="8", state="active")
+    await add_rule(w401, "Kept", relay, conditions=event("Condition", READY, items(ready="1")))
+    before = await listing(w401)
+    name = body[1 : body.index(">")].rstrip("/")
+    reason, _ = await fault(w401, body.replace(f"<{name}", f'<{name} xmlns="{ACTION1}"', 1))
+    assert reason is not None
+    assert await listing(w401) == before

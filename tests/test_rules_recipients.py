@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from axisim.auth import parse_digest_params
+from axisim.tls import self_signed, server_context
 from tests.test_control import Control, text_of
 from tests.test_rules import (
     ACTION1,
@@ -147,3 +148,29 @@ async def test_twenty_recipients_and_no_more(control: Control) -> None:
              "</RemoveRecipientConfiguration>")  # fmt: skip
     reply = await ok(w401, body)
     assert reply.findtext("aa:ConfigurationID", namespaces=NS) == "21"  # ids are not reused (events.md §4.3)
+
+
+async def test_https_recipient_with_its_certificate_unvalidated(control: Control) -> None:
+    """Recipients > HTTPS: "Validate server certificate" off reaches a self-signed receiver; on, the
+    notification fails and the system log says so."""
+    receiver = Receiver("basic")
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", receiver.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context(self_signed("receiver", "127.0.0.1")))
+    await site.start()
+    url = f"https://127.0.0.1:{runner.addresses[0][1]}/notify"
+    try:
+        w401 = control[W401]
+        for port, validate in ((6, "0"), (7, "1")):
+            action = await add_action(w401, "com.axis.action.fixed.notification.https", upload_url=url, login=USER,
+                                      password=PASSWORD, validate_server_cert=validate)  # fmt: skip
+            await add_rule(w401, f"https {validate}", action,
+                           start=event("StartEvent", VIRTUAL_INPUT, items(port=str(port), active="1")))  # fmt: skip
+            await text_of(w401.url, f"/axis-cgi/virtualinput/activate.cgi?schemaversion=1&port={port}")
+        await settle(lambda: bool(receiver.got) and bool(w401.journal.events(topics=(FAILED,))))
+        assert receiver.got == [("GET", "/notify", "")]
+        assert "CERTIFICATE_VERIFY_FAILED" in w401.journal.events(topics=(FAILED,))[-1].data["description"]
+    finally:
+        await runner.cleanup()
