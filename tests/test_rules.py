@@ -292,3 +292,15 @@ async def test_activation_timeout_is_the_least_time_between_activations(control:
     await press()
     log = await control.ok("GET", f"/devices/{C1410}/events/log?topic=axisim:Rules/ActionRun")
     assert len(log["events"]) == 2
+
+
+async def test_a_start_event_without_a_filter_fires_on_every_change(control: Control) -> None:
+    """A property start event with no MessageContent triggers on each of its events (events.md §4.4:
+    the filter is optional) and holds nothing: each change runs the fixed action again."""
+    w401 = control[W401]
+    pulse = await add_action(w401, "com.axis.action.fixed.io.toggle", port="8", state="active", duration="1")
+    await add_rule(w401, "Any virtual input", pulse, start=event("StartEvent", VIRTUAL_INPUT))
+    await text_of(w401.url, "/axis-cgi/virtualinput/activate.cgi?schemaversion=1&port=9")
+    await text_of(w401.url, "/axis-cgi/virtualinput/deactivate.cgi?schemaversion=1&port=9")
+    log = await control.ok("GET", f"/devices/{W401}/events/log?topic=axisim:Rules/ActionRun")
+    assert len(log["events"]) == 2

@@ -137,7 +137,8 @@ class Engine:
                 if conditions:
                     self._activate(rule, False)
             elif event is not None and watched.start.matches(event) and conditions:
-                self._activate(rule, event.stateful)
+                # a property start event with a filter holds the rule while it passes; without one it is a trigger
+                self._activate(rule, event.stateful and watched.start.expr is not None)
             return
         if watched.conditions:
             keep = conditions

@@ -93,7 +93,8 @@ class Store:
             if not stateful(matcher):
                 raise RulesError(Fault.INVALID_CONDITION, "could not match any property events")
         action = self.actions[rule.primary]
-        if ".unlimited." in action.token and not rule.conditions and (rule.start is None or not stateful(matchers[0])):
+        holding = rule.start is not None and matchers[0].expr is not None and stateful(matchers[0])
+        if ".unlimited." in action.token and not rule.conditions and not holding:
             # "unlimited actions require at least one condition" [DOC]; a property start event holds [INF]
             raise RulesError(Fault.INVALID_CONDITION, "an unlimited action needs a condition")  # [GUESS] text
         if len(self.rules) >= MAX_RULES:
