@@ -9,7 +9,7 @@ import ipaddress
 import logging
 import sys
 
-from . import fleet_cli
+from . import fleet_cli, notify
 from .accounts import AccountError
 from .cli_args import HTTPS_OFFSET, MAX_INDEX, Parser, default_https_port, host, port, seconds, seed, whole
 from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
@@ -156,6 +156,7 @@ async def serve(args: argparse.Namespace) -> int:
             args.model, variant=args.variant, accounts=accounts, seed=args.seed, index=args.index, ip=ip,
             strict_nc=args.strict_nonce, boot_times=BootTimes(args.boot_time, args.ready_time),
         )  # fmt: skip
+        notify.install(device)  # action rules' HTTP notifications leave through aiohttp
         certificate = _certificate(args)
         https_port = _https_port(args)
         rtsp_ports = _rtsp_ports(args)

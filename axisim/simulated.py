@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import notify
 from .control import emit, events
 from .control.expect import EventWaiter
 from .control.faults import Fault, Faults
@@ -91,6 +92,7 @@ class SimulatedDevice:
             strict_nc=spec.strict_nc, boot_times=spec.boot_times,
         )  # fmt: skip
         device.bus.subscribe(self.journal.record_event)  # the journal's events view, across resets
+        notify.install(device)  # action rules' HTTP notifications leave through aiohttp
         for listener in self._listeners:
             listener.attach(device)
         return device

@@ -102,12 +102,16 @@ def soap_reply(body: str, status: int = 200) -> web.Response:
     return web.Response(body=wire_bytes(envelope(body)), status=status, headers={"Content-Type": CONTENT_TYPE})
 
 
-def soap_fault(reason: str, detail: str | None = None, code: str = "SOAP-ENV:Sender") -> web.Response:
-    """HTTP 400 with a SOAP 1.2 fault (events.md §4.1); `detail` is the Detail's content, left out when None."""
+def soap_fault(
+    reason: str, detail: str | None = None, code: str = "SOAP-ENV:Sender", subcode: str | None = None
+) -> web.Response:
+    """HTTP 400 with a SOAP 1.2 fault (events.md §4.1); `detail` is the Detail's content, left out when None;
+    `subcode` a Code's Subcode value (`ter:InvalidArgs`)."""
     empty = '<SOAP-ENV:Text xml:lang="en"/>'  # as the device writes an empty reason [REC §4.1]
     text = f'<SOAP-ENV:Text xml:lang="en">{escape(reason)}</SOAP-ENV:Text>' if reason else empty
+    sub = f"<SOAP-ENV:Subcode><SOAP-ENV:Value>{subcode}</SOAP-ENV:Value></SOAP-ENV:Subcode>" if subcode else ""
     fault = (
-        f"<SOAP-ENV:Fault><SOAP-ENV:Code><SOAP-ENV:Value>{code}</SOAP-ENV:Value></SOAP-ENV:Code>"
+        f"<SOAP-ENV:Fault><SOAP-ENV:Code><SOAP-ENV:Value>{code}</SOAP-ENV:Value>{sub}</SOAP-ENV:Code>"
         f"<SOAP-ENV:Reason>{text}</SOAP-ENV:Reason>"
         + (f"<SOAP-ENV:Detail>{detail}</SOAP-ENV:Detail>" if detail is not None else "")
         + "</SOAP-ENV:Fault>"
