@@ -58,6 +58,7 @@ class Options:
     strict_nc: bool = False
     boot_time: float = 0.0
     ready_time: float = 0.0
+    websocket_events: bool = True  # False: devices without the WebSocket event stream
 
     def spec(
         self, model: str, variant: str | None, *, seed: str | None, index: int, host: str, port: int,
@@ -67,7 +68,7 @@ class Options:
         return DeviceSpec(
             model=model, variant=variant, accounts=self.accounts, seed=seed, index=index, host=host, port=port,
             https_port=https_port if self.https else None, strict_nc=self.strict_nc,
-            boot_times=BootTimes(self.boot_time, self.ready_time),
+            boot_times=BootTimes(self.boot_time, self.ready_time), websocket_events=self.websocket_events,
         )  # fmt: skip
 
 

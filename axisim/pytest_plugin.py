@@ -116,10 +116,11 @@ def _accounts(accounts: Any) -> tuple[AccountSpec, ...]:
 
 def _options(
     accounts: Any = None, https: bool = False, strict_nonce: bool = False, boot_time: float = 0.0,
-    ready_time: float = 0.0,
+    ready_time: float = 0.0, websocket_events: bool = True,
 ) -> Options:
-    """What a test asks of its devices (accounts, HTTPS, nonce checking, boot times)."""
-    return Options(_accounts(accounts), https, strict_nonce, boot_time, ready_time)
+    """What a test asks of its devices (accounts, HTTPS, nonce checking, boot times, and
+    `websocket_events=False` for a device without the WebSocket event stream)."""
+    return Options(_accounts(accounts), https, strict_nonce, boot_time, ready_time, websocket_events)
 
 
 def device_spec(
