@@ -121,7 +121,7 @@ class Stream:
 
     def __init__(self, hub: Hub, ws: web.WebSocketResponse, session: StreamSession, faults: StreamFaults) -> None:
         self.hub, self.ws, self.session, self.faults = hub, ws, session, faults
-        self.queue: deque[Event | str] = deque()
+        self.queue: deque[Event | str] | None = None  # made on demand: an idle stream holds none
         self.filters: list[EventFilter] = []
         self._subscription: Subscription | None = None
         self._flushing: asyncio.Task[None] | None = None
@@ -140,11 +140,14 @@ class Stream:
     def _push(self, item: Event | str) -> None:
         if self.closed:
             return
-        if len(self.queue) >= QUEUE_SIZE:
+        queue = self.queue
+        if queue is None:
+            queue = self.queue = deque()
+        elif len(queue) >= QUEUE_SIZE:
             self.dropped += 1
             self.session.dropped()
             return
-        self.queue.append(item)
+        queue.append(item)
         if self._flushing is None:
             self._flushing = asyncio.get_running_loop().create_task(self._flush())
 
@@ -172,6 +175,8 @@ class Stream:
         try:
             while self.queue and not self.closed:
                 item = self.queue.popleft()
+                if not self.queue:
+                    self.queue = None  # nothing after this one: an idle stream keeps no queue
                 if self.faults.delay:
                     await asyncio.sleep(self.faults.delay)
                 await self.ws.send_str(item if isinstance(item, str) else self.hub.text_of(item))
@@ -206,7 +211,7 @@ class Stream:
         if self._subscription is not None:
             self._subscription.cancel()
             self._subscription = None
-        self.queue.clear()
+        self.queue = None
         flushing, self._flushing = self._flushing, None
         if flushing is not None and flushing is not asyncio.current_task():
             flushing.cancel()
