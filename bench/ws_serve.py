@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -121,6 +122,8 @@ class Devices:
         plan = make_plan([Group("W401", self.size)], seed="bench", addressing=Addressing("ports", HOST, 0))
         self.fleet = Fleet.from_plan(plan)
         await self.fleet.start()
+        gc.collect()
+        gc.freeze()  # as `axisim fleet` does once its devices are up
         self.urls = [device.url for device in self.fleet.devices]
         self.inputs = [device.device.subsystems["virtualinput"] for device in self.fleet.devices]
 

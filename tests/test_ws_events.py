@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import httpx
 import pytest
 
 from axisim.control.http import start_control
@@ -26,6 +27,7 @@ from axisim.pytest_plugin import device_spec
 from axisim.simulated import SimulatedDevice
 from cgi_handlers.event_stream import QUEUE_SIZE
 from tests.conftest import digest_request
+from tests.test_cli import Served
 from tests.test_control import Control
 
 W401, C1410 = 0, 1  # fleet indexes
@@ -455,6 +457,25 @@ async def test_restart_closes_the_stream_and_a_new_one_works(control: Control) -
     await again.close()
 
 
+async def test_power_loss_closes_the_stream(control: Control) -> None:
+    stream = await EventStream.open(control[W401].url)
+    try:
+        await stream.configure([{"topicFilter": READY}])
+        await stream.initial(1)
+        await control.event(W401, "power", "cable", connected=False)  # the W401 on PoE only: its power goes
+        await control.event(W401, "power", "dc", connected=False)
+        message = None
+        for _ in range(50):  # power events first, then the close
+            message = await stream.ws.receive(TIMEOUT)
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                break
+        assert message is not None and message.type is aiohttp.WSMsgType.CLOSE and message.data == 1001
+    finally:
+        await stream.close()
+    (session,) = await streams(control, W401)
+    assert session["reason"] == "device powered off"
+
+
 async def test_server_stop_closes_open_streams_quickly() -> None:
     simulated = SimulatedDevice(device_spec("W401"))
     await simulated.start()
@@ -500,3 +521,17 @@ async def test_a_device_without_the_websocket_api(axisim_device_factory: Any) ->
         )  # fmt: skip
         listed = {api["id"]: api["version"] for api in reply.json()["data"]["apiList"]}
         assert listed["event-streaming-over-websocket"] == "1.0"  # §0.2: real devices list 1.0
+
+
+def test_serve_without_the_websocket_api() -> None:
+    """`axisim serve --no-websocket-events`: what a client's RTSP fallback is tested against (§0.2)."""
+    served = Served("--model", "W401", "--no-https", "--no-websocket-events")
+    try:
+        url = served.banner["url"]
+        auth = httpx.DigestAuth("root", "pass")
+        assert httpx.get(url + "/axis-cgi/wssession.cgi", auth=auth, timeout=10).status_code == 404
+        listed = httpx.post(url + "/axis-cgi/apidiscovery.cgi", auth=auth, timeout=10,
+                            json={"apiVersion": "1.0", "method": "getApiList"}).json()["data"]["apiList"]  # fmt: skip
+        assert "event-streaming-over-websocket" not in {api["id"] for api in listed} and listed
+    finally:
+        served.stop()
