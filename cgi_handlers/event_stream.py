@@ -58,7 +58,7 @@ class Hub:
 
     def __init__(self, lifecycle: Lifecycle) -> None:
         self.lifecycle = lifecycle
-        self.tokens: dict[str, tuple[str, float]] = {}  # token -> (user, expiry, monotonic)
+        self.tokens: dict[str, tuple[str, float]] = {}  # token -> (user, expiry on the monotonic clock)
         self.streams: set[Stream] = set()
         self._last: tuple[Event | None, str] = (None, "")
 
@@ -101,6 +101,7 @@ class Hub:
 
 
 _HUBS: weakref.WeakKeyDictionary[Device, Hub] = weakref.WeakKeyDictionary()
+_CLOSING: set[asyncio.Task[None]] = set()
 
 
 def hub_of(device: Device) -> Hub:
@@ -177,7 +178,7 @@ class Stream:
                 item = self.queue.popleft()
                 if not self.queue:
                     self.queue = None  # nothing after this one: an idle stream keeps no queue
-                if self.faults.delay:
+                if self.faults.delay and not isinstance(item, str):  # notifications, not replies
                     await asyncio.sleep(self.faults.delay)
                 await self.ws.send_str(item if isinstance(item, str) else self.hub.text_of(item))
                 if not isinstance(item, str):
@@ -194,7 +195,9 @@ class Stream:
             self._flushing = None
 
     def close_soon(self, reason: str) -> None:
-        asyncio.get_running_loop().create_task(self.close(reason))
+        task = asyncio.get_running_loop().create_task(self.close(reason))
+        _CLOSING.add(task)  # held until done (the loop keeps only a weak reference)
+        task.add_done_callback(_CLOSING.discard)
 
     async def close(self, reason: str) -> None:
         if self.closed:
