@@ -262,6 +262,9 @@ async def ws_data_stream(request: web.Request) -> web.StreamResponse:
             elif message.type is WSMsgType.ERROR:
                 stream.reason = f"protocol error: {ws.exception()}"
                 break
+    except asyncio.CancelledError:  # the listener went down under it (the device taken off the network)
+        stream.reason = "connection shut down"
+        raise
     finally:
         stream.stop(stream.reason)
     return ws

@@ -193,3 +193,17 @@ async def test_server_stop_closes_open_streams_quickly() -> None:
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_taking_the_device_off_the_network_ends_the_stream(control: Control) -> None:
+    stream = await EventStream.open(control[W401].url)
+    try:
+        await stream.configure([{"topicFilter": READY}])
+        await stream.initial(1)
+        await control.ok("POST", f"/devices/{W401}/offline")  # the listeners close, the device runs on
+        message = await stream.ws.receive(TIMEOUT)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+    finally:
+        await stream.close()
+    (session,) = await streams(control, W401)
+    assert not session["open"] and session["reason"] == "connection shut down"
