@@ -57,6 +57,10 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     serve.add_argument("--strict-nonce", action="store_true", help="refuse replayed Digest nonce counts")
     serve.add_argument(
+        "--no-websocket-events", action="store_true",
+        help="serve no WebSocket event stream and leave it out of apidiscovery (clients fall back to RTSP)",
+    )  # fmt: skip
+    serve.add_argument(
         "--https-port", type=port,
         help=f"HTTPS port, default --port + {HTTPS_OFFSET} (8080 -> 8443), any free port when --port is 0",
     )  # fmt: skip
@@ -155,6 +159,7 @@ async def serve(args: argparse.Namespace) -> int:
         device = make_device(
             args.model, variant=args.variant, accounts=accounts, seed=args.seed, index=args.index, ip=ip,
             strict_nc=args.strict_nonce, boot_times=BootTimes(args.boot_time, args.ready_time),
+            switched_off=("websocket-events",) if args.no_websocket_events else (),
         )  # fmt: skip
         notify.install(device)  # action rules' HTTP notifications leave through aiohttp
         certificate = _certificate(args)

@@ -63,8 +63,10 @@ class Device:
         accounts: Iterable[AccountSpec] = (),
         strict_nc: bool = False,
         boot_times: BootTimes | None = None,
+        switched_off: Iterable[str] = (),
     ) -> None:
         self.model = model
+        self.switched_off = frozenset(switched_off)  # APIs this device is served without (e.g. "websocket-events")
         self.variant: Variant = model.variant(variant)
         self.identity = identity
         self.params = ParamStore(model.tree, model.identity_values(identity.placeholders()))
@@ -361,9 +363,10 @@ def make_device(
     ip: str = "127.0.0.1",
     strict_nc: bool = False,
     boot_times: BootTimes | None = None,
+    switched_off: Iterable[str] = (),
 ) -> Device:
     """A device of a named model with a deterministic identity (seed, index; no seed: the model's)."""
     return Device(
         load_model(model), identity_for(model, seed, index, ip), variant=variant, accounts=accounts,
-        strict_nc=strict_nc, boot_times=boot_times,
+        strict_nc=strict_nc, boot_times=boot_times, switched_off=switched_off,
     )  # fmt: skip

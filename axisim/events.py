@@ -79,10 +79,15 @@ def text(value: object) -> str:
 
 
 def topic_matches(pattern: str, topic: str) -> bool:
-    """ONVIF-style `a/b//.` (the subtree under a/b, a/b included), `fnmatch` globs, or the exact topic."""
+    """The one topic-filter matcher (the bus, the event streams, the control API's log): ONVIF-style
+    `a/b//.` (the subtree under a/b, a/b included; `//.` alone: every topic), alternatives joined by
+    `|` (ONVIF ConcreteSet), `fnmatch` globs, or the exact topic. Both sides in one spelling
+    (`tns1:`/`tnsaxis:`); a surface with another spelling converts its filters first."""
+    if "|" in pattern:
+        return any(topic_matches(part.strip(), topic) for part in pattern.split("|") if part.strip())
     if pattern.endswith("//."):
         stem = pattern[:-3]
-        return topic == stem or topic.startswith(stem + "/")
+        return not stem or topic == stem or topic.startswith(stem + "/")
     if any(c in pattern for c in "*?["):
         return fnmatch.fnmatchcase(topic, pattern)
     return topic == pattern

@@ -65,6 +65,7 @@ class Options:
     boot_time: float = 0.0
     ready_time: float = 0.0
     rtsp: bool | None = None  # the RTSP event stream; None: on in fleets of up to RTSP_AUTO_MAX devices
+    websocket_events: bool = True  # False: devices without the WebSocket event stream
 
     def spec(
         self, model: str, variant: str | None, *, seed: str | None, index: int, host: str, port: int,
@@ -75,7 +76,7 @@ class Options:
         return DeviceSpec(
             model=model, variant=variant, accounts=self.accounts, seed=seed, index=index, host=host, port=port,
             https_port=https_port if self.https else None, rtsp_ports=rtsp_ports, strict_nc=self.strict_nc,
-            boot_times=BootTimes(self.boot_time, self.ready_time),
+            boot_times=BootTimes(self.boot_time, self.ready_time), websocket_events=self.websocket_events,
         )  # fmt: skip
 
 

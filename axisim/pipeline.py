@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from cgi_handlers import ROUTES
+from cgi_handlers import ON_SHUTDOWN, ROUTES
 from cgi_handlers.apache_pages import APACHE_PAGES, apache_page, unauthorized
 from cgi_handlers.bodies import BodyTooLarge, UnreadableBody
 from cgi_handlers.forms import query_text
@@ -208,12 +208,13 @@ def build_app(device: Device, journal: Journal | None = None, faults: Faults | N
         device, journal if journal is not None else Journal(), faults if faults is not None else Faults(), {}
     )
     for route in ROUTES:
-        if route.subsystem is not None and route.subsystem not in device.subsystems:
-            continue  # e.g. nvr/poe on a recorder without a PoE switch
+        if not route.served_by(device):
+            continue  # e.g. nvr/poe on a recorder without a PoE switch, an API switched off
         for method in route.methods:
             app.router.add_route(method, route.path, piped(route.handler, route.role))
             wiring.methods.setdefault(route.path, set()).add(method)
     app.router.add_route("*", "/{unrouted:.*}", piped(_unrouted, Role.ADMIN))
     app[WIRING_KEY] = wiring
     app[STREAM_HOOKS_KEY] = ControlStreamHooks(wiring.journal, wiring.faults)
+    app.on_shutdown.extend(ON_SHUTDOWN)  # open streams close before the connections are shut
     return app

@@ -42,6 +42,7 @@ class DeviceSpec:
     strict_nc: bool = False
     boot_times: BootTimes = field(default_factory=lambda: BootTimes(0.0, 0.0))
     state_dir: Path | None = None
+    websocket_events: bool = True  # False: no WebSocket event stream, not in apidiscovery (RTSP fallback tests)
 
     @property
     def ip(self) -> str:
@@ -90,6 +91,7 @@ class SimulatedDevice:
         device = make_device(
             spec.model, variant=spec.variant, accounts=spec.accounts, seed=spec.seed, index=spec.index, ip=spec.ip,
             strict_nc=spec.strict_nc, boot_times=spec.boot_times,
+            switched_off=() if spec.websocket_events else ("websocket-events",),
         )  # fmt: skip
         device.bus.subscribe(self.journal.record_event)  # the journal's events view, across resets
         notify.install(device)  # action rules' HTTP notifications leave through aiohttp

@@ -22,6 +22,7 @@ from .mixed import mixed
 from .report import Row, table
 from .servers import BenchError
 from .single import brand_anonymous, digest_vs_anonymous, full_list
+from .ws_events import ws_events
 
 MIX = "S3008,S3016,S4000,C1410MkII,W401"
 
@@ -32,6 +33,7 @@ class Settings:
     fleet_size: int
     mixed_size: int
     mix: str
+    duration: float = 3.0
 
 
 BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
@@ -41,6 +43,7 @@ BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
     4: ("fleet start", lambda s: fleet_start(s.fleet_size, s.mix)),
     5: ("mixed workload over a fleet", lambda s: mixed(s.load, s.mixed_size, s.mix)),
     6: ("device event bus", events),
+    7: ("events over WebSocket, fleet", lambda s: ws_events(s.fleet_size, s.duration)),
 }
 
 
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
     load = LoadGenerator(args.connections, args.duration, use_wrk=not args.no_wrk, engine=args.client)
-    settings = Settings(load, args.fleet_size, args.mixed_size, args.mix)
+    settings = Settings(load, args.fleet_size, args.mixed_size, args.mix, args.duration)
     print(f"load generator: {load.describe()}", flush=True)
     started = time.perf_counter()
     rows: list[Row] = []

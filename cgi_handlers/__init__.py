@@ -19,5 +19,7 @@ def _handler_modules() -> list[ModuleType]:
 
 HANDLER_MODULES = _handler_modules()
 ROUTES: list[Route] = [route for module in HANDLER_MODULES for route in module.ROUTES]
+# what a module must do when its device's application shuts down (e.g. close its open streams)
+ON_SHUTDOWN = [hook for module in HANDLER_MODULES for hook in getattr(module, "ON_SHUTDOWN", ())]
 
-__all__ = ["HANDLER_MODULES", "ROUTES", "Route"]
+__all__ = ["HANDLER_MODULES", "ON_SHUTDOWN", "ROUTES", "Route"]

@@ -142,7 +142,7 @@ def advertised(device: Device, modules: list[ModuleType] | None = None) -> list[
     facts = device.variant.facts
     found: list[Api] = []
     for module in modules:
-        served = [r for r in module.ROUTES if r.subsystem is None or r.subsystem in device.subsystems]
+        served = [r for r in module.ROUTES if r.served_by(device)]
         for api in getattr(module, "APIS", ()):
             if api.needs_met(facts) and any(api.implemented_by(route) for route in served):
                 found.append(api)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from param_tree import Role
+
+if TYPE_CHECKING:
+    from axisim.device import Device
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -21,6 +24,13 @@ class Route:
     role: Role  # the least role the path requires before the handler runs
     methods: tuple[str, ...] = ("GET", "POST")
     subsystem: str | None = None  # served only by devices that have this subsystem (else Apache's 404)
+    switch: str | None = None  # an API a device can be started without (Device.switched_off): then Apache's 404
+
+    def served_by(self, device: Device) -> bool:
+        """The device serves this route: it has the subsystem and was not started without the API."""
+        return (self.subsystem is None or self.subsystem in device.subsystems) and (
+            self.switch is None or self.switch not in device.switched_off
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,8 @@ PROBES: dict[str, Probe] = {
     "speakertest": Probe(
         "POST", "/vapix/axast", contains('"SpeakerTestReport"'), {"data": '{"axast:GetSpeakerTestReport": {}}'}
     ),
+    # events.md §2.1: a session token, the bare digits (the upgrade itself: tests/test_ws_events.py)
+    "event-streaming-over-websocket": Probe("GET", "/axis-cgi/wssession.cgi", lambda body, _: body.strip().isdigit()),
 }
 
 # route path (or a prefix ending in "/") -> the apidiscovery id it implements; None: a legacy CGI
@@ -120,6 +122,8 @@ ROUTE_APIS: dict[str, str | None] = {
     "/axis-cgi/stopclip.cgi": "mediaclip",
     "/vapix/call": "sip",
     "/vapix/axast": "speakertest",
+    "/axis-cgi/wssession.cgi": "event-streaming-over-websocket",
+    "/vapix/ws-data-stream": "event-streaming-over-websocket",
     "/vapix/services": None,  # SOAP web services (event1): no apidiscovery id on real firmware
     "/axis-cgi/virtualinput/": None,  # virtual input API: no apidiscovery id (Properties.VirtualInput says it)
     "/axis-cgi/io/virtualinput.cgi": None,  # the manual trigger
