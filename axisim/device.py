@@ -17,6 +17,7 @@ from .accounts import AccountError, AccountSpec, initial_accounts
 from .auth import DigestAuthority, Schemes, schemes_for
 from .clock import SimClock
 from .device_subsystems import DeviceSubsystems
+from .dos_guard import BLOCKED_IP, SWITCH, BruteForceGuard, Limits
 from .events import SYSTEM_READY, Event, EventBus, TopicDecl, event_of
 from .files import FileStore
 from .firmware import Firmware, Image
@@ -81,6 +82,9 @@ class Device:
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
         self.link_up = True  # a network link (cable or WLAN) reaches the device; the wlan subsystem says
+        self.brute_force = BruteForceGuard(
+            lambda: self.params.memo(SWITCH, lambda: Limits.read(self.param)), self.clock.now, self.logs, self.bus
+        )  # System.PreventDoSAttack: asked by the request pipeline before authentication
         self.subsystems = DeviceSubsystems()
         self.subsystems.start(model.subsystems, self)  # in manifest order: each sees those listed before it
         self.logs.system_event(f"{self.model.short_name or model.id} started, AXIS OS {self.firmware.active}")
@@ -280,6 +284,7 @@ class Device:
             self.logs.system_event(f"Entity Management: Upgrade completed ({self.firmware.active}).", source="fwmgr")
         self.lifecycle.booted()
         self.digest.new_secret()
+        self.brute_force.forget()
         self.subsystems.booted()
         self.logs.system_event(f"System booted, AXIS OS {self.firmware.active}, boot id {self.boot_id}")
         self.bus.publish(SYSTEM_READY, data={"ready": False}, publisher="device")
@@ -294,7 +299,8 @@ class Device:
 
     def event_topics(self) -> list[TopicDecl]:
         """Every topic this device can emit: its own and its subsystems' (what GetEventInstances declares)."""
-        return [SYSTEM_READY, *self.subsystems.topics()]
+        blocking = [BLOCKED_IP] if SWITCH in self.params else []  # models with brute-force blocking
+        return [SYSTEM_READY, *blocking, *self.subsystems.topics()]
 
     def event_states(self) -> list[Event]:
         """The current state of every property instance (a new subscriber's Initialized events)."""

@@ -76,6 +76,7 @@ SYSTEM = Actor("system", "localhost")
 class Severity(enum.Enum):
     """Syslog severities with the label width AXIS OS pads them to (`[ WARNING ]`)."""
 
+    ALERT = "ALERT"
     CRIT = "CRIT"
     ERR = "ERR"
     WARNING = "WARNING"
@@ -95,6 +96,7 @@ SOURCES = {
     "param": "parhand[921]",
     "accounts": "user-service[1021]",
     "auth": "httpd[812]",
+    "evasive": "mod_evasive[812]",  # Apache's module, in the web server's process [GUESS: its pid]
     "kernel": "kernel",
 }
 
@@ -167,6 +169,14 @@ class DeviceLogs:
         )
         if self.audit is not None:
             self.audit.write(Severity.INFO, "auth", f"Authentication: {shown}@{client} Authentication failed (HTTP).")
+
+    def address_blocked(self, client: str) -> None:
+        """Brute-force blocking starts (axisim/dos_guard.py): mod_evasive's syslog line, at ALERT."""
+        self.system.write(Severity.ALERT, "evasive", f"Blacklisting address {client}: possible DoS attack.")
+
+    def access_denied(self, client: str, path: str) -> None:
+        """A request from a blocked address: the error line mod_evasive writes for each one."""
+        self.access.write(Severity.ERR, "httpd", f"[client {client}] client denied by server configuration: {path}")
 
     def successful_login(self, user: str, client: str) -> None:
         """Only the audit log records successful authentications (S4000 manual, Logs)."""

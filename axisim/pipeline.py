@@ -1,7 +1,7 @@
 """The request pipeline of one device's aiohttp application, and the application itself.
 
-Request path: journal and faults -> error pages -> lifecycle gate -> authentication
--> handler (DESIGN.md "Data flow").
+Request path: journal and faults -> error pages -> lifecycle gate -> brute-force block
+-> authentication -> handler (DESIGN.md "Data flow").
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ WIRING_KEY: web.AppKey[Wiring] = web.AppKey("wiring", Wiring)
 def piped(handler: Handler, role: Role) -> Handler:
     """A route's handler behind the device's request pipeline.
 
-    journal -> faults -> error pages -> lifecycle gate -> authentication -> handler
-    (DESIGN.md "Data flow"), as plain calls around each route rather than aiohttp
+    journal -> faults -> error pages -> lifecycle gate -> brute-force block -> authentication
+    -> handler (DESIGN.md "Data flow"), as plain calls around each route rather than aiohttp
     middlewares: aiohttp pays for its middleware chain on every request, and `param.cgi`
     is asked thousands of times a second. Unrouted paths go through it too (a catch-all
     route), so 404s and 405s are journaled and faulted like the rest. One wrapper per route
@@ -119,8 +119,8 @@ async def _faulted(request: web.Request, handler: Handler, wiring: Wiring, role:
 
 
 async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: Role) -> web.StreamResponse:
-    """Error pages around the gate and authentication: every failure becomes the page Apache
-    on a real device would send; never a traceback."""
+    """Error pages around the gate, the brute-force block and authentication: every failure becomes
+    the page Apache on a real device would send; never a traceback."""
     try:
         device = wiring.device
         state = device.lifecycle.state
@@ -128,6 +128,8 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
             refused = _gate(request, device, state)
             if refused is not None:
                 return refused
+        if device.brute_force.holding and _blocked(request, device):
+            return apache_page(403)
         if handler is _unrouted:
             return await _unrouted(request)
         return await _authenticated(request, handler, wiring.device, role)
@@ -163,6 +165,14 @@ def _gate(request: web.Request, device: Device, state: State) -> web.StreamRespo
     return None
 
 
+def _blocked(request: web.Request, device: Device) -> bool:
+    """Brute-force blocking (`System.PreventDoSAttack`, axisim/dos_guard.py): a blocked client address
+    gets Apache's 403 before authentication, whatever it asks (unrouted paths too) and with whatever
+    credentials, and each such request restarts its block, as mod_evasive does. Asked only while
+    some address is blocked; `_authenticated` tells the guard of each failure that counts."""
+    return device.brute_force.refuses(request.remote or "-", request.path)
+
+
 async def _authenticated(request: web.Request, handler: Handler, device: Device, required: Role) -> web.StreamResponse:
     """Digest/Basic per the device's policy; the route's least role; handler-raised AccessDenied.
 
@@ -181,6 +191,7 @@ async def _authenticated(request: web.Request, handler: Handler, device: Device,
         )
     if result.outcome in (Outcome.INVALID, Outcome.BAD_REQUEST):
         device.logs.failed_login(result.username, request.remote or "-", result.reason, request.path)
+        device.brute_force.failed(request.remote or "-", request.path)
     if result.outcome is Outcome.BAD_REQUEST:
         return apache_page(400)
     if result.account is not None:

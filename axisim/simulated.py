@@ -230,6 +230,20 @@ class SimulatedDevice:
         """Wait for a running restart or power-on to finish."""
         return await self._running().wait_ready(timeout)
 
+    # -- brute-force blocks (System.PreventDoSAttack, axisim/dos_guard.py) --------------------
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """The client addresses the device blocks now, with the seconds each block has left
+        (on the device clock: a request from the address restarts it)."""
+        return [
+            {"address": address, "seconds_left": round(left, 3)}
+            for address, left in sorted(self.device.brute_force.blocks().items())
+        ]
+
+    def clear_blocks(self, address: str | None = None) -> list[str]:
+        """Lift the block of `address` (None: every block), as a reboot would; the addresses lifted."""
+        return self.device.brute_force.clear(address)
+
     # -- the physical world ------------------------------------------------------------
 
     def event(self, subsystem: str, name: str, /, **args: Any) -> Any:

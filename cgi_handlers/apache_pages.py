@@ -1,5 +1,5 @@
 """Apache's stock error pages, as the web server of a real device sends them before (or instead
-of) any CGI: 400, 401 with its challenges, 404, 405, 413, 503."""
+of) any CGI: 400, 401 with its challenges, 403 (a client blocked for brute force), 404, 405, 413, 503."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ APACHE_PAGES = {
         "supplied the wrong\ncredentials (e.g., bad password), or your\nbrowser doesn't understand how to supply\n"
         "the credentials required.</p>\n",
     ),
+    403: ("Forbidden", "<p>You don't have permission to access this resource.</p>\n"),  # Apache 2.4 (mod_evasive)
     404: ("Not Found", "<p>The requested URL was not found on this server.</p>\n"),
     405: ("Method Not Allowed", "<p>The requested method is not allowed for this URL.</p>\n"),
     503: (
@@ -34,6 +35,7 @@ APACHE_PAGES = {
 REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Request Entity Too Large",

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
+from .checks import Check
 from .numbers import whole_number
 
 FLAG_NAMES = ("readonly", "writeonly", "hidden", "const", "internal", "dynamic", "nosync")
@@ -69,6 +70,7 @@ class ParamType:
     true_word: str = "yes"
     false_word: str = "no"
     flags: frozenset[str] = field(default_factory=frozenset)
+    check: Check | None = None  # what the firmware checks beyond the declared type (checks.py); not rendered
 
     def __post_init__(self) -> None:
         if self.kind not in TYPE_KINDS:
@@ -87,7 +89,10 @@ class ParamType:
         return not ({"readonly", "const"} & self.flags)
 
     def accepts(self, value: str) -> bool:
-        """Whether `value` is valid for this type (ignores flags)."""
+        """Whether `value` is valid for this type and its check (ignores flags)."""
+        return self._fits(value) and (self.check is None or self.check.accepts(value))
+
+    def _fits(self, value: str) -> bool:
         if not value.isprintable() and value != "":
             return False
         if self.maxlen is not None and len(value) > self.maxlen:

@@ -205,6 +205,9 @@ class ParamStore:
             return False
         if not definition.type.writable or not definition.security.may_write(role):
             return False
+        check = definition.type.check
+        if check is not None and check.once and self.value(name):
+            return False  # set once already (SNMP v3's initial password): only a factory default empties it
         return definition.type.accepts(value)
 
     def validate(self, changes: Iterable[tuple[str, str]], role: Role) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -226,13 +229,19 @@ class ParamStore:
         return applied, refused
 
     def set_values(self, values: Mapping[str, str]) -> None:
-        """Store already-validated values; a value equal to the factory one is dropped."""
+        """Store already-validated values; a value equal to the factory one is dropped. A value
+        whose check `marks` a flag sets that flag too (SNMP.InitialUserPasswdSet=yes)."""
         self._memo = None
         for name, value in values.items():
             if self._factory_value(name) == value:
                 self._overlay.pop(name, None)
             else:
                 self._overlay[name] = value
+            definition = self._current().defs.get(name)
+            check = definition.type.check if definition is not None else None
+            if check is not None and check.marks is not None and value and check.marks in self:
+                flag = self._current().defs[check.marks]
+                self._overlay[check.marks] = flag.type.true_word
 
     def _factory_value(self, name: str) -> str:
         if name in self._identity:

@@ -9,11 +9,12 @@ Parsing uses lxml; writing is done by hand because real devices use a layout
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from .checks import CHECKS
 from .definitions import FLAG_NAMES, ParamDef, ParamType, SecurityLevel, nice_name_of
 from .tree import Template
 
@@ -85,10 +86,12 @@ def parse_parameter(element: etree._Element, prefix: str) -> ParamDef:
     if not name or len(types) != 1:
         raise DefinitionsError(f"parameter {prefix}{name!r} needs a name and one <type>")
     try:
+        kind = parse_type(types[0])
+        check = CHECKS.get(prefix + name)
         return ParamDef(
             name=prefix + name,
             value=element.get("value", ""),
-            type=parse_type(types[0]),
+            type=kind if check is None else replace(kind, check=check),
             security=SecurityLevel.parse(element.get("securityLevel", "7766")),
             nice_name=element.get("niceName") or nice_name_of(name),
         )

@@ -2,7 +2,7 @@
 
 The same operations as the Python API (SimulatedDevice, Fleet): list and read devices,
 faults, offline/online, physical events, the device's events (log, live feed, emit), the
-request journal and stream sessions, reset. Devices are named
+request journal and stream sessions, brute-force blocks (list, lift), reset. Devices are named
 by serial (any case) or by their index in the fleet. Errors are `{"error": "..."}` with
 400 (bad request), 404 (no such device, fault or route) or 405.
 """
@@ -264,6 +264,22 @@ async def clear_journal(request: web.Request) -> web.Response:
     return _reply({"serial": device.serial, "total": 0})
 
 
+async def list_blocks(request: web.Request) -> web.Response:
+    """The client addresses the device blocks for brute force (System.PreventDoSAttack)."""
+    device = _device(request)
+    return _reply({"serial": device.serial, "blocks": device.blocks()})
+
+
+async def clear_blocks(request: web.Request) -> web.Response:
+    """Lift every block, or the one of `/blocks/<address>` (404 when that address is not blocked)."""
+    device = _device(request)
+    address = request.match_info.get("address")
+    lifted = device.clear_blocks(address)
+    if address is not None and not lifted:
+        raise _Refused(404, f"device {device.serial} does not block {address}")
+    return _reply({"serial": device.serial, "lifted": lifted})
+
+
 def build_control_app(fleet: Fleet) -> web.Application:
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[FLEET_KEY] = fleet
@@ -293,6 +309,9 @@ def build_control_app(fleet: Fleet) -> web.Application:
         web.get(f"{one}/journal/events", event_log),
         web.get(f"{one}/journal/streams", journal_streams),
         web.delete(f"{one}/journal", clear_journal),
+        web.get(f"{one}/blocks", list_blocks),
+        web.delete(f"{one}/blocks", clear_blocks),
+        web.delete(f"{one}/blocks/{{address}}", clear_blocks),
     ])  # fmt: skip
     return app
 
