@@ -47,6 +47,7 @@ from .control.journal import DROPPED, Entry, Journal
 from .control.stream_hooks import STREAM_HOOKS_KEY, ControlStreamHooks
 from .device import Device
 from .lifecycle import State
+from .mqtt_link import MqttLink
 from .persistence import StateDir
 from .tls import Certificate, CertificateError, self_signed, server_context
 
@@ -303,6 +304,7 @@ class RunningDevice:
     https_port: int | None = None
     certificates: Certificates | None = None
     reachable: bool = True  # False: the control API took it off the network (listeners closed)
+    mqtt: MqttLink | None = None  # the device's MQTT connection (axisim/mqtt_link.py), if it has a client
     _sites: list[web.TCPSite] = field(default_factory=list)
     _cycle_task: asyncio.Task[None] | None = None
 
@@ -414,6 +416,8 @@ class RunningDevice:
                 await self._cycle_task
         self.device.lifecycle.cycle = None
         self.device.lifecycle.power = None
+        if self.mqtt is not None:
+            await self.mqtt.close()
         await self.runner.cleanup()
 
 
@@ -453,4 +457,5 @@ async def start_device(
         device.on_factory_default.append(lambda _kind: certificates.renew())
     device.lifecycle.cycle = running._schedule_cycle
     device.lifecycle.power = running._schedule_power
+    running.mqtt = MqttLink.attach(device, faults)
     return running
