@@ -72,15 +72,18 @@ def _section(params: Params, key: str, default: Any = None) -> Params | None:
 
 
 def _message(params: Params, key: str) -> Message | None:
+    """A connect, disconnect or last-will object; its fields are checked even with useDefault."""
     section = _section(params, key)
     if section is None:
         return None
-    if section.flag("useDefault", REQUIRED):
-        return Message()
-    return Message(
-        False, section.text("topic", REQUIRED), section.text("message", ""), section.flag("retain", False),
-        section.integer("qos", 0),
+    use_default = section.flag("useDefault", REQUIRED)
+    own = Message(
+        False, section.text("topic", REQUIRED if not use_default else ""), section.text("message", ""),
+        section.flag("retain", False), section.integer("qos", 0),
     )  # fmt: skip
+    if own.qos not in (0, 1, 2):
+        raise ApiError(2104)
+    return Message() if use_default else own
 
 
 def _client_config(params: Params, current: ClientConfig, serial: str) -> ClientConfig:
