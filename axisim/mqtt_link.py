@@ -24,8 +24,8 @@ import aiomqtt
 
 from .events import Event
 from .lifecycle import State
-from .mqtt_messages import Outgoing, connect_message, disconnect_message, event_message, last_will
-from .subsystems.mqtt import ClientConfig, MqttSubsystem
+from .mqtt_messages import Outgoing, connect_message, disconnect_message, event_messages, last_will
+from .subsystems.mqtt import ClientConfig, MqttSubsystem, SubscriptionFilter
 
 if TYPE_CHECKING:
     from .control.faults import Faults
@@ -55,6 +55,8 @@ class MqttLink:
         self._cut_event = asyncio.Event()  # set while the control API's "mqtt" fault holds
         self._retry = asyncio.Event()  # the fault went away: try again now
         self.connections = 0  # successful connects, for tests and the bench
+        self._subscribed: tuple[SubscriptionFilter, ...] = ()  # what the broker was asked to send
+        self._resubscribe = asyncio.Event()  # event.cgi changed the subscriptions
 
     @classmethod
     def attach(cls, device: Device, faults: Faults | None = None) -> MqttLink | None:
@@ -91,6 +93,8 @@ class MqttLink:
             self._task = None
             asyncio.get_running_loop().create_task(self._finish(old, abrupt))
             return  # _finish reconciles again once the old session is gone
+        if self._task is not None and self.mqtt.subscriptions != self._subscribed:
+            self._resubscribe.set()
         if want and self._task is None:
             self._config = self.mqtt.config
             self._stop = asyncio.Event()
@@ -200,6 +204,8 @@ class MqttLink:
             hello = connect_message(config, self.device.serial, self.device.clock.wall())
             if hello is not None:
                 await client.publish(hello.topic, hello.payload, hello.qos, hello.retain)
+            self._subscribed = ()
+            await self._subscribe(client)
             subscription = self.device.bus.subscribe(self._on_event)
             for state in self.device.event_states():  # property states first, as a new event subscriber gets
                 self._on_event(state)
@@ -210,7 +216,7 @@ class MqttLink:
             if self._abrupt or self._cut_event.is_set():
                 self._drop(client)
                 with contextlib.suppress(TimeoutError, aiomqtt.MqttError):
-                    await asyncio.wait_for(self._lost(client), STOP_WAIT)
+                    await asyncio.wait_for(self._receive(client), STOP_WAIT)
                 return
             bye = disconnect_message(config, self.device.serial, self.device.clock.wall())
             if bye is not None:
@@ -219,32 +225,54 @@ class MqttLink:
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         """Send the outbox until stopped, unreachable (a fault) or disconnected (MqttError)."""
-        lost = asyncio.ensure_future(self._lost(client))
+        lost = asyncio.ensure_future(self._receive(client))
         stop = asyncio.ensure_future(self._stop.wait())
         cut = asyncio.ensure_future(self._cut())
+        self._resubscribe.clear()
+        resubscribe = asyncio.ensure_future(self._resubscribe.wait())
+        take = asyncio.ensure_future(self._outbox.get())
         try:
             while True:
-                take = asyncio.ensure_future(self._outbox.get())
-                done, _ = await asyncio.wait((take, lost, stop, cut), return_when=asyncio.FIRST_COMPLETED)
-                if take not in done:
-                    take.cancel()
-                    if lost in done:
-                        lost.result()  # raises the MqttError of the lost connection
+                done, _ = await asyncio.wait((take, lost, stop, cut, resubscribe), return_when=asyncio.FIRST_COMPLETED)
+                if lost in done:
+                    lost.result()  # raises the MqttError of the lost connection
+                if stop in done or cut in done or lost in done:
                     return
-                item = take.result()
-                await client.publish(item.topic, item.payload, item.qos, item.retain)
+                if resubscribe in done:
+                    self._resubscribe.clear()
+                    resubscribe = asyncio.ensure_future(self._resubscribe.wait())
+                    await self._subscribe(client)
+                if take in done:
+                    item = take.result()
+                    take = asyncio.ensure_future(self._outbox.get())
+                    await client.publish(item.topic, item.payload, item.qos, item.retain)
         finally:
-            for waiter in (lost, stop, cut):
+            for waiter in (lost, stop, cut, resubscribe, take):
                 waiter.cancel()
 
     async def _cut(self) -> None:
         await self._cut_event.wait()
 
-    @staticmethod
-    async def _lost(client: aiomqtt.Client) -> None:
-        """Returns... never, unless the connection ends: the message iterator then raises MqttError."""
-        async for _ in client.messages:
-            pass
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        """Hand each broker message to the subscription that selects it, until the connection ends:
+        the message iterator then raises MqttError."""
+        async for message in client.messages:
+            payload = message.payload
+            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes | bytearray) else str(payload or "")
+            for item in self._subscribed:
+                if message.topic.matches(self.mqtt.subscribed_topic(item)):
+                    self.mqtt.message_received(item, str(message.topic), text)
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        """(Re)subscribe to the subscriptions of event.cgi; the previous ones are dropped."""
+        wanted = self.mqtt.subscriptions
+        old = {self.mqtt.subscribed_topic(item) for item in self._subscribed}
+        new = {self.mqtt.subscribed_topic(item) for item in wanted}
+        self._subscribed = wanted
+        for topic in sorted(old - new):
+            await client.unsubscribe(topic)
+        for item in wanted:
+            await client.subscribe(self.mqtt.subscribed_topic(item), qos=item.qos)
 
     @staticmethod
     def _drop(client: aiomqtt.Client) -> None:
@@ -258,8 +286,7 @@ class MqttLink:
 
     def _on_event(self, event: Event) -> None:
         mqtt = self.mqtt
-        message = event_message(event, mqtt.publication, mqtt.topic_prefix, self.device.serial)
-        if message is not None:
+        for message in event_messages(event, mqtt.publication, mqtt.topic_prefix, self.device.serial):
             self._enqueue(message)
 
     def _enqueue(self, message: Outgoing) -> bool:

@@ -27,11 +27,12 @@ def _json(document: object) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def event_message(event: Event, publication: PublicationConfig, device_prefix: str, serial: str) -> Outgoing | None:
-    """The message of one bus event, or None when no filter selects it (the first match rules)."""
-    chosen = next((f for f in publication.filters if filter_matches(f.topic_filter, event.topic)), None)
-    if chosen is None:
-        return None
+def event_messages(event: Event, publication: PublicationConfig, device_prefix: str, serial: str) -> list[Outgoing]:
+    """The messages of one bus event: one per filter that selects it ("If a message matches multiple
+    filters it will be published several times" [DOC mqtt-event-bridge])."""
+    chosen = [f for f in publication.filters if filter_matches(f.topic_filter, event.topic)]
+    if not chosen:
+        return []
     custom = publication.topic_prefix == "custom"
     topic = publication.custom_topic_prefix if custom else f"{device_prefix}/event"
     if publication.append_event_topic:
@@ -45,8 +46,10 @@ def event_message(event: Event, publication: PublicationConfig, device_prefix: s
     }
     if publication.include_serial_number:
         payload["serialNumber"] = serial  # [GUESS] the key name (events.md §5.3)
-    retain = chosen.retain == "all" or (chosen.retain == "property" and event.stateful)
-    return Outgoing(topic, _json(payload), chosen.qos, retain)
+    body = _json(payload)
+    return [
+        Outgoing(topic, body, f.qos, f.retain == "all" or (f.retain == "property" and event.stateful)) for f in chosen
+    ]
 
 
 def _stamp(wall: float) -> str:

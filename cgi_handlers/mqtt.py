@@ -5,9 +5,12 @@ JSON, HTTP 200 for errors too, administrators only. client.cgi: configureClient 
 configuration; absent keys take their defaults, `keepExistingPassword` keeps the password),
 activateClient, deactivateClient, getClientStatus (state and connection status, the password
 masked), getSupportedVersions. event.cgi: configureEventPublication (absent keys keep their
-value; `eventFilterList` replaces the whole list) and getEventPublicationConfig. Error codes per
+value; `eventFilterList` replaces the whole list), getEventPublicationConfig,
+configureMqttSubscription (`mqttFilterList`: broker topics whose messages become device events)
+and getMqttSubscriptionConfig. Error codes per
 the API's table [DOC]: a request that is not JSON 2101, an unknown method 2102, a missing
-parameter 2103, a bad value 2104; the texts are [GUESS].
+parameter 2103, a bad value 2104 (texts as documented). Replies carry the apiVersion of the request
+when its major version is served ("the API version that was used in the request" [DOC]).
 """
 
 from __future__ import annotations
@@ -25,18 +28,19 @@ from axisim.subsystems.mqtt import (
     MqttSubsystem,
     PublicationConfig,
     Server,
+    SubscriptionFilter,
 )
 from param_tree import Role
 
 from .common import REQUIRED, Api, ApiError, Params, Route, ajr_call, device_of
 
-ERRORS = {
+ERRORS = {  # the MQTT APIs' "General error codes" [DOC mqtt-event-bridge, mqtt-client-api]
     1100: "Internal error.",
-    2100: "The requested API version is not supported.",
-    2101: "The provided JSON input was invalid.",
-    2102: "The requested method is not supported.",
-    2103: "A mandatory parameter was missing.",
-    2104: "A parameter was given an invalid value.",
+    2100: "API version not supported.",
+    2101: "Invalid JSON format.",
+    2102: "Method not supported.",
+    2103: "Required parameter missing or invalid.",
+    2104: "Invalid parameter value specified.",
 }
 MASK = "*****"  # the password as getClientStatus shows it [DOC example]
 
@@ -45,6 +49,20 @@ def _mqtt(request: web.Request) -> MqttSubsystem:
     subsystem = device_of(request).subsystems[MqttSubsystem.name]  # routed only where it exists
     assert isinstance(subsystem, MqttSubsystem)
     return subsystem
+
+
+def _answered(version: str) -> Any:
+    """The reply's apiVersion: the request's when it names a served major version, else the device's."""
+
+    def answered(document: dict[str, Any]) -> str:
+        asked = document.get("apiVersion")
+        if document.get("method") != "getSupportedVersions" and isinstance(asked, str):
+            major, dot, minor = asked.partition(".")
+            if dot and major == version.split(".")[0] and minor.isdigit() and len(minor) <= 3:
+                return asked
+        return version
+
+    return answered
 
 
 def _params(document: dict[str, Any], version: str) -> Params:
@@ -178,7 +196,10 @@ def _client_dispatch(request: web.Request, document: dict[str, Any]) -> Any:
 
 
 async def client_cgi(request: web.Request) -> web.Response:
-    return await ajr_call(request, MQTT_CLIENT.version, ERRORS, 2101, lambda doc: _client_dispatch(request, doc))
+    return await ajr_call(
+        request, MQTT_CLIENT.version, ERRORS, 2101, lambda doc: _client_dispatch(request, doc),
+        answered=_answered(MQTT_CLIENT.version),
+    )  # fmt: skip
 
 
 # -- event.cgi -----------------------------------------------------------------------------------
@@ -198,6 +219,30 @@ def _filters(params: Params) -> tuple[EventFilter, ...] | None:
         filters.append(EventFilter(entry.text("topicFilter", REQUIRED), entry.integer("qos", 0),
                                    entry.text("retain", "none")))  # fmt: skip
     return tuple(filters)
+
+
+def _subscriptions(params: Params) -> tuple[SubscriptionFilter, ...]:
+    raw = params.values.get("mqttFilterList")
+    if "mqttFilterList" not in params.values:
+        raise ApiError(2103)
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ApiError(2104)
+    entries = [Params(item, 2103, 2104) for item in raw]
+    return tuple(
+        SubscriptionFilter(
+            entry.text("topicFilter", REQUIRED), entry.flag("useDeviceTopicPrefix", False), entry.integer("qos", 0),
+            entry.flag("isStateData", False),
+        )
+        for entry in entries
+    )
+
+
+def _subscriptions_json(filters: tuple[SubscriptionFilter, ...]) -> dict[str, Any]:
+    return {"mqttFilterList": [
+        {"topicFilter": f.topic_filter, "useDeviceTopicPrefix": f.use_device_prefix, "qos": f.qos,
+         "isStateData": f.is_state_data}
+        for f in filters
+    ]}  # fmt: skip
 
 
 def _publication(params: Params, current: PublicationConfig) -> PublicationConfig:
@@ -236,11 +281,22 @@ def _event_dispatch(request: web.Request, document: dict[str, Any]) -> Any:
         return {}
     if method == "getEventPublicationConfig":
         return {"eventPublicationConfig": _publication_json(mqtt.publication)}
+    if method == "configureMqttSubscription":
+        try:
+            mqtt.configure_subscriptions(_subscriptions(params))
+        except MqttError as exc:
+            raise ApiError(2104) from exc
+        return {}
+    if method == "getMqttSubscriptionConfig":
+        return {"mqttSubscriptionConfig": _subscriptions_json(mqtt.subscriptions)}
     raise ApiError(2102)
 
 
 async def event_cgi(request: web.Request) -> web.Response:
-    return await ajr_call(request, EVENT_BRIDGE.version, ERRORS, 2101, lambda doc: _event_dispatch(request, doc))
+    return await ajr_call(
+        request, EVENT_BRIDGE.version, ERRORS, 2101, lambda doc: _event_dispatch(request, doc),
+        answered=_answered(EVENT_BRIDGE.version),
+    )  # fmt: skip
 
 
 ROUTES = [

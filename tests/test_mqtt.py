@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import aiomqtt
 import pytest
 from axis.interfaces.mqtt import mqtt_json_to_event
 
@@ -254,3 +255,33 @@ async def test_restart_reconnects_and_factory_default_forgets(
     assert await w401.wait_ready(30)
     mqtt = w401.device.subsystems["mqtt"]
     assert not mqtt.active and mqtt.config.server.host == ""
+
+
+# -- subscriptions: broker messages become device events ------------------------------------------------
+
+
+async def test_w401_subscription_turns_the_cameras_message_into_an_event(
+    control: Control, broker: Broker, subscriber: Subscriber
+) -> None:
+    # the W401 manual's "Activate the Body Worn Activation Kit over MQTT when camera detects motion":
+    # subscription filter Motion, type Stateful; the camera publishes Motion = On / Off
+    w401 = control[W401]
+    await set_up(w401, broker)
+    reply = await call(w401, EVENT, "configureMqttSubscription",
+                       {"mqttFilterList": [{"topicFilter": "Motion", "isStateData": True, "qos": 1},
+                                           {"topicFilter": "doors/+/opened"}]}, apiVersion="1.1")  # fmt: skip
+    assert reply["data"] == {} and reply["apiVersion"] == "1.1"
+    config = (await call(w401, EVENT, "getMqttSubscriptionConfig"))["data"]["mqttSubscriptionConfig"]
+    assert config["mqttFilterList"][0] == {"topicFilter": "Motion", "useDeviceTopicPrefix": False, "qos": 1,
+                                           "isStateData": True}  # fmt: skip
+    await until_connection(w401, "connected")
+    async with aiomqtt.Client("127.0.0.1", broker.port, identifier="Camera 1") as camera:
+        async with w401.expect_event("tnsaxis:MQTT/Message/Stateful", timeout=10) as seen:
+            await camera.publish("Motion", b"On", qos=1)
+        assert seen.event.source == {"device-prefix": "0", "mqtt-topic": "Motion"}
+        assert seen.event.data == {"mqtt-payload": "On"} and seen.event.stateful
+        async with w401.expect_event("tnsaxis:MQTT/Message/Stateless", timeout=10) as pulse:
+            await camera.publish("doors/7/opened", b"1")
+        assert pulse.event.source["mqtt-topic"] == "doors/7/opened" and not pulse.event.stateful
+    states = {(e.topic, e.source.get("mqtt-topic")): e.data for e in w401.device.event_states()}
+    assert states[("tnsaxis:MQTT/Message/Stateful", "Motion")] == {"mqtt-payload": "On"}

@@ -44,7 +44,8 @@ async def test_clean_device_status_as_the_axis_library_reads_it(device_client: D
     # events.md §5.1: apiVersion, context, method, state, connectionStatus, server, deviceTopicPrefix
     client = await device_client(model)
     reply = await ajr(client, CLIENT, "getClientStatus")
-    assert reply["apiVersion"] == "1.6" and reply["context"] == "test" and reply["method"] == "getClientStatus"
+    # the request's version answers ("the API version that was used in the request" [DOC])
+    assert reply["apiVersion"] == "1.0" and reply["context"] == "test" and reply["method"] == "getClientStatus"
     data = reply["data"]
     assert data["status"] == {"state": "inactive", "connectionStatus": "disconnected"}
     serial = client.device.serial
@@ -211,3 +212,32 @@ async def test_settings_survive_a_restart_of_the_simulator(tmp_path: Any) -> Non
         assert mqtt.publication.filters == (EventFilter("onvif:Device/axis:IO//.", 1, "property"),)
     finally:
         await running.stop()
+
+
+BAD_SUBSCRIPTIONS = [
+    ({}, 2103),
+    ({"mqttFilterList": {"topicFilter": "a"}}, 2104),
+    ({"mqttFilterList": [{"qos": 1}]}, 2103),
+    ({"mqttFilterList": [{"topicFilter": "building/+/window/#", "isStateData": True}]}, 2104),  # [DOC] no wildcards
+    ({"mqttFilterList": [{"topicFilter": "a/#/b"}]}, 2104),
+    ({"mqttFilterList": [{"topicFilter": "a+"}]}, 2104),
+    ({"mqttFilterList": [{"topicFilter": "a", "qos": 7}]}, 2104),
+    ({"mqttFilterList": [{"topicFilter": "a", "useDeviceTopicPrefix": "yes"}]}, 2104),
+]
+
+
+@pytest.mark.parametrize(("params", "code"), BAD_SUBSCRIPTIONS)
+async def test_bad_subscriptions_get_the_api_error_and_change_nothing(
+    device_client: DeviceClientFactory, params: dict[str, Any], code: int
+) -> None:
+    # mqtt-event-bridge configureMqttSubscription [DOC]
+    client = await device_client("W401")
+    good = {"mqttFilterList": [{"topicFilter": "building/+/window/#", "qos": 1}]}
+    assert (await ajr(client, EVENT, "configureMqttSubscription", good, apiVersion="1.1"))["data"] == {}
+    before = client.device.subsystems["mqtt"].subscriptions
+    reply = await ajr(client, EVENT, "configureMqttSubscription", params, apiVersion="1.1")
+    assert reply["error"]["code"] == code, reply
+    assert client.device.subsystems["mqtt"].subscriptions == before
+    listed = (await ajr(client, EVENT, "getMqttSubscriptionConfig"))["data"]["mqttSubscriptionConfig"]
+    assert listed == {"mqttFilterList": [{"topicFilter": "building/+/window/#", "useDeviceTopicPrefix": False,
+                                          "qos": 1, "isStateData": False}]}  # fmt: skip

@@ -130,6 +130,34 @@ class PublicationConfig:
         return self
 
 
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    """A broker topic filter whose messages become device events (event.cgi configureMqttSubscription)."""
+
+    topic_filter: str
+    use_device_prefix: bool = False
+    qos: int = 0
+    is_state_data: bool = False  # stateful events (the payload is the state); no wildcards then [DOC]
+
+    def check(self) -> SubscriptionFilter:
+        text = self.topic_filter
+        if not text or len(text) > MAX_TEXT or "\0" in text or self.qos not in (0, 1, 2):
+            raise MqttError("topicFilter or qos")
+        levels = text.split("/")
+        if any(("#" in level and (level != "#" or i != len(levels) - 1)) or ("+" in level and level != "+")
+               for i, level in enumerate(levels)):  # fmt: skip
+            raise MqttError(f"topicFilter {text!r}")
+        if self.is_state_data and ("#" in text or "+" in text):
+            raise MqttError("wildcards are only for stateless subscriptions")
+        return self
+
+
+def check_subscriptions(filters: tuple[SubscriptionFilter, ...]) -> tuple[SubscriptionFilter, ...]:
+    if len(filters) > MAX_FILTERS:
+        raise MqttError("too many filters")
+    return tuple(item.check() for item in filters)
+
+
 # -- the state directory ----------------------------------------------------------------------------
 
 
@@ -153,6 +181,10 @@ def client_from_plain(data: dict[str, Any]) -> ClientConfig:
     for name in ("last_will", "connect_message", "disconnect_message"):
         values[name] = _message_of(values.get(name))
     return ClientConfig(**values).check()
+
+
+def subscriptions_from_plain(data: list[dict[str, Any]]) -> tuple[SubscriptionFilter, ...]:
+    return check_subscriptions(tuple(SubscriptionFilter(**item) for item in data))
 
 
 def publication_from_plain(data: dict[str, Any]) -> PublicationConfig:

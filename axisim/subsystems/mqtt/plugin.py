@@ -17,12 +17,15 @@ from ..base import Subsystem
 from .config import (
     ClientConfig,
     PublicationConfig,
+    SubscriptionFilter,
+    check_subscriptions,
     client_from_plain,
     default_client,
     publication_from_plain,
+    subscriptions_from_plain,
     to_plain,
 )
-from .topics import CLIENT_STATUS_DECL
+from .topics import CLIENT_STATUS_DECL, MESSAGE_STATEFUL_DECL, MESSAGE_STATELESS_DECL
 
 if TYPE_CHECKING:
     from ..base import DeviceView
@@ -45,9 +48,11 @@ class MqttSubsystem(Subsystem):
         super().__init__(device)
         self.config: ClientConfig = default_client(device.serial)
         self.publication = PublicationConfig()
+        self.subscriptions: tuple[SubscriptionFilter, ...] = ()
         self.active = False
         self.connected = False
         self.driver: MqttDriver | None = None
+        self._received_states: dict[tuple[bool, str], str] = {}  # (device prefix?, topic) -> payload
 
     # -- mqtt/client.cgi ---------------------------------------------------------------------------
 
@@ -92,6 +97,35 @@ class MqttSubsystem(Subsystem):
         self.publication = publication.check()
         self._saved()
 
+    # -- subscriptions: broker messages become device events ---------------------------------------
+
+    def configure_subscriptions(self, filters: tuple[SubscriptionFilter, ...]) -> None:
+        """Replace the subscriptions (MqttError: nothing changes); a connected client resubscribes."""
+        self.subscriptions = check_subscriptions(filters)
+        self._received_states = {
+            key: value for key, value in self._received_states.items()
+            if any(f.is_state_data and (f.use_device_prefix, f.topic_filter) == key for f in filters)
+        }  # fmt: skip
+        self._saved()
+
+    def subscribed_topic(self, item: SubscriptionFilter) -> str:
+        """The filter as sent to the broker: under the device topic prefix when it says so."""
+        return f"{self.topic_prefix}/{item.topic_filter}" if item.use_device_prefix else item.topic_filter
+
+    def message_received(self, item: SubscriptionFilter, topic: str, payload: str) -> None:
+        """A broker message that `item` selected: a stateless event, or a state (the payload) that
+        changed. `mqtt-topic` is the topic as subscribed, without the device prefix [GUESS]."""
+        with_prefix = item.use_device_prefix
+        if with_prefix and topic.startswith(self.topic_prefix + "/"):
+            topic = topic[len(self.topic_prefix) + 1 :]
+        source = {"device-prefix": with_prefix, "mqtt-topic": topic}
+        if not item.is_state_data:
+            self.publish(MESSAGE_STATELESS_DECL, source, {"mqtt-payload": payload})
+            return
+        if self._received_states.get((with_prefix, topic)) != payload:
+            self._received_states[(with_prefix, topic)] = payload
+            self.publish(MESSAGE_STATEFUL_DECL, source, {"mqtt-payload": payload})
+
     # -- the publish seam ----------------------------------------------------------------------------
 
     def send(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> bool:
@@ -106,7 +140,9 @@ class MqttSubsystem(Subsystem):
         if kind is not RestartKind.REBOOT:  # a factory default forgets the client
             self.config = default_client(self.device.serial)
             self.publication = PublicationConfig()
+            self.subscriptions = ()
             self.active = False
+        self._received_states.clear()  # states come again from the broker (retained messages)
         self._tell_driver()
 
     def booted(self) -> None:
@@ -120,10 +156,15 @@ class MqttSubsystem(Subsystem):
     # -- events ----------------------------------------------------------------------------------------
 
     def topics(self) -> list[TopicDecl]:
-        return [CLIENT_STATUS_DECL]
+        return [CLIENT_STATUS_DECL, MESSAGE_STATELESS_DECL, MESSAGE_STATEFUL_DECL]
 
     def states(self) -> list[Event]:
-        return [self.state_of(CLIENT_STATUS_DECL, {}, self._status_data())]
+        received = [
+            self.state_of(MESSAGE_STATEFUL_DECL, {"device-prefix": prefix, "mqtt-topic": topic},
+                          {"mqtt-payload": value})
+            for (prefix, topic), value in self._received_states.items()
+        ]
+        return [self.state_of(CLIENT_STATUS_DECL, {}, self._status_data()), *received]
 
     def _status_data(self) -> dict[str, object]:
         return {"active": self.active, "connected": self.connected}
@@ -142,7 +183,8 @@ class MqttSubsystem(Subsystem):
             self.driver.changed()
 
     def to_state(self) -> Any:
-        return {"active": self.active, "client": to_plain(self.config), "publication": to_plain(self.publication)}
+        return {"active": self.active, "client": to_plain(self.config), "publication": to_plain(self.publication),
+                "subscriptions": to_plain(self.subscriptions)}  # fmt: skip
 
     def load_state(self, state: Any) -> None:
         if state is None:
@@ -152,11 +194,12 @@ class MqttSubsystem(Subsystem):
         try:
             config = client_from_plain(state["client"])
             publication = publication_from_plain(state["publication"])
+            subscriptions = subscriptions_from_plain(state.get("subscriptions", []))
         except (KeyError, TypeError) as exc:
             raise ValueError(f"mqtt: {exc}") from exc
         active = state.get("active", False)
         if not isinstance(active, bool):
             raise ValueError("mqtt: active")
-        self.config, self.publication = config, publication
+        self.config, self.publication, self.subscriptions = config, publication, subscriptions
         self.active = active and config.activate_on_reboot
         self._tell_driver()

@@ -12,6 +12,21 @@ CLIENT_STATUS_DECL = TopicDecl(
     nice="MQTT client status",
 )  # fmt: skip
 
+# events.md §1.5 [REC P8815-2]: what a broker message matching a subscription becomes
+MESSAGE_STATELESS = "tnsaxis:MQTT/Message/Stateless"
+MESSAGE_STATEFUL = "tnsaxis:MQTT/Message/Stateful"  # [GUESS] the stateful twin's name and items
+_MESSAGE_SOURCE = (
+    Item("device-prefix", nice="Use device topic prefix"), Item("mqtt-topic", "xsd:string", nice="Topic"),
+)  # fmt: skip
+MESSAGE_STATELESS_DECL = TopicDecl(
+    MESSAGE_STATELESS, False, _MESSAGE_SOURCE, (Item("mqtt-payload", "xsd:string", nice="Payload"),),
+    nice="Stateless Event",
+)  # fmt: skip
+MESSAGE_STATEFUL_DECL = TopicDecl(
+    MESSAGE_STATEFUL, True, _MESSAGE_SOURCE, (Item("mqtt-payload", "xsd:string", key=True, nice="Payload"),),
+    nice="Stateful Event",
+)  # fmt: skip
+
 _TO_BUS = {"onvif": "tns1", "axis": "tnsaxis"}
 _TO_MQTT = {"tns1": "onvif", "tnsaxis": "axis"}
 
