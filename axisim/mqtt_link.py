@@ -6,9 +6,9 @@ costs nothing. While the subsystem `wants_connection`, the task connects with ai
 paho-mqtt), registering the last will; sends the connect message; publishes the device's bus
 events that the event.cgi filters select; and reconnects with a doubling backoff when the
 connection is lost (if `autoReconnect`). A deactivation or a restart disconnects cleanly (the
-disconnect message, then MQTT DISCONNECT); a power-off or the control API's "mqtt" fault drops
-the socket without a word, so the broker sends the last will. `publish(device, ...)` is the seam
-for anyone who publishes on the device's behalf.
+disconnect message, then MQTT DISCONNECT); a power-off, a lost network link (cable, WLAN) or the
+control API's "mqtt" fault drops the socket without a word, so the broker sends the last will.
+`publish(device, ...)` is the seam for anyone who publishes on the device's behalf.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class MqttLink:
         self._pending = False
         want = self.mqtt.wants_connection
         if self._task is not None and (not want or self.mqtt.config != self._config):
-            abrupt = self.device.lifecycle.state is State.OFF
+            abrupt = self.device.lifecycle.state is State.OFF or not self.device.link_up
             old = self._task
             self._task = None
             asyncio.get_running_loop().create_task(self._finish(old, abrupt))
@@ -244,8 +244,11 @@ class MqttLink:
                     await self._subscribe(client)
                 if take in done:
                     item = take.result()
-                    take = asyncio.ensure_future(self._outbox.get())
                     await client.publish(item.topic, item.payload, item.qos, item.retain)
+                    while not self._outbox.empty():  # a burst goes out without a wait per message
+                        item = self._outbox.get_nowait()
+                        await client.publish(item.topic, item.payload, item.qos, item.retain)
+                    take = asyncio.ensure_future(self._outbox.get())
         finally:
             for waiter in (lost, stop, cut, resubscribe, take):
                 waiter.cancel()

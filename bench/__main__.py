@@ -19,6 +19,7 @@ from .events import events
 from .fleet_start import fleet_start
 from .loadgen import LoadGenerator
 from .mixed import mixed
+from .mqtt import mqtt_fleet
 from .report import Row, table
 from .servers import BenchError
 from .single import brand_anonymous, digest_vs_anonymous, full_list
@@ -41,6 +42,7 @@ BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
     4: ("fleet start", lambda s: fleet_start(s.fleet_size, s.mix)),
     5: ("mixed workload over a fleet", lambda s: mixed(s.load, s.mixed_size, s.mix)),
     6: ("device event bus", events),
+    7: ("MQTT: a fleet publishing to one broker", lambda s: mqtt_fleet(s.fleet_size)),
 }
 
 

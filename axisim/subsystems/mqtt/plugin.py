@@ -156,7 +156,10 @@ class MqttSubsystem(Subsystem):
     # -- events ----------------------------------------------------------------------------------------
 
     def topics(self) -> list[TopicDecl]:
-        return [CLIENT_STATUS_DECL, MESSAGE_STATELESS_DECL, MESSAGE_STATEFUL_DECL]
+        """The stateful message topic is declared once a state has come in (a property is declared
+        with its current value) [GUESS]."""
+        stateful = [MESSAGE_STATEFUL_DECL] if self._received_states else []
+        return [CLIENT_STATUS_DECL, MESSAGE_STATELESS_DECL, *stateful]
 
     def states(self) -> list[Event]:
         received = [
