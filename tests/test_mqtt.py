@@ -23,6 +23,7 @@ from axis.interfaces.mqtt import mqtt_json_to_event
 from axisim.control.http import start_control
 from axisim.fleet import Fleet
 from axisim.fleet_plan import Addressing, Group, make_plan
+from axisim.mqtt_link import publish
 from axisim.simulated import SimulatedDevice
 from tests.mqtt_broker import Broker, Received, Subscriber
 from tests.test_control import Control, vapix
@@ -285,3 +286,17 @@ async def test_w401_subscription_turns_the_cameras_message_into_an_event(
         assert pulse.event.source["mqtt-topic"] == "doors/7/opened" and not pulse.event.stateful
     states = {(e.topic, e.source.get("mqtt-topic")): e.data for e in w401.device.event_states()}
     assert states[("tnsaxis:MQTT/Message/Stateful", "Motion")] == {"mqtt-payload": "On"}
+
+
+async def test_the_publish_seam_sends_through_the_devices_client(
+    control: Control, broker: Broker, subscriber: Subscriber
+) -> None:
+    # what the rules' "MQTT publish" action will call (the W401 manual's camera rule: Topic Motion, Payload On)
+    speaker = control[C1410]
+    assert not publish(speaker.device, "Motion", "On")  # not connected: dropped, and said so
+    await set_up(speaker, broker, client_id="Camera 1")
+    await until_connection(speaker, "connected")
+    assert publish(speaker.device, "Motion", "On", qos=1)
+    message = await subscriber.wait(lambda m: m.topic == "Motion")
+    assert message.payload == b"On"
+    assert not publish(control.fleet[W401].device, "Motion", "On")  # its client is inactive

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ...events import Item, TopicDecl, topic_matches
 
 CLIENT_STATUS = "tns1:Device/tnsaxis:MQTT/ClientStatus"
@@ -44,11 +46,13 @@ def bus_spelling(topic_filter: str) -> str:
     return _respell(topic_filter, _TO_BUS)
 
 
+@lru_cache(maxsize=1024)  # a device has a few dozen topics: each is spelled once, not per event
 def payload_topic(topic: str) -> str:
     """`tns1:Device/tnsaxis:IO/Port` -> `onvif:Device/axis:IO/Port`, the payload's `topic` (§5.3)."""
     return _respell(topic, _TO_MQTT)
 
 
+@lru_cache(maxsize=1024)
 def mqtt_path(topic: str, namespaces: bool) -> str:
     """The event's part of an MQTT topic: `tns:onvif/Device/tns:axis/IO/Port` with namespaces
     [REC §5.3], `Device/IO/Port` without [GUESS]."""
@@ -64,6 +68,7 @@ def mqtt_path(topic: str, namespaces: bool) -> str:
     return "/".join(parts)
 
 
+@lru_cache(maxsize=4096)
 def filter_matches(topic_filter: str, topic: str) -> bool:
     """Does an event.cgi topic filter (`//.` alone: every event) select a bus topic?"""
     if topic_filter == "//.":
