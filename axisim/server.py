@@ -19,6 +19,7 @@ from .control.journal import Journal
 from .control.stream_hooks import STREAM_HOOKS_KEY
 from .device import Device
 from .lifecycle import State
+from .mqtt_link import MqttLink
 from .persistence import StateDir
 from .pipeline import build_app
 from .rtsp import RtspServer
@@ -92,6 +93,7 @@ class RunningDevice:
     certificates: Certificates | None = None
     reachable: bool = True  # False: the control API took it off the network (listeners closed)
     rtsp: RtspServer | None = None  # the RTSP event stream's listener, when the device serves one
+    mqtt: MqttLink | None = None  # the device's MQTT connection (axisim/mqtt_link.py), if it has a client
     _sites: list[web.TCPSite] = field(default_factory=list)
     _cycle_task: asyncio.Task[None] | None = None
 
@@ -217,6 +219,8 @@ class RunningDevice:
         self.device.lifecycle.power = None
         if self.rtsp is not None:
             await self.rtsp.stop("simulator stopped")
+        if self.mqtt is not None:
+            await self.mqtt.close()
         await self.runner.cleanup()
 
 
@@ -260,4 +264,5 @@ async def start_device(
         device.on_factory_default.append(lambda _kind: certificates.renew())
     device.lifecycle.cycle = running._schedule_cycle
     device.lifecycle.power = running._schedule_power
+    running.mqtt = MqttLink.attach(device, faults)
     return running

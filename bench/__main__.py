@@ -19,6 +19,7 @@ from .events import events
 from .fleet_start import fleet_start
 from .loadgen import LoadGenerator
 from .mixed import mixed
+from .mqtt import mqtt_fleet
 from .report import Row, table
 from .servers import BenchError
 from .single import brand_anonymous, digest_vs_anonymous, full_list
@@ -44,6 +45,7 @@ BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
     5: ("mixed workload over a fleet", lambda s: mixed(s.load, s.mixed_size, s.mix)),
     6: ("device event bus", events),
     7: ("events over WebSocket, fleet", lambda s: ws_events(s.fleet_size, s.duration)),
+    8: ("MQTT: a fleet publishing to one broker", lambda s: mqtt_fleet(s.fleet_size)),
 }
 
 

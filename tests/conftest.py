@@ -16,6 +16,7 @@ from axisim.connection import DeviceRunner
 from axisim.device import DEFAULT_ACCOUNT, Device, make_device
 from axisim.digest_client import authorization
 from axisim.pipeline import build_app
+from tests.mqtt_broker import broker, subscriber  # noqa: F401 - the MQTT tests' Mosquitto broker and subscriber fixtures
 
 ROOT = ("root", "pass")
 MODELS = ["S3008", "S3016", "S4000", "C1410MkII", "W401"]

@@ -68,6 +68,8 @@ PROBES: dict[str, Probe] = {
     "power-settings": ajr("/axis-cgi/power-settings.cgi"),
     "mediaclip": Probe("GET", "/axis-cgi/stopclip.cgi", contains("OK")),
     "sip": Probe("POST", "/vapix/call", contains('"Capabilities"'), {"data": '{"axcall:GetServiceCapabilities": {}}'}),
+    "mqtt-client": ajr("/axis-cgi/mqtt/client.cgi"),
+    "event-mqtt-bridge": ajr("/axis-cgi/mqtt/event.cgi"),
     "speakertest": Probe(
         "POST", "/vapix/axast", contains('"SpeakerTestReport"'), {"data": '{"axast:GetSpeakerTestReport": {}}'}
     ),
@@ -124,6 +126,8 @@ ROUTE_APIS: dict[str, str | None] = {
     "/vapix/axast": "speakertest",
     "/axis-cgi/wssession.cgi": "event-streaming-over-websocket",
     "/vapix/ws-data-stream": "event-streaming-over-websocket",
+    "/axis-cgi/mqtt/client.cgi": "mqtt-client",
+    "/axis-cgi/mqtt/event.cgi": "event-mqtt-bridge",
     "/vapix/services": None,  # SOAP web services (event1): no apidiscovery id on real firmware
     "/axis-cgi/virtualinput/": None,  # virtual input API: no apidiscovery id (Properties.VirtualInput says it)
     "/axis-cgi/io/virtualinput.cgi": None,  # the manual trigger

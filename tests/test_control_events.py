@@ -313,7 +313,9 @@ async def test_bad_stream_faults_are_400_and_add_nothing(control: Control, body:
 
 
 def test_parse_stream_fault_messages() -> None:
-    with pytest.raises(FaultError, match="kind is one of websocket, rtsp"):
+    with pytest.raises(FaultError, match="kind is one of websocket, rtsp, mqtt"):
+        parse_fault(1, {"kind": "ftp", "refuse": True})
+    with pytest.raises(FaultError, match="an mqtt fault takes only kind"):
         parse_fault(1, {"kind": "mqtt", "refuse": True})
     with pytest.raises(FaultError, match="stream fault fields"):
         parse_fault(1, {"delay": 1})

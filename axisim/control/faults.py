@@ -6,6 +6,11 @@ added latency (fixed plus uniform jitter), then at most one of: a fixed reply
 request that hangs until the fault is removed. `count` limits how many requests
 it hits. Knows no HTTP: the server's middleware acts on what `match` returns.
 
+An MQTT fault (`{"kind": "mqtt"}`) makes the device's MQTT broker unreachable while it is there:
+a connection is cut without a word (the broker sends the last will) and no new one gets
+through; the device's MQTT link (axisim/mqtt_link.py) asks `mqtt_unreachable()` and is told
+of every change through `listeners`.
+
 A stream fault (`kind` "websocket" or "rtsp") hits event streams instead of requests:
 refuse the stream (the WebSocket upgrade, the RTSP SETUP), close it after `drop_after`
 messages, or hold each message `delay` seconds; `count` limits how many streams it hits.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -29,6 +35,7 @@ FIELDS = frozenset(
 STREAM_KINDS = ("websocket", "rtsp")
 STREAM_FIELDS = frozenset({"kind", "refuse", "drop_after", "delay", "count"})
 MAX_STREAM_DELAY = 600.0  # seconds
+MQTT_KIND = "mqtt"
 
 
 class FaultError(ValueError):
@@ -134,7 +141,7 @@ def parse_stream_fault(fault_id: int, spec: dict[str, Any]) -> Fault:
     """A stream fault from its JSON description: kind, then refuse, drop_after and/or delay."""
     kind = spec.get("kind")
     if kind not in STREAM_KINDS:
-        raise FaultError(f"kind is one of {', '.join(STREAM_KINDS)}")
+        raise FaultError(f"kind is one of {', '.join((*STREAM_KINDS, MQTT_KIND))}")
     unknown = sorted(set(spec) - STREAM_FIELDS)
     if unknown:
         raise FaultError(
@@ -154,6 +161,10 @@ def parse_stream_fault(fault_id: int, spec: dict[str, Any]) -> Fault:
 
 def parse_fault(fault_id: int, spec: dict[str, Any]) -> Fault:
     """A Fault from its JSON description; FaultError says what is wrong."""
+    if spec.get("kind") == MQTT_KIND:
+        if set(spec) != {"kind"}:
+            raise FaultError("an mqtt fault takes only kind: the broker is unreachable while it is there")
+        return Fault(id=fault_id, path="", query="", kind=MQTT_KIND)
     if "kind" in spec:
         return parse_stream_fault(fault_id, spec)
     stream_only = sorted(set(spec) & (STREAM_FIELDS - FIELDS))
@@ -211,11 +222,20 @@ class Plan:
 class Faults:
     """The faults of one device, applied in the order they were added."""
 
-    __slots__ = ("_faults", "_ids")
+    __slots__ = ("_faults", "_ids", "listeners")
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
+        self.listeners: list[Callable[[], None]] = []  # told of every change (the MQTT link)
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
+
+    def mqtt_unreachable(self) -> bool:
+        """An "mqtt" fault holds: the device's broker cannot be reached."""
+        return any(fault.kind == MQTT_KIND for fault in self._faults)
 
     def __bool__(self) -> bool:
         return bool(self._faults)
@@ -223,6 +243,7 @@ class Faults:
     def add(self, spec: dict[str, Any]) -> Fault:
         fault = parse_fault(next(self._ids), spec)
         self._faults.append(fault)
+        self._changed()
         return fault
 
     def all(self) -> list[Fault]:
@@ -237,12 +258,14 @@ class Faults:
             return False
         self._faults.remove(fault)
         fault.release()
+        self._changed()
         return True
 
     def clear(self) -> None:
         for fault in self._faults:
             fault.release()
         self._faults = []
+        self._changed()
 
     def plan(self, path: str, query: str) -> Plan | None:
         """Consume one hit of every matching fault; None when none matches."""

@@ -2,8 +2,8 @@
 
 The rules subsystem imports no other subsystem (the independence contract): it finds them by word
 in `device.subsystems` and calls the few methods the protocols below name. HTTP notifications and
-MQTT publishing leave the device through interfaces the top layer installs (`Notifier`,
-`MqttPublisher`): the core never opens a socket.
+MQTT publishing leave the device through what the top layer installs (the `Notifier`; the `mqtt`
+subsystem's driver): the core never opens a socket.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ class Notifier(Protocol):
     def send(self, notification: Notification, failed: Callable[[str], None]) -> None: ...
 
 
-class MqttPublisher(Protocol):
-    """The seam of the MQTT client (issue 19, built apart): publish one message or raise ActionError."""
+class MqttClient(Protocol):
+    """What the rules use of the `mqtt` subsystem: publish one message now, False when not connected."""
 
-    def publish(self, topic: str, payload: str, qos: int, retain: bool) -> None: ...
+    def send(self, topic: str, payload: bytes, qos: int, retain: bool) -> bool: ...
 
 
 class Outputs(Protocol):
@@ -84,7 +84,6 @@ class Actions:
     def __init__(self, subsystems: dict[str, Any]) -> None:
         self.subsystems = subsystems
         self.notifier: Notifier | None = None  # installed by the top layer (axisim/notify.py)
-        self.mqtt: MqttPublisher | None = None  # installed with the MQTT client
 
     def _need(self, word: str) -> Any:
         subsystem = self.subsystems.get(word)
@@ -167,11 +166,11 @@ class Actions:
         return Running(f"sent an HTTP notification to {url}")
 
     def _publish(self, config: Configuration) -> Running:
-        if self.mqtt is None:
-            raise ActionError("the MQTT client is not connected")
+        client: MqttClient = self._need("mqtt")
         topic, payload = config.value("Topic"), config.value("Payload")
         qos = int(_number(config.value("QoS", "0")))
-        self.mqtt.publish(topic, payload, qos, config.value("Retained").lower() in ("1", "yes", "true"))
+        if not client.send(topic, payload.encode(), qos, config.value("Retained").lower() in ("1", "yes", "true")):
+            raise ActionError("the MQTT client is not connected")
         return Running(f"published to MQTT topic {topic}")
 
 

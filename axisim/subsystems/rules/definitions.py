@@ -80,7 +80,7 @@ ACTION_TEMPLATES: tuple[Template, ...] = (
              (*HTTP_RECIPIENT[1:], *HTTP_ACTION), recipient="com.axis.recipient.http"),
     Template("com.axis.action.fixed.notification.https", ("upload_url",),
              (*HTTP_RECIPIENT[1:], "validate_server_cert", *HTTP_ACTION), recipient="com.axis.recipient.https"),
-    Template("com.axis.action.fixed.mqttpublish", ("Topic", "Payload"), ("QoS", "Retained")),
+    Template("com.axis.action.fixed.mqttpublish", ("Topic", "Payload"), ("QoS", "Retained"), needs="mqtt"),
 )
 
 RECIPIENT_TEMPLATES: tuple[Template, ...] = (

@@ -13,7 +13,7 @@ from ...events import Event, TopicDecl
 from ...lifecycle import RestartKind
 from ...logs import SYSTEM, Actor
 from ..base import Subsystem
-from .actions import Actions, MqttPublisher, Notifier
+from .actions import Actions, Notifier
 from .content import Matcher
 from .definitions import ACTION_TEMPLATES, RECIPIENT_TEMPLATES, Configuration, Rule, Template, offered
 from .engine import ACTION_FAILED, SOURCE, Engine
@@ -43,15 +43,6 @@ class RulesSubsystem(Subsystem):
     @notifier.setter
     def notifier(self, notifier: Notifier | None) -> None:
         self.actions.notifier = notifier
-
-    @property
-    def mqtt(self) -> MqttPublisher | None:
-        return self.actions.mqtt
-
-    @mqtt.setter
-    def mqtt(self, publisher: MqttPublisher | None) -> None:
-        """The MQTT client's seam: `com.axis.action.fixed.mqttpublish` publishes through it."""
-        self.actions.mqtt = publisher
 
     # -- templates -------------------------------------------------------------------------------
 

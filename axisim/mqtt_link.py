@@ -1,0 +1,312 @@
+"""A served device's MQTT connection (events.md §5): one asyncio task per active client.
+
+`MqttLink.attach(device, faults)` (called by server.start_device) makes the link the driver of
+the device's `mqtt` subsystem; a device without MQTT, or whose client is inactive, has no task and
+costs nothing. While the subsystem `wants_connection`, the task connects with aiomqtt (on
+paho-mqtt), registering the last will; sends the connect message; publishes the device's bus
+events that the event.cgi filters select; and reconnects with a doubling backoff when the
+connection is lost (if `autoReconnect`). A deactivation or a restart disconnects cleanly (the
+disconnect message, then MQTT DISCONNECT); a power-off, a lost network link (cable, WLAN) or the
+control API's "mqtt" fault drops the socket without a word, so the broker sends the last will.
+`publish(device, ...)` is the seam for anyone who publishes on the device's behalf.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+from typing import TYPE_CHECKING
+
+import aiomqtt
+
+from .events import Event
+from .lifecycle import State
+from .mqtt_messages import Outgoing, connect_message, disconnect_message, event_messages, last_will
+from .subsystems.mqtt import ClientConfig, MqttSubsystem, SubscriptionFilter
+
+if TYPE_CHECKING:
+    from .control.faults import Faults
+    from .device import Device
+
+LOG = logging.getLogger("axisim.mqtt")
+BACKOFF_MIN = 0.5  # seconds before the first retry; doubles up to BACKOFF_MAX
+BACKOFF_MAX = 30.0
+OUTBOX_MAX = 10_000  # events waiting for the broker; more are dropped (a device's buffer is finite too)
+STOP_WAIT = 5.0  # seconds a clean disconnect may take
+
+
+class MqttLink:
+    """The connection of one device's MQTT client; see the module docstring."""
+
+    def __init__(self, device: Device, mqtt: MqttSubsystem, faults: Faults | None = None) -> None:
+        self.device = device
+        self.mqtt = mqtt
+        self.faults = faults
+        self._task: asyncio.Task[None] | None = None
+        self._config: ClientConfig | None = None  # the settings the running task uses
+        self._client: aiomqtt.Client | None = None
+        self._stop = asyncio.Event()
+        self._abrupt = False
+        self._pending = False
+        self._outbox: asyncio.Queue[Outgoing] = asyncio.Queue(OUTBOX_MAX)
+        self._cut_event = asyncio.Event()  # set while the control API's "mqtt" fault holds
+        self._retry = asyncio.Event()  # the fault went away: try again now
+        self.connections = 0  # successful connects, for tests and the bench
+        self._subscribed: tuple[SubscriptionFilter, ...] = ()  # what the broker was asked to send
+        self._resubscribe = asyncio.Event()  # event.cgi changed the subscriptions
+
+    @classmethod
+    def attach(cls, device: Device, faults: Faults | None = None) -> MqttLink | None:
+        """The link of a device that has an MQTT client (None otherwise), already reconciled."""
+        mqtt = device.subsystems.get(MqttSubsystem.name)
+        if not isinstance(mqtt, MqttSubsystem):
+            return None
+        link = cls(device, mqtt, faults)
+        mqtt.driver = link
+        if faults is not None:
+            faults.listeners.append(link._faults_changed)
+        link.changed()
+        return link
+
+    # -- the subsystem's driver interface ----------------------------------------------------------
+
+    def changed(self) -> None:
+        """Reconcile soon: the device's state settles first (a restart goes offline after its hooks)."""
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().call_soon(self._reconcile)
+
+    def send(self, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
+        return self._enqueue(Outgoing(topic, payload, qos, retain))
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def _reconcile(self) -> None:
+        self._pending = False
+        want = self.mqtt.wants_connection
+        if self._task is not None and (not want or self.mqtt.config != self._config):
+            abrupt = self.device.lifecycle.state is State.OFF or not self.device.link_up
+            old = self._task
+            self._task = None
+            asyncio.get_running_loop().create_task(self._finish(old, abrupt))
+            return  # _finish reconciles again once the old session is gone
+        if self._task is not None and self.mqtt.subscriptions != self._subscribed:
+            self._resubscribe.set()
+        if want and self._task is None:
+            self._config = self.mqtt.config
+            self._stop = asyncio.Event()
+            self._abrupt = False
+            self._task = asyncio.get_running_loop().create_task(self._run(self._config))
+
+    async def _finish(self, task: asyncio.Task[None], abrupt: bool) -> None:
+        self._abrupt = abrupt
+        self._stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_WAIT)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.changed()
+
+    async def close(self) -> None:
+        """The simulator stops serving the device: disconnect cleanly, forget the driver."""
+        if self.mqtt.driver is self:
+            self.mqtt.driver = None
+        if self.faults is not None and self._faults_changed in self.faults.listeners:
+            self.faults.listeners.remove(self._faults_changed)
+        task, self._task = self._task, None
+        if task is not None:
+            self._abrupt = self.device.lifecycle.state is State.OFF
+            self._stop.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_WAIT)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # -- faults -----------------------------------------------------------------------------------------
+
+    def _unreachable(self) -> bool:
+        return self.faults is not None and self.faults.mqtt_unreachable()
+
+    def _faults_changed(self) -> None:
+        if self._unreachable():
+            self._cut_event.set()
+        else:
+            self._cut_event.clear()
+            self._retry.set()
+
+    # -- the session ------------------------------------------------------------------------------------
+
+    async def _run(self, config: ClientConfig) -> None:
+        """Connect, serve, and retry with backoff until stopped (or once, without autoReconnect)."""
+        backoff = BACKOFF_MIN
+        while not self._stop.is_set():
+            if self._unreachable():
+                LOG.info("%s: MQTT broker unreachable (fault)", self.device.serial)
+            else:
+                try:
+                    await self._session(config)
+                    backoff = BACKOFF_MIN
+                except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
+                    LOG.info("%s: MQTT connection to %s failed: %s", self.device.serial, config.server.host, exc)
+                finally:
+                    self._client = None
+                    self.mqtt.set_connected(False)
+            if self._stop.is_set() or not config.auto_reconnect:
+                return
+            await self._pause(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait before the next attempt; a stop, or the fault's removal, ends the wait early."""
+        self._retry.clear()
+        waiters = [asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._retry.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    def _client_for(self, config: ClientConfig) -> aiomqtt.Client:
+        server = config.server
+        will = last_will(config, self.device.serial)
+        tls = None
+        if server.protocol in ("ssl", "wss"):
+            tls = ssl.create_default_context()
+            if not config.validate_server_cert:
+                tls.check_hostname = False
+                tls.verify_mode = ssl.CERT_NONE
+            if server.alpn_protocol:
+                tls.set_alpn_protocols([server.alpn_protocol])
+        return aiomqtt.Client(
+            server.host, server.effective_port, identifier=config.client_id or None,
+            username=config.username or None, password=config.password or None,
+            will=None if will is None else aiomqtt.Will(will.topic, will.payload, will.qos, will.retain),
+            clean_session=config.clean_session, keepalive=config.keep_alive, timeout=float(config.connect_timeout),
+            transport="websockets" if server.protocol in ("ws", "wss") else "tcp",
+            websocket_path=server.basepath or None, tls_context=tls,
+        )  # fmt: skip
+
+    async def _session(self, config: ClientConfig) -> None:
+        client = self._client_for(config)
+        async with client:
+            while not self._outbox.empty():  # what the last connection left unsent is gone
+                self._outbox.get_nowait()
+            self._client = client
+            self.connections += 1
+            self.mqtt.set_connected(True)
+            hello = connect_message(config, self.device.serial, self.device.clock.wall())
+            if hello is not None:
+                await client.publish(hello.topic, hello.payload, hello.qos, hello.retain)
+            self._subscribed = ()
+            await self._subscribe(client)
+            subscription = self.device.bus.subscribe(self._on_event)
+            for state in self.device.event_states():  # property states first, as a new event subscriber gets
+                self._on_event(state)
+            try:
+                await self._serve(client)
+            finally:
+                subscription.cancel()
+            if self._abrupt or self._cut_event.is_set():
+                self._drop(client)
+                with contextlib.suppress(TimeoutError, aiomqtt.MqttError):
+                    await asyncio.wait_for(self._receive(client), STOP_WAIT)
+                return
+            bye = disconnect_message(config, self.device.serial, self.device.clock.wall())
+            if bye is not None:
+                await client.publish(bye.topic, bye.payload, bye.qos, bye.retain)
+        # leaving the context sends DISCONNECT: the broker discards the last will
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        """Send the outbox until stopped, unreachable (a fault) or disconnected (MqttError)."""
+        lost = asyncio.ensure_future(self._receive(client))
+        stop = asyncio.ensure_future(self._stop.wait())
+        cut = asyncio.ensure_future(self._cut())
+        self._resubscribe.clear()
+        resubscribe = asyncio.ensure_future(self._resubscribe.wait())
+        take = asyncio.ensure_future(self._outbox.get())
+        try:
+            while True:
+                done, _ = await asyncio.wait((take, lost, stop, cut, resubscribe), return_when=asyncio.FIRST_COMPLETED)
+                if lost in done:
+                    lost.result()  # raises the MqttError of the lost connection
+                if stop in done or cut in done or lost in done:
+                    return
+                if resubscribe in done:
+                    self._resubscribe.clear()
+                    resubscribe = asyncio.ensure_future(self._resubscribe.wait())
+                    await self._subscribe(client)
+                if take in done:
+                    item = take.result()
+                    await client.publish(item.topic, item.payload, item.qos, item.retain)
+                    while not self._outbox.empty():  # a burst goes out without a wait per message
+                        item = self._outbox.get_nowait()
+                        await client.publish(item.topic, item.payload, item.qos, item.retain)
+                    take = asyncio.ensure_future(self._outbox.get())
+        finally:
+            for waiter in (lost, stop, cut, resubscribe, take):
+                waiter.cancel()
+
+    async def _cut(self) -> None:
+        await self._cut_event.wait()
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        """Hand each broker message to the subscription that selects it, until the connection ends:
+        the message iterator then raises MqttError."""
+        async for message in client.messages:
+            payload = message.payload
+            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes | bytearray) else str(payload or "")
+            for item in self._subscribed:
+                if message.topic.matches(self.mqtt.subscribed_topic(item)):
+                    self.mqtt.message_received(item, str(message.topic), text)
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        """(Re)subscribe to the subscriptions of event.cgi; the previous ones are dropped."""
+        wanted = self.mqtt.subscriptions
+        old = {self.mqtt.subscribed_topic(item) for item in self._subscribed}
+        new = {self.mqtt.subscribed_topic(item) for item in wanted}
+        self._subscribed = wanted
+        for topic in sorted(old - new):
+            await client.unsubscribe(topic)
+        for item in wanted:
+            await client.subscribe(self.mqtt.subscribed_topic(item), qos=item.qos)
+
+    @staticmethod
+    def _drop(client: aiomqtt.Client) -> None:
+        """Close the socket without DISCONNECT (power cut, network gone): the broker sends the will."""
+        sock = client._client.socket()  # aiomqtt has no ungraceful close: its paho client's socket
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    # -- events -------------------------------------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        mqtt = self.mqtt
+        for message in event_messages(event, mqtt.publication, mqtt.topic_prefix, self.device.serial):
+            self._enqueue(message)
+
+    def _enqueue(self, message: Outgoing) -> bool:
+        if self._client is None:
+            return False
+        try:
+            self._outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            LOG.warning("%s: MQTT outbox full, message dropped", self.device.serial)
+            return False
+        return True
+
+
+def publish(device: Device, topic: str, payload: bytes | str, qos: int = 0, retain: bool = False) -> bool:
+    """Publish one message through a device's MQTT client (the rules' "MQTT publish" action);
+    False when the device has no client or it is not connected."""
+    mqtt = device.subsystems.get(MqttSubsystem.name)
+    if not isinstance(mqtt, MqttSubsystem):
+        return False
+    return mqtt.send(topic, payload.encode() if isinstance(payload, str) else payload, qos, retain)
