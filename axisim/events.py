@@ -93,6 +93,15 @@ def topic_matches(pattern: str, topic: str) -> bool:
     return topic == pattern
 
 
+SIMULATOR_NAMESPACE = "axisim:"  # the simulator's own topics (a rule's action runs): never declared
+
+
+def for_clients(topic: str) -> bool:
+    """A topic a device's clients may see: not one of the simulator's own (events.md §1.5 lists what
+    a device declares; `axisim:` topics exist only for the control API and tests)."""
+    return not topic.startswith(SIMULATOR_NAMESPACE)
+
+
 class Clock(Protocol):
     def wall(self) -> float: ...
 
@@ -104,9 +113,12 @@ class Subscription:
     bus: EventBus
     callback: Callable[[Event], None]
     patterns: tuple[str, ...] = ()  # empty: every topic
+    clients: bool = False  # a client's stream: the simulator's own topics are left out
     cancelled: bool = field(default=False)
 
     def wants(self, topic: str) -> bool:
+        if self.clients and not for_clients(topic):
+            return False
         return not self.patterns or any(topic_matches(p, topic) for p in self.patterns)
 
     def cancel(self) -> None:
@@ -130,8 +142,12 @@ class EventBus:
         """Someone listens: a publisher may skip work only events would need."""
         return bool(self._subscriptions)
 
-    def subscribe(self, callback: Callable[[Event], None], topics: Iterable[str] = ()) -> Subscription:
-        subscription = Subscription(self, callback, tuple(topics))
+    def subscribe(
+        self, callback: Callable[[Event], None], topics: Iterable[str] = (), *, clients: bool = False
+    ) -> Subscription:
+        """`clients=True` for what goes out to a device's clients (event streams, MQTT): the
+        simulator's own `axisim:` topics never reach them."""
+        subscription = Subscription(self, callback, tuple(topics), clients)
         self._subscriptions = (*self._subscriptions, subscription)
         return subscription
 

@@ -206,7 +206,7 @@ class MqttLink:
                 await client.publish(hello.topic, hello.payload, hello.qos, hello.retain)
             self._subscribed = ()
             await self._subscribe(client)
-            subscription = self.device.bus.subscribe(self._on_event)
+            subscription = self.device.bus.subscribe(self._on_event, clients=True)
             for state in self.device.event_states():  # property states first, as a new event subscriber gets
                 self._on_event(state)
             try:

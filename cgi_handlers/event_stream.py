@@ -167,7 +167,7 @@ class Stream:
             self._subscription.cancel()
         self.filters = request.filters
         topics = [] if any(not f.topic for f in self.filters) else [f.topic for f in self.filters]
-        self._subscription = device.bus.subscribe(self.offer, topics) if self.filters else None
+        self._subscription = device.bus.subscribe(self.offer, topics, clients=True) if self.filters else None
         self.session.configured([f.shown for f in self.filters])
         self._push(configure_reply(request.context))
         for event in device.event_states():

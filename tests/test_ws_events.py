@@ -271,3 +271,33 @@ def test_serve_without_the_websocket_api() -> None:
         assert "event-streaming-over-websocket" not in {api["id"] for api in listed} and listed
     finally:
         served.stop()
+
+
+async def test_a_rules_action_runs_never_reach_a_client(control: Control) -> None:
+    """`axisim:Rules/ActionRun` is the simulator's own record of a rule's action (the control API's
+    event log shows it); a client subscribed to everything (`//.`, §2.3) gets the rule's effect (the
+    relay) but never that topic, which no device declares (§1.5)."""
+    from tests.test_control import text_of
+    from tests.test_rules import VIRTUAL_INPUT, add_action, add_rule, event, items
+
+    w401 = control[W401]
+    action = await add_action(w401, "com.axis.action.unlimited.io.toggle", port="8", state="active")
+    await add_rule(w401, "Relay", action, start=event("StartEvent", VIRTUAL_INPUT, items(port="1", active="1")))
+    stream = await EventStream.open(w401.url)
+    try:
+        await stream.configure([{"topicFilter": "//."}])  # everything, as the axis library asks (§2.3)
+        await stream.initial(len(w401.device.event_states()))
+        await text_of(w401.url, "/axis-cgi/virtualinput/activate.cgi?schemaversion=1&port=1")
+        await text_of(w401.url, "/axis-cgi/virtualinput/deactivate.cgi?schemaversion=1&port=1")
+        seen: list[tuple[str, dict[str, str]]] = []
+        for _ in range(50):  # until the relay is back to inactive
+            notification = await stream.notification()
+            seen.append((notification["topic"], notification["message"]["data"]))
+            if seen[-1] == ("tns1:Device/Trigger/Relay", {"LogicalState": "inactive"}):
+                break
+        assert ("tns1:Device/Trigger/Relay", {"LogicalState": "active"}) in seen
+        assert not [topic for topic, _ in seen if topic.startswith("axisim:")]
+    finally:
+        await stream.close()
+    log = await control.ok("GET", f"/devices/{W401}/events/log?topic=axisim:Rules/ActionRun")
+    assert log["events"], "the control API still shows the action runs"

@@ -189,7 +189,7 @@ class Stream:
         for event in self.device.event_states():
             if self._wants(event.topic):
                 self._enqueue(event, INITIALIZED)
-        self._subscription = self.device.bus.subscribe(self._published, self.patterns)
+        self._subscription = self.device.bus.subscribe(self._published, self.patterns, clients=True)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._send_loop())
 
