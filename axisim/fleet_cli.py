@@ -72,6 +72,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="first device's RTSP port (ports mode, default: after the HTTPS block, --base-port + 2 x count) or "
         f"every device's (--loopback, default 554 where it can be bound, else --base-port + {RTSP_OFFSET})",
     )  # fmt: skip
+    fleet.add_argument(
+        "--no-websocket-events", dest="websocket_events", action="store_false",
+        help="devices without the WebSocket event stream (apidiscovery leaves it out: clients take RTSP)",
+    )  # fmt: skip
     fleet.add_argument("--user", default="root", help="first account's name, default root")
     fleet.add_argument("--password", default="pass", help="first account's password, default pass")
     fleet.add_argument(
@@ -98,12 +102,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def plan_from_args(args: argparse.Namespace) -> FleetPlan:
     if args.file is not None:
         plan = load_fleet_file(args.file)
-        if args.rtsp is None and args.rtsp_port is None:
+        if args.rtsp is None and args.rtsp_port is None and args.websocket_events:
             return plan
         groups = [
-            replace(g, options=replace(g.options, rtsp=g.options.rtsp if args.rtsp is None else args.rtsp))
+            replace(g, options=replace(
+                g.options, rtsp=g.options.rtsp if args.rtsp is None else args.rtsp,
+                websocket_events=g.options.websocket_events and args.websocket_events,
+            ))
             for g in plan.groups
-        ]
+        ]  # fmt: skip
         addressing = plan.addressing
         if args.rtsp_port is not None:
             addressing = replace(addressing, rtsp_port=args.rtsp_port)
@@ -118,6 +125,7 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
         boot_time=args.boot_time,
         ready_time=args.ready_time,
         rtsp=args.rtsp,
+        websocket_events=args.websocket_events,
     )
     groups = [Group(model, count, None, options) for model, count in parse_mix(args.models, args.count) if count]
     if args.loopback:

@@ -13,6 +13,7 @@ From the command line (`--count 100 --models S3008:3,W401`) or a fleet file (TOM
     rtsp_port = 20200         #   ports: the first device's (default: after the HTTPS block, base_port +
                               #   2 x devices); loopback: every device's (default: 554 where it can be
                               #   bound, else base_port + 474)
+    websocket_events = true   # false: devices without the WebSocket event stream (older firmware)
     state_dir = "site-a"      # each device keeps its state in <state_dir>/<serial>
     accounts = ["root:pass:admin", "viewer:view:viewer"]
     boot_time = 0.0           # seconds offline during a restart
@@ -252,6 +253,7 @@ def _options(table: dict[str, Any], base: Options, where: str) -> Options:
         strict_nc=flag("strict_nonce", base.strict_nc),
         boot_time=number("boot_time", base.boot_time),
         ready_time=number("ready_time", base.ready_time),
+        websocket_events=flag("websocket_events", base.websocket_events),
     )
 
 
@@ -264,7 +266,8 @@ def _account_entry(item: Any, where: str) -> AccountSpec:
     raise FleetError(f"{where}: an account is 'NAME:PASSWORD[:ROLE]' or {{name, password, role}}")
 
 
-GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time", "rtsp"}
+GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time", "rtsp",
+              "websocket_events"}
 TOP_KEYS = GROUP_KEYS - {"model", "variant", "count"} | {
     "seed", "addressing", "host", "base_port", "port", "https_port", "rtsp_port", "first_address", "state_dir", "group",
 }  # fmt: skip

@@ -6,8 +6,10 @@ and a device served without the WebSocket API.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -301,3 +303,40 @@ async def test_a_rules_action_runs_never_reach_a_client(control: Control) -> Non
         await stream.close()
     log = await control.ok("GET", f"/devices/{W401}/events/log?topic=axisim:Rules/ActionRun")
     assert log["events"], "the control API still shows the action runs"
+
+
+async def test_a_fleet_group_without_the_websocket_api(tmp_path: Path) -> None:
+    """`websocket_events = false` in a fleet file (here for the W401 group) and `axisim fleet
+    --no-websocket-events`: those devices neither serve nor advertise the stream (events.md §0.2:
+    the axis library then takes RTSP); the others keep it."""
+    from axisim.cli import parser
+    from axisim.fleet import Fleet
+    from axisim.fleet_cli import plan_from_args
+    from axisim.fleet_plan import load_fleet_file
+
+    site = tmp_path / "site.toml"
+    site.write_text(
+        'host = "127.0.0.1"\nbase_port = 0\n[[group]]\nmodel = "W401"\ncount = 1\nwebsocket_events = false\n'
+        '[[group]]\nmodel = "C1410MkII"\ncount = 1\n',
+        encoding="utf-8",
+    )
+    plan = load_fleet_file(site)
+    assert [d.websocket_events for d in plan.devices()] == [False, True]
+    fleet = Fleet.from_plan(plan)
+    await fleet.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            for device, served in zip(fleet.devices, (False, True), strict=True):
+                reply = await digest_request(session, "GET", device.url + "/axis-cgi/wssession.cgi", ROOT)
+                assert (reply.status == 200) is served, reply.status
+                body = json.dumps({"apiVersion": "1.0", "method": "getApiList"})
+                listed = await digest_request(session, "POST", device.url + "/axis-cgi/apidiscovery.cgi", ROOT,
+                                              data=body)  # fmt: skip
+                ids = {api["id"] for api in json.loads(listed.text)["data"]["apiList"]}
+                assert ("event-streaming-over-websocket" in ids) is served
+    finally:
+        await fleet.stop()
+    args = parser().parse_args(["fleet", "--count", "2", "--models", "W401", "--no-websocket-events"])
+    assert {d.websocket_events for d in plan_from_args(args).devices()} == {False}
+    args = parser().parse_args(["fleet", "--file", str(site), "--no-websocket-events"])
+    assert {d.websocket_events for d in plan_from_args(args).devices()} == {False}
