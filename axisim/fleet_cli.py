@@ -16,6 +16,7 @@ from .cli_args import HTTPS_OFFSET, host, port, seconds, seed, whole
 from .control.http import start_control
 from .device import AccountSpec
 from .fleet import Fleet
+from .fleet_file import load_fleet_file
 from .fleet_plan import (
     MAX_DEVICES,
     MAX_SECONDS,
@@ -25,7 +26,6 @@ from .fleet_plan import (
     FleetPlan,
     Group,
     Options,
-    load_fleet_file,
     make_plan,
     parse_mix,
 )

@@ -1,29 +1,6 @@
 """What a fleet is made of, before anything starts: groups of devices, addresses, identities.
 
-From the command line (`--count 100 --models S3008:3,W401`) or a fleet file (TOML):
-
-    seed = "site-a"
-    addressing = "ports"      # "ports": consecutive ports on `host`; "loopback": 127.0.x.y each
-    host = "127.0.0.1"
-    base_port = 20000         # ports: the first device's port; loopback: every device's port
-    https = false             # also an HTTPS listener per device, on https_port:
-    https_port = 20100        #   ports: the first device's (default: right after the HTTP ports,
-                              #   base_port + devices); loopback: every device's (default: base_port + 363)
-    rtsp = true               # the RTSP event stream (default: on in fleets of up to 100 devices)
-    rtsp_port = 20200         #   ports: the first device's (default: after the HTTPS block, base_port +
-                              #   2 x devices); loopback: every device's (default: 554 where it can be
-                              #   bound, else base_port + 474)
-    websocket_events = true   # false: devices without the WebSocket event stream (older firmware)
-    state_dir = "site-a"      # each device keeps its state in <state_dir>/<serial>
-    accounts = ["root:pass:admin", "viewer:view:viewer"]
-    boot_time = 0.0           # seconds offline during a restart
-    ready_time = 0.0          # seconds booting before systemready says yes
-
-    [[group]]
-    model = "S3008"
-    variant = "4TB"
-    count = 10
-    accounts = ["admin:secret:admin"]   # any top-level option can be set per group
+From the command line (`--count 100 --models S3008:3,W401`) or a fleet file (`axisim/fleet_file.py`).
 
 Indexes run over the whole fleet, so serials are unique (one identity stride per OUI)
 and the same seed gives the same fleet on every run.
@@ -32,10 +9,8 @@ and the same seed gives the same fleet on every run.
 from __future__ import annotations
 
 import ipaddress
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from .accounts import AccountError
 from .device import DEFAULT_ACCOUNT, AccountSpec, identity_for, initial_accounts
@@ -222,126 +197,6 @@ def parse_mix(text: str, count: int) -> list[tuple[str, int]]:
     left = count - sum(n for _, n, _ in shares)
     bonus = {i for i, _ in sorted(enumerate(shares), key=lambda p: (-p[1][2], p[0]))[:left]}
     return [(name, n + (1 if i in bonus else 0)) for i, (name, n, _) in enumerate(shares)]
-
-
-def _options(table: dict[str, Any], base: Options, where: str) -> Options:
-    def number(key: str, default: float) -> float:
-        value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_SECONDS:
-            raise FleetError(f"{where}: {key} is a number of seconds, 0 to {MAX_SECONDS}")
-        return float(value)
-
-    def flag(key: str, default: bool) -> bool:
-        value = table.get(key, default)
-        if not isinstance(value, bool):
-            raise FleetError(f"{where}: {key} is true or false")
-        return value
-
-    accounts = base.accounts
-    if "accounts" in table:
-        raw = table["accounts"]
-        if not isinstance(raw, list):
-            raise FleetError(f"{where}: accounts is a list")
-        accounts = tuple(_account_entry(item, where) for item in raw)
-    rtsp = table.get("rtsp", base.rtsp)
-    if rtsp is not None and not isinstance(rtsp, bool):
-        raise FleetError(f"{where}: rtsp is true or false")
-    return Options(
-        accounts=accounts,
-        rtsp=rtsp,
-        https=flag("https", base.https),
-        strict_nc=flag("strict_nonce", base.strict_nc),
-        boot_time=number("boot_time", base.boot_time),
-        ready_time=number("ready_time", base.ready_time),
-        websocket_events=flag("websocket_events", base.websocket_events),
-    )
-
-
-def _account_entry(item: Any, where: str) -> AccountSpec:
-    if isinstance(item, str):
-        return parse_account(item)
-    if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("password"), str):
-        role = item.get("role", "admin")
-        return parse_account(f"{item['name']}:{item['password']}:{role}")
-    raise FleetError(f"{where}: an account is 'NAME:PASSWORD[:ROLE]' or {{name, password, role}}")
-
-
-GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time", "rtsp",
-              "websocket_events"}
-TOP_KEYS = GROUP_KEYS - {"model", "variant", "count"} | {
-    "seed", "addressing", "host", "base_port", "port", "https_port", "rtsp_port", "first_address", "state_dir", "group",
-}  # fmt: skip
-
-
-def load_fleet_file(path: Path) -> FleetPlan:
-    """A FleetPlan from a TOML fleet file; FleetError says what is wrong and where."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FleetError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise FleetError(f"{path} is not valid TOML: {exc}") from exc
-    unknown = sorted(set(document) - TOP_KEYS)
-    if unknown:
-        raise FleetError(f"{path}: unknown key(s) {', '.join(unknown)}")
-    defaults = _options(document, Options(), str(path))
-    raw_groups = document.get("group", [])
-    if not isinstance(raw_groups, list) or not raw_groups:
-        raise FleetError(f"{path}: list the devices in [[group]] tables (model, count, ...)")
-    groups = []
-    for number, table in enumerate(raw_groups, 1):
-        where = f"{path}, group {number}"
-        if not isinstance(table, dict):
-            raise FleetError(f"{where}: a group is a table")
-        extra = sorted(set(table) - GROUP_KEYS)
-        if extra:
-            raise FleetError(f"{where}: unknown key(s) {', '.join(extra)}")
-        count = table.get("count", 1)
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise FleetError(f"{where}: count is a whole number, 0 or more")
-        model = table.get("model")
-        variant = table.get("variant")
-        if not isinstance(model, str) or (variant is not None and not isinstance(variant, str)):
-            raise FleetError(f"{where}: model (and variant) are strings")
-        groups.append(Group(model, count, variant, _options(table, defaults, where)))
-    base_dir = path.parent
-    state_dir = document.get("state_dir")
-    if state_dir is not None and not isinstance(state_dir, str):
-        raise FleetError(f"{path}: state_dir is a path")
-    seed = document.get("seed", "axisim")
-    if not isinstance(seed, str):
-        raise FleetError(f"{path}: seed is a string")
-    return make_plan(
-        groups,
-        seed=seed,
-        addressing=_addressing(document, str(path)),
-        state_dir=(base_dir / state_dir) if state_dir else None,
-    )
-
-
-def _addressing(document: dict[str, Any], where: str) -> Addressing:
-    mode = document.get("addressing", "ports")
-    if mode not in ("ports", "loopback"):
-        raise FleetError(f"{where}: addressing is 'ports' or 'loopback'")
-    default_port = 20000 if mode == "ports" else 8080
-    port = document.get("base_port", document.get("port", default_port))
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise FleetError(f"{where}: base_port is a TCP port, 0-65535")
-    https_port = document.get("https_port")
-    if https_port is not None and (
-        isinstance(https_port, bool) or not isinstance(https_port, int) or not 1 <= https_port <= 65535
-    ):
-        raise FleetError(f"{where}: https_port is a TCP port, 1-65535")
-    rtsp_port = document.get("rtsp_port")
-    if rtsp_port is not None and (
-        isinstance(rtsp_port, bool) or not isinstance(rtsp_port, int) or not 0 <= rtsp_port <= 65535
-    ):
-        raise FleetError(f"{where}: rtsp_port is a TCP port, 0-65535 (0: any free port)")
-    host = document.get("host", "127.0.0.1")
-    first = document.get("first_address", FIRST_LOOPBACK)
-    if not isinstance(host, str) or not isinstance(first, str):
-        raise FleetError(f"{where}: host and first_address are addresses")
-    return Addressing(mode, host, port, first, https_port, rtsp_port)
 
 
 def _check_https_ports(addressing: Addressing, size: int) -> None:

@@ -30,13 +30,13 @@ import pytest
 
 from axisim.device import make_device
 from axisim.fleet import Fleet, raise_file_limit
+from axisim.fleet_file import load_fleet_file
 from axisim.fleet_plan import (
     Addressing,
     FleetError,
     FleetPlan,
     Group,
     Options,
-    load_fleet_file,
     loopback_address,
     make_plan,
     parse_account,

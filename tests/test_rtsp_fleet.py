@@ -17,7 +17,8 @@ import pytest
 from axisim.cli import parser
 from axisim.fleet import Fleet
 from axisim.fleet_cli import plan_from_args
-from axisim.fleet_plan import RTSP_AUTO_MAX, Addressing, FleetError, Group, Options, load_fleet_file, make_plan
+from axisim.fleet_file import load_fleet_file
+from axisim.fleet_plan import RTSP_AUTO_MAX, Addressing, FleetError, Group, Options, make_plan
 from axisim.rtsp import RTSP_OFFSET, RTSP_PORT, default_ports
 
 from .test_cli import Served

@@ -312,7 +312,7 @@ async def test_a_fleet_group_without_the_websocket_api(tmp_path: Path) -> None:
     from axisim.cli import parser
     from axisim.fleet import Fleet
     from axisim.fleet_cli import plan_from_args
-    from axisim.fleet_plan import load_fleet_file
+    from axisim.fleet_file import load_fleet_file
 
     site = tmp_path / "site.toml"
     site.write_text(
