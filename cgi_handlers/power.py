@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from axisim.subsystems.power import PowerError, PowerSubsystem
+from axisim.subsystems.power import PowerError, PowerStatus, PowerSubsystem
 from param_tree import Role
 
 from .ajr import REQUIRED, Params, ajr_call
@@ -55,6 +55,17 @@ UNSUPPORTED = {
 }
 
 
+
+def _power_status(status: PowerStatus) -> dict[str, Any]:
+    """getPowerStatus's `data` (research §2): -1 where a value is not available."""
+    draw = status.draw_w
+    return {
+        "usage": {"currentPower": draw, "averagePower": draw, "maxPower": draw},
+        "psePoeClass": -1 if status.pse_class is None else status.pse_class,
+        "lldpPoeClass": -1 if status.lldp_class is None else status.lldp_class,
+        "powerRequested": -1 if status.requested_w is None else status.requested_w,
+    }
+
 def power_of(request: web.Request) -> PowerSubsystem:
     power = subsystem_of(request, PowerSubsystem)
     return power
@@ -87,7 +98,7 @@ def _dispatch(request: web.Request, document: dict[str, Any]) -> Any:
             raise ApiError(301, "Unable to set delayed power down mode.") from exc
         return {}
     if method == "getPowerStatus":
-        return power.power_status()
+        return _power_status(power.power_status())
     if isinstance(method, str) and method in UNSUPPORTED:
         role, message = UNSUPPORTED[method]
         require(request, role)

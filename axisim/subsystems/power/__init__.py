@@ -2,8 +2,8 @@
 
 The package is the feature: `SUBSYSTEM` is what a model's manifest word `power` names."""
 
-from .plugin import PowerError, PowerSubsystem
+from .plugin import PowerError, PowerStatus, PowerSubsystem
 
 SUBSYSTEM = PowerSubsystem
 
-__all__ = ["SUBSYSTEM", "PowerError", "PowerSubsystem"]
+__all__ = ["SUBSYSTEM", "PowerError", "PowerStatus", "PowerSubsystem"]

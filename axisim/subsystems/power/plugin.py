@@ -19,6 +19,7 @@ OS keeps these in power-settings.cgi only; axisim also lists them (one state, is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from axisim.clock import DeadlineTimer
@@ -45,6 +46,16 @@ LLDP_ENABLED, LLDP_MAX_POWER = "Network.LLDP.POE.Enabled", "Network.LLDP.POE.Max
 
 class PowerError(ValueError):
     """A delayed power down setting the device refuses (delay outside its limits)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PowerStatus:
+    """What the device draws and how its PoE was negotiated (None: not known, e.g. not on PoE)."""
+
+    draw_w: float
+    pse_class: int | None
+    lldp_class: int | None
+    requested_w: float | None
 
 
 class PowerSubsystem(Subsystem):
@@ -260,17 +271,16 @@ class PowerSubsystem(Subsystem):
 
     # -- power status (power-settings.cgi getPowerStatus; -1: not available) ---------
 
-    def power_status(self) -> dict[str, Any]:
+    def power_status(self) -> PowerStatus:
         self.evaluate()
         lldp = self.on_poe and self.device.param(LLDP_ENABLED) == "yes"
         milliwatts = whole_number(self.device.param(LLDP_MAX_POWER, ""))
-        draw = self.idle_w if not self.device.lifecycle.is_off else 0.0
-        return {
-            "usage": {"currentPower": draw, "averagePower": draw, "maxPower": draw},
-            "psePoeClass": self.poe_class if self.on_poe else -1,
-            "lldpPoeClass": self.poe_class if lldp else -1,
-            "powerRequested": milliwatts / 1000 if lldp and milliwatts is not None else -1,
-        }
+        return PowerStatus(
+            draw_w=self.idle_w if not self.device.lifecycle.is_off else 0.0,
+            pse_class=self.poe_class if self.on_poe else None,
+            lldp_class=self.poe_class if lldp else None,
+            requested_w=milliwatts / 1000 if lldp and milliwatts is not None else None,
+        )
 
     # -- the physical world survives a restart of the simulator ----------------------
 
@@ -287,4 +297,4 @@ class PowerSubsystem(Subsystem):
         self.evaluate()
 
 
-__all__ = ["PowerError", "PowerSubsystem"]
+__all__ = ["PowerError", "PowerStatus", "PowerSubsystem"]
