@@ -97,7 +97,7 @@ async def getcapabilities_cgi(request: web.Request) -> web.Response:
                                                                       medium.encryption_supported))  # fmt: skip
     systems = "".join(
         f'    <filesystem name="{fs}" nicename=" " requiredfssupported="{"true" if fs == "ext4" else "false"}"/>\n'
-        for fs in storage.filesystems()
+        for fs in storage.medium.filesystems
     )
     body = (
         f'<disk diskid="{storage.disk.disk_id}" requiredfssupported="{required}" encryptionsupported="{encryption}">\n'

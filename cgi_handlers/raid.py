@@ -76,7 +76,7 @@ def _dispatch(request: web.Request, storage: StorageSubsystem, document: dict[st
     if method == "getStatus":
         return status_data(storage)
     if method == "getCapabilities":
-        return {"raidLevels": list(storage.levels)}
+        return {"raidLevels": list(storage.medium.levels)}
     if method == "recreateRaidOnAllComponents":
         require(request, Role.ADMIN)
         level = Params.of(document, missing=2103, invalid=2104).text("raidLevel", REQUIRED)

@@ -1,10 +1,10 @@
 """`StorageHost`: what the storage parts (the kinds, jobs, encryption, recordings, bays) may use
-of the plugin that owns them. The plugin is the one host; naming it through this narrow interface
-keeps each part testable and stops a part from reaching into another part's state."""
+of the plugin that owns them, and through it of each other (`tools`, `encryption`). The plugin
+is the one host; naming it through this narrow interface keeps each part testable and stops a
+part from reaching into another part's state."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -13,8 +13,10 @@ if TYPE_CHECKING:
 
     from ..base import DeviceView
     from .bays import DriveBays
+    from .encryption import Encryption
+    from .jobs import DiskJobs
     from .kinds.base import StorageKind
-    from .media import Disk, Job
+    from .media import Disk
 
 
 @dataclass
@@ -38,6 +40,8 @@ class StorageHost(Protocol):
     timings: StorageTimings
     medium: StorageKind
     bays: DriveBays
+    tools: DiskJobs  # the job list and the disk tools
+    encryption: Encryption
     alert_temperature_k: int
 
     @property
@@ -54,7 +58,9 @@ class StorageHost(Protocol):
 
     def broken(self) -> bool: ...
 
-    def busy(self) -> Job | None: ...
+    def status(self) -> str: ...
+
+    def total(self) -> int: ...
 
     def event(self, message: str) -> None:
         """A line in the system log (source storage)."""
@@ -69,9 +75,3 @@ class StorageHost(Protocol):
     def set(self, name: str, value: str, actor: Actor | None, *more: tuple[str, str]) -> None:
         """Set related settings all or nothing."""
         ...
-
-    def start_job(self, action: str, duration: float, finish: Callable[[], str]) -> Job: ...
-
-    def mount(self, passphrase: str | None = None, actor: Actor | None = None) -> Job: ...
-
-    def autoformat(self) -> None: ...

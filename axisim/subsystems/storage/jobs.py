@@ -152,7 +152,7 @@ class DiskJobs:
             if disk.encryption_key is not None and not disk.key_opens():
                 disk.encryption_key = None  # try again with this one
             if disk.encryption_key is None:
-                host.enable_encryption(passphrase, actor)
+                host.encryption.enable(passphrase, actor)
         self.usable()
         if disk.encryption_key is not None and not disk.encrypted:
             raise StorageError("not_encrypted", "Encryption is enabled: format the disk before use")

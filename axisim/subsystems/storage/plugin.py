@@ -14,7 +14,6 @@ back only through `host.StorageHost`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from axisim.clock import DeadlineTimer
@@ -124,10 +123,6 @@ class StorageSubsystem(Subsystem):
     def level(self) -> str | None:
         return self.medium.level
 
-    @property
-    def levels(self) -> tuple[str, ...]:
-        return self.medium.levels
-
     def param(self, name: str) -> str:
         return self.device.params.value(name)
 
@@ -149,10 +144,6 @@ class StorageSubsystem(Subsystem):
     def sync_time_remaining(self) -> int:
         return self.medium.sync_time_remaining()
 
-    def capacity(self) -> int:
-        """Bytes the file system offers (0 when there is no usable disk)."""
-        return self.medium.capacity()
-
     def broken(self) -> bool:
         return self.medium.broken()
 
@@ -161,35 +152,16 @@ class StorageSubsystem(Subsystem):
 
     def status(self) -> str:
         """The disk status of disks/list.cgi (VAPIX edge storage: disconnected, connected, OK, ...)."""
-        disk = self.disk
-        if self.absent():
-            return "disconnected"
-        if self.broken() or disk.fs_errors:
-            return "failed"
-        if disk.encrypted and disk.encryption_key is None:
-            return "no passphrase"
-        if disk.encrypted and not disk.key_opens():
-            return "wrong passphrase"
-        if disk.encryption_key is not None and not disk.encrypted and not disk.mounted:
-            return "not encrypted"
-        return "OK" if disk.mounted else "connected"
+        return state.status(self)
 
     def total(self) -> int:
-        return self.capacity() if self.disk.mounted else 0
+        return state.total(self)
 
     def free(self) -> int:
-        return max(0, self.total() - self.disk.used) if self.disk.mounted else 0
+        return state.free(self)
 
     def full(self) -> bool:
-        total = self.total()
-        return bool(total) and self.free() * 100 < total  # less than 1 % left
-
-    def temperature(self) -> float:
-        return self.bays.temperature()
-
-    def healthy(self) -> bool:
-        """The overall health test: passed unless a drive is broken."""
-        return self.bays.healthy()
+        return state.full(self)
 
     def health(self) -> dict[str, object]:
         """Storage/Alert's data, as gethealth.cgi reports it (temperature in Celsius, -3: none)."""
@@ -197,12 +169,6 @@ class StorageSubsystem(Subsystem):
 
     def busy(self) -> Job | None:
         return self.tools.busy()
-
-    def running(self) -> list[Job]:
-        return self.tools.running()
-
-    def filesystems(self) -> tuple[str, ...]:
-        return self.medium.filesystems
 
     # -- publishing and time ------------------------------------------------------------
 
@@ -249,15 +215,9 @@ class StorageSubsystem(Subsystem):
 
     # -- the disk tools (jobs.py, encryption.py) --------------------------------------------
 
-    def start_job(self, action: str, duration: float, finish: Callable[[], str]) -> Job:
-        return self.tools.start(action, duration, finish)
-
     def job(self, job_id: int) -> Job | None:
         self.tick()
         return self.tools.jobs.get(job_id)
-
-    def writable(self) -> None:
-        self.tools.writable()
 
     def format(self, filesystem: str | None = None, actor: Actor | None = None, *,
                mounted_after: bool | None = None, result: str | None = None) -> Job:  # fmt: skip
@@ -275,9 +235,6 @@ class StorageSubsystem(Subsystem):
 
     def unmount(self, actor: Actor | None = None) -> Job:
         return self.tools.unmount(actor)
-
-    def autoformat(self) -> None:
-        self.tools.autoformat()
 
     def enable_encryption(self, passphrase: str, actor: Actor | None = None) -> None:
         self.encryption.enable(passphrase, actor)

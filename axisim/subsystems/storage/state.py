@@ -1,5 +1,6 @@
-"""The storage subsystem's saved state: the physical world a factory default keeps (the disk's
-content, the drives, the RAID or the share's NAS), checked whole before any of it applies."""
+"""What the disk is now (its status and sizes, the same for every kind) and the storage
+subsystem's saved state: the physical world a factory default keeps (the disk's content,
+the drives, the RAID or the share's NAS), checked whole before any of it applies."""
 
 from __future__ import annotations
 
@@ -9,6 +10,36 @@ from .media import Disk, Drive
 
 if TYPE_CHECKING:
     from .plugin import StorageSubsystem
+
+
+def status(storage: StorageSubsystem) -> str:
+    """The disk status of disks/list.cgi (VAPIX edge storage: disconnected, connected, OK, ...)."""
+    disk = storage.disk
+    if storage.absent():
+        return "disconnected"
+    if storage.broken() or disk.fs_errors:
+        return "failed"
+    if disk.encrypted and disk.encryption_key is None:
+        return "no passphrase"
+    if disk.encrypted and not disk.key_opens():
+        return "wrong passphrase"
+    if disk.encryption_key is not None and not disk.encrypted and not disk.mounted:
+        return "not encrypted"
+    return "OK" if disk.mounted else "connected"
+
+
+def total(storage: StorageSubsystem) -> int:
+    """Bytes the mounted file system offers (0 when it is not mounted)."""
+    return storage.medium.capacity() if storage.disk.mounted else 0
+
+
+def free(storage: StorageSubsystem) -> int:
+    return max(0, total(storage) - storage.disk.used) if storage.disk.mounted else 0
+
+
+def full(storage: StorageSubsystem) -> bool:
+    size = total(storage)
+    return bool(size) and free(storage) * 100 < size  # less than 1 % left
 
 
 def save(storage: StorageSubsystem) -> dict[str, Any]:

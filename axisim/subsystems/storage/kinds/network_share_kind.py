@@ -140,12 +140,12 @@ class NetworkShareKind(StorageKind):
         self.host.audit(actor, f"Network share {share_id} bound to {self.host.disk.disk_id}")
         self.host.settled()
         if automount and self.host.enabled:
-            self.host.mount(actor=actor)
+            self.host.tools.mount(actor=actor)
         return self.host.disk.disk_id
 
     def unbind(self, share_id: str, actor: Actor | None = None) -> None:
         self._own_share(share_id)
-        if self.host.disk.mounted or self.host.busy():
+        if self.host.disk.mounted or self.host.tools.busy():
             raise StorageError("mounted_unbind", "The network share is mounted and cannot be unbound. "
                                "Unmount the share using Disk Management API.")  # fmt: skip
         self.bound = False
@@ -167,7 +167,7 @@ class NetworkShareKind(StorageKind):
         configured = self.share()
         if configured is None:
             raise StorageError("unknown_share", "No network share")
-        if self.host.busy():
+        if self.host.tools.busy():
             raise StorageError("busy", "Another disk job is running")
         self.host.disk.mounted = False
         self.bound = False
@@ -175,7 +175,7 @@ class NetworkShareKind(StorageKind):
 
     def test_share(self, actor: Actor | None = None, **override: str) -> Job:
         """Test the connection (stored settings, overridden by `address`, `share`, `user`, `pass`)."""
-        if sum(1 for j in self.host.running() if j.action == "test") >= 2:
+        if sum(1 for j in self.host.tools.running() if j.action == "test") >= 2:
             raise StorageError("too_many", "Too many tests or jobs started, wait for some to finish.")
         password = override.get("pass", self._param(f"{SHARE}.Password"))
         address = override.get("address", self._param(f"{SHARE}.Address"))
@@ -188,7 +188,7 @@ class NetworkShareKind(StorageKind):
                 raise StorageError(f"test_{problem[0]}", problem[1])
             return "Connection OK"
 
-        return self.host.start_job("test", self.host.timings.test_s, done)
+        return self.host.tools.start("test", self.host.timings.test_s, done)
 
     def set_nas(self, outcome: str | None = None, *, capacity: int | None = None,
                 required_password: str | None = None, min_smb: str | None = None) -> None:  # fmt: skip

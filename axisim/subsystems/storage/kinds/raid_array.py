@@ -168,7 +168,7 @@ class RaidArray(DrivesKind):
         host, disk = self.host, self.host.disk
         if level not in self.levels or not raid.supported(level, self.bays.count):
             raise StorageError("level", "RAID level not supported")
-        if host.busy() or disk.mounted:
+        if host.tools.busy() or disk.mounted:
             raise StorageError("mounted", "Generic RAID error")
         if self.bays.lost():
             raise StorageError("component", "Component device error")
@@ -187,9 +187,9 @@ class RaidArray(DrivesKind):
     def change_level(self, level: str, passphrase: str | None = None, actor: Actor | None = None) -> Job:
         """The "Change RAID level" tool: reformats and deletes all data, optionally encrypted."""
         host, disk = self.host, self.host.disk
-        if host.busy():
+        if host.tools.busy():
             raise StorageError("busy", "Another disk job is running")
-        host.writable()
+        host.tools.writable()
         if passphrase is not None:
             check_passphrase(passphrase)
         mounted, disk.mounted = disk.mounted, False
@@ -200,8 +200,8 @@ class RaidArray(DrivesKind):
             raise
         disk.encryption_key = None
         if passphrase is not None:
-            host.enable_encryption(passphrase, actor)
-        return host.format("ext4", actor, mounted_after=True, result="RAID configured")
+            host.encryption.enable(passphrase, actor)
+        return host.tools.format("ext4", actor, mounted_after=True, result="RAID configured")
 
     # -- persistence -----------------------------------------------------------------------------
 

@@ -35,6 +35,6 @@ class SingleDisk(DrivesKind):
         disk.erase()
         disk.filesystem, disk.encrypted_with, disk.mounted = "", None, False
         if self.host.param(f"{STORAGE}.RequiredFileSystem") != "none" and self.host.enabled:
-            self.host.autoformat()
+            self.host.tools.autoformat()
             disk.mounted = bool(disk.filesystem)
         self.host.settled()
