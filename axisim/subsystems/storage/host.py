@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .kinds.base import StorageKind
     from .media import Disk
 
+STORAGE = "Storage.S0"  # the real storage settings (VAPIX edge storage) the parts read with `param`
+
 
 @dataclass
 class StorageTimings:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .host import STORAGE
 from .media import Job, StorageError
-from .network_share import STORAGE
 
 if TYPE_CHECKING:
     from axisim.logs import Actor

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-STORAGE = "Storage.S0"
 SHARE = "NetworkShare.N0"
 SHARE_ID = re.compile(r"[A-Za-z0-9-]+")  # networkshare/add.cgi's documented shareid
 

@@ -26,11 +26,11 @@ from ..stimuli import stimulus
 from . import state, topics
 from .bays import DriveBays
 from .encryption import Encryption
-from .host import StorageTimings
+from .host import STORAGE, StorageTimings
 from .jobs import DiskJobs
 from .kinds import NetworkShareKind, RaidArray, kind_of
 from .media import Disk, Drive, Job, Recording, StorageError
-from .network_share import SHARE, STORAGE
+from .network_share import SHARE
 from .published import Publisher, common_definitions
 from .recordings import Recordings
 from .topics import KELVIN

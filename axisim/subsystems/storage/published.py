@@ -13,7 +13,7 @@ from param_tree import ParamDef, ParamType, SecurityLevel
 
 from ..base import PUBLISHED, param_def
 from . import topics
-from .network_share import STORAGE
+from .host import STORAGE
 
 if TYPE_CHECKING:
     from .plugin import StorageSubsystem

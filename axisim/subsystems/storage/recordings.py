@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .host import STORAGE
 from .media import Recording, StorageError
-from .network_share import STORAGE
 
 if TYPE_CHECKING:
     from .host import StorageHost

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from param_tree import ParamDef, ParamType
 
+from ..host import STORAGE
 from ..media import Disk, Job, StorageError
-from ..network_share import SHARE, SHARE_ID, SMB_VERSIONS, STORAGE, NasBehaviour, smb_option, smb_version_of
+from ..network_share import SHARE, SHARE_ID, SMB_VERSIONS, NasBehaviour, smb_option, smb_version_of
 from ..published import ADMIN_RW, GROUP, published_def
 from .base import Apply, StorageKind
 

@@ -3,8 +3,8 @@ new one comes empty (Autoformat formats it)."""
 
 from __future__ import annotations
 
+from ..host import STORAGE
 from ..media import Drive
-from ..network_share import STORAGE
 from .base import DrivesKind
 
 
