@@ -1,16 +1,11 @@
 """Storage subsystem: the recorders' hard drive or RAID, the speaker's network share.
 
-Settings live in the real `Storage.S0` parameters (VAPIX edge storage: `Locked` is "Write
-protect", `RequiredFileSystem=ext4` "Autoformat", `CleanupMaxAge`/`CleanupPolicyActive` the
-retention, `Enabled=no` the speaker's "Ignore network storage", `ExtraMountOptions` the SMB
-version); `NetworkShare.N0.*` is the share. The disk's content is the physical world: a factory
-default keeps it but forgets the encryption password (manuals, "Hard reset").
-
-The plugin keeps the parameters, the device's hooks, the topics and the stimuli, and hands the
-work to its parts: the storage kind (`kinds/`, chosen once from the model's facts), the drive
-bays, the disk jobs, encryption, recordings, the publisher and the saved state, which reach
-back only through `host.StorageHost`.
-"""
+Settings are the real `Storage.S0` parameters (VAPIX edge storage: `Locked` is "Write protect",
+`RequiredFileSystem=ext4` "Autoformat", `CleanupMaxAge` the retention, `Enabled=no` the speaker's
+"Ignore network storage"); `NetworkShare.N0.*` is the share. The plugin keeps the parameters,
+the hooks, the topics and the stimuli and hands the work to its parts: the storage kind (`kinds/`,
+chosen once from the model's facts), the bays, the jobs, encryption, recordings, the publisher
+and the saved state, which reach back only through `host.StorageHost`."""
 
 from __future__ import annotations
 
@@ -42,8 +37,6 @@ if TYPE_CHECKING:
 
 MAX_RECORDINGS = 10_000  # per stimulus: a bounded loop
 TEMPERATURE_ALERT_C = 60.0  # a drive this hot is reported in the system log
-
-__all__ = ["StorageSubsystem", "StorageTimings"]
 
 
 class StorageSubsystem(Subsystem):
@@ -300,6 +293,20 @@ class StorageSubsystem(Subsystem):
 
     def remove_share(self, share_id: str, actor: Actor | None = None) -> None:
         self.shares().remove_share(share_id, actor)
+
+    def bind(self, share_id: str, automount: bool = True, actor: Actor | None = None) -> str:
+        return self.shares().bind(share_id, automount, actor)
+
+    def unbind(self, share_id: str, actor: Actor | None = None) -> None:
+        self.shares().unbind(share_id, actor)
+
+    def remove_network_storage(self, actor: Actor | None = None) -> None:
+        if self.share() is None:
+            raise StorageError("unknown_share", "No network share")
+        self.shares().remove_network_storage(actor)
+
+    def test_share(self, actor: Actor | None = None, **override: str) -> Job:
+        return self.shares().test_share(actor, **override)
 
     def set_nas(self, outcome: str | None = None, **behaviour: Any) -> None:
         """What the (simulated) NAS does (capacity, required_password, min_smb)."""
