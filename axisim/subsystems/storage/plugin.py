@@ -160,9 +160,6 @@ class StorageSubsystem(Subsystem):
         """Storage/Alert's data, as gethealth.cgi reports it (temperature in Celsius, -3: none)."""
         return self.medium.health()
 
-    def busy(self) -> Job | None:
-        return self.tools.busy()
-
     # -- publishing and time ------------------------------------------------------------
 
     def refresh(self) -> None:
