@@ -16,6 +16,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 from axisim.subsystems.storage import KELVIN, StorageSubsystem, kilobytes
+from axisim.subsystems.storage.kinds.base import NOT_APPLICABLE
 from axisim.subsystems.storage.media import Job, StorageError
 from param_tree import Role, whole_number
 
@@ -91,14 +92,15 @@ async def getcapabilities_cgi(request: web.Request) -> web.Response:
     storage = storage_of(request)
     if first(await read_form(request), "diskid") != storage.disk.disk_id:
         return _xml("capabilities1.xsd", "")
-    share = storage.kind == "share"
-    flag = "false" if share else "true"
+    medium = storage.medium
+    required, encryption = ("true" if flag else "false" for flag in (medium.required_fs_supported,
+                                                                      medium.encryption_supported))  # fmt: skip
     systems = "".join(
         f'    <filesystem name="{fs}" nicename=" " requiredfssupported="{"true" if fs == "ext4" else "false"}"/>\n'
-        for fs in storage.filesystems()
+        for fs in storage.medium.filesystems
     )
     body = (
-        f'<disk diskid="{storage.disk.disk_id}" requiredfssupported="{flag}" encryptionsupported="{flag}">\n'
+        f'<disk diskid="{storage.disk.disk_id}" requiredfssupported="{required}" encryptionsupported="{encryption}">\n'
         f"  <filesystems>\n{systems}  </filesystems>\n</disk>\n"
     )
     return _xml("capabilities1.xsd", body)
@@ -107,17 +109,13 @@ async def getcapabilities_cgi(request: web.Request) -> web.Response:
 async def gethealth_cgi(request: web.Request) -> web.Response:
     storage = storage_of(request)
     storage.tick()
-    disk_id = storage.disk.disk_id
-    if storage.kind == "share":
-        status = f'<HealthStatus diskid="{disk_id}" wear="{"-1" if storage.bound else "-3"}" />'
-    elif storage.absent():
-        status = f'<HealthStatus diskid="{disk_id}" wear="-3" temperature="-3" overallhealth="-3" />'
-    else:
-        kelvin = round(storage.temperature()) + KELVIN
-        status = (
-            f'<HealthStatus diskid="{disk_id}" wear="-1" temperature="{kelvin}" '
-            f'overallhealth="{1 if storage.healthy() else 0}" />'
-        )
+    health = storage.health()  # what Storage/Alert carries, temperature in Celsius
+    attrs = [("diskid", storage.disk.disk_id), ("wear", str(health["wear"]))]
+    if storage.medium.drive_health:  # a share reports its wear only (vapix-wire.md §6.2)
+        celsius = int(health["temperature"])  # type: ignore[call-overload]
+        attrs += [("temperature", str(celsius + KELVIN if celsius != NOT_APPLICABLE else celsius)),
+                  ("overallhealth", str(health["overall_health"]))]  # fmt: skip
+    status = f"<HealthStatus {_attrs(attrs)} />"
     body = (
         '<?xml version="1.0" encoding="UTF-8" ?>\n<HealthStatusResponse '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '

@@ -73,7 +73,7 @@ def _required(form: Form, key: str) -> str:
 def _handler(name: str) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         storage = storage_of(request)
-        if storage.kind != "share":
+        if storage.medium.as_share() is None:
             return apache_page(404)
         storage.tick()
         form = await read_form(request)
@@ -122,20 +122,20 @@ def _action(name: str, form: Form, storage: StorageSubsystem, request: web.Reque
         return "<GeneralSuccess />"
     if name == "modify":
         fields = {MODIFIABLE[key]: value for key, value in form if key in MODIFIABLE}
-        storage.modify_share(_required(form, "shareid"), actor, **fields)
+        storage.shares().modify_share(_required(form, "shareid"), actor, **fields)
         return "<GeneralSuccess />"
     if name == "bind":
         automount = first(form, "automaticmount") or "yes"
         if automount not in ("yes", "no"):
             raise ApiError(20)
-        disk_id = storage.bind(_required(form, "shareid"), automount == "yes", actor)
+        disk_id = storage.shares().bind(_required(form, "shareid"), automount == "yes", actor)
         return f"<BindSuccess DiskID={quoteattr(disk_id)} />"
     if name == "unbind":
-        storage.unbind(_required(form, "shareid"), actor)
+        storage.shares().unbind(_required(form, "shareid"), actor)
         return "<GeneralSuccess />"
     if name == "test":
         override = {key: value for key, value in form if key in ("address", "share", "user", "pass")}
-        job = storage.test_share(actor, **override)
+        job = storage.shares().test_share(actor, **override)
         return f'<TestSuccess JobId="{job.id}" />'
     # job.cgi
     text = _required(form, "jobid")

@@ -60,7 +60,7 @@ def status_data(storage: StorageSubsystem) -> dict[str, Any]:
 
 async def raid_cgi(request: web.Request) -> web.Response:
     storage = storage_of(request)
-    if storage.kind != "raid":
+    if storage.medium.as_raid() is None:
         return apache_page(404)
     storage.tick()
     return await ajr_call(request, API_VERSION, ERRORS, 2101, lambda document: _dispatch(request, storage, document))
@@ -76,7 +76,7 @@ def _dispatch(request: web.Request, storage: StorageSubsystem, document: dict[st
     if method == "getStatus":
         return status_data(storage)
     if method == "getCapabilities":
-        return {"raidLevels": list(storage.levels)}
+        return {"raidLevels": list(storage.medium.levels)}
     if method == "recreateRaidOnAllComponents":
         require(request, Role.ADMIN)
         level = Params.of(document, missing=2103, invalid=2104).text("raidLevel", REQUIRED)

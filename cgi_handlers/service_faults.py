@@ -8,7 +8,7 @@ they map onto Fault / FaultCode / FaultSubCode). A subsystem refuses with a prot
 
 from __future__ import annotations
 
-from axisim.subsystems.service_faults import Refusal, ServiceRefused
+from axisim.subsystems.service_faults import RefusalKind, ServiceRefused
 
 Triple = tuple[str, str, str | None]
 
@@ -21,12 +21,12 @@ UNKNOWN_ACTION: Triple = ("env:Sender", "ter:ActionNotSupported", None)
 NOT_CALIBRATED: Triple = ("env:Receiver", "ter:Action", "axast:DeviceNotCalibrated")
 DISABLED_IN_HARDWARE: Triple = ("env:Receiver", "ter:Action", "axast:DisabledInHardware")
 
-TRIPLES: dict[Refusal, Triple] = {
-    Refusal.NOT_FOUND: NOT_FOUND,
-    Refusal.INVALID: INVALID,
-    Refusal.FAILED: FAILURE,
-    Refusal.NOT_CALIBRATED: NOT_CALIBRATED,
-    Refusal.MICROPHONE_OFF: DISABLED_IN_HARDWARE,
+TRIPLES: dict[RefusalKind, Triple] = {
+    RefusalKind.NOT_FOUND: NOT_FOUND,
+    RefusalKind.INVALID: INVALID,
+    RefusalKind.FAILED: FAILURE,
+    RefusalKind.NOT_CALIBRATED: NOT_CALIBRATED,
+    RefusalKind.MICROPHONE_OFF: DISABLED_IN_HARDWARE,
 }
 
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..device import Device
-from ..subsystems.service_faults import ServiceRefused
+from ..subsystems.base import Refusal
 from ..subsystems.stimuli import REQUIRED, Stimulus, stimuli_of
-from ..subsystems.storage.media import StorageError
 
 _TYPES: dict[type, str] = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
 
@@ -97,6 +96,6 @@ def apply(device: Device, subsystem: str, name: str, given: dict[str, Any]) -> A
         return stimulus.perform(target, arguments)
     except EventError:
         raise
-    except (ValueError, LookupError, StorageError, ServiceRefused) as exc:  # the subsystem refuses: nothing changed
+    except (Refusal, ValueError, LookupError) as exc:  # the subsystem refuses: nothing changed
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         raise EventError(str(message)) from exc

@@ -35,6 +35,12 @@ def param_def(name: str, value: str, kind: ParamType, security: SecurityLevel) -
 ActorRef = Actor  # who asked for a change, for the logs
 
 
+class Refusal(Exception):
+    """The device refuses this operation (a bad disk state, a missing clip, a call it cannot place);
+    nothing changed. Each subsystem's own error subclasses it, so callers that treat any refusal
+    alike (the control API's stimuli) catch this one class and need no list of subsystems."""
+
+
 class ModelView(Protocol):
     """The model facts a plugin reads (axisim.model.DeviceModel)."""
 

@@ -28,7 +28,7 @@ from axisim.lifecycle import RestartKind
 from param_tree import ParamDef, Role, UpdateError, whole_number
 
 from ..base import Subsystem
-from ..service_faults import Refusal, ServiceRefused
+from ..service_faults import RefusalKind, ServiceRefused
 from ..stimuli import stimulus
 from . import formats as audio_formats
 from . import params as audio_params
@@ -248,13 +248,13 @@ class AudioSubsystem(Subsystem):
         self._check_microphone()
         if self.calibrated_at is None or (self.pending and self.pending[0] == "calibrate"):
             reason = "The Auto Speaker Test cannot be done without prior calibration."
-            raise ServiceRefused(Refusal.NOT_CALIBRATED, reason)
+            raise ServiceRefused(RefusalKind.NOT_CALIBRATED, reason)
         self._play_tones("test", "Speaker test: running")
 
     def _check_microphone(self) -> None:
         self.tick()
         if not self.microphone_on:
-            raise ServiceRefused(Refusal.MICROPHONE_OFF, "The built-in microphone is disabled.")
+            raise ServiceRefused(RefusalKind.MICROPHONE_OFF, "The built-in microphone is disabled.")
 
     def _play_tones(self, step: str, message: str) -> None:
         """Calibration and test alike: the tones play for TEST_SECONDS, then tick() records the outcome."""

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from param_tree import whole_number
 
+from ..base import Refusal
 from .formats import SoundFile
 
 if TYPE_CHECKING:
     from axisim.logs import Actor
 
 
-class ClipError(ValueError):
+class ClipError(Refusal, ValueError):
     """A media clip request the device refuses (400 Bad Request, the message says why)."""
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from axisim.clock import DeadlineTimer
 from axisim.events import TopicDecl
 
-from ..service_faults import Refusal, ServiceRefused
+from ..service_faults import RefusalKind, ServiceRefused
 from . import params as sp
 from . import topics
 from .calls import ACTIVE, CALLING, Call, CallLimits, Outcome, RemoteParty
@@ -75,17 +75,17 @@ class CallEngine:
         """Ring `to` from the account (the default one when none is named); the call's id."""
         records = self._records
         if to != VMS_CALL and not to.lower().startswith(("sip:", "sips:")):
-            raise ServiceRefused(Refusal.INVALID, "The recipient is not a SIP URI or VMS_CALL.")
+            raise ServiceRefused(RefusalKind.INVALID, "The recipient is not a SIP URI or VMS_CALL.")
         key = self.calling_account(account_id)
         failed = "Failed to initiate the call."
         if to != VMS_CALL and not records.enabled():
-            raise ServiceRefused(Refusal.FAILED, f"{failed} SIP is disabled.")
+            raise ServiceRefused(RefusalKind.FAILED, f"{failed} SIP is disabled.")
         if key is not None and records.field(sp.ACCOUNTS, key, "Enabled") != "yes":
-            raise ServiceRefused(Refusal.FAILED, f"{failed} The SIP account is not active.")
+            raise ServiceRefused(RefusalKind.FAILED, f"{failed} The SIP account is not active.")
         if key is not None and records.registered(key) and self._registration(key)[0] != 200:
-            raise ServiceRefused(Refusal.FAILED, f"{failed} The SIP account is not registered.")
+            raise ServiceRefused(RefusalKind.FAILED, f"{failed} The SIP account is not registered.")
         if self.ongoing():
-            raise ServiceRefused(Refusal.FAILED, f"{failed} A call is already in progress.")
+            raise ServiceRefused(RefusalKind.FAILED, f"{failed} A call is already in progress.")
         remote = self.remotes.get(to) or self.remotes.get("*") or RemoteParty()
         if to == VMS_CALL and to not in self.remotes:
             remote = RemoteParty(Outcome.NO_ANSWER)  # a VMS answers by streaming audio: the control API's job
@@ -100,7 +100,7 @@ class CallEngine:
             key = self._records.key_of(sp.ACCOUNTS, account_id)
             if key is None:
                 raise ServiceRefused(
-                    Refusal.NOT_FOUND, "Not found. There is no SIP account with the supplied SIPAccountId."
+                    RefusalKind.NOT_FOUND, "Not found. There is no SIP account with the supplied SIPAccountId."
                 )
             return key
         return self._records.default_account()
@@ -108,14 +108,14 @@ class CallEngine:
     def terminate(self, call_id: str) -> None:
         call = self.calls.get(call_id)
         if call is None or not call.ongoing:
-            raise ServiceRefused(Refusal.NOT_FOUND, "Not found. There is no ongoing call with the supplied CallId.")
+            raise ServiceRefused(RefusalKind.NOT_FOUND, "Not found. There is no ongoing call with the supplied CallId.")
         self.end(call, "Terminated")
 
     def call_status(self, call_id: str) -> Call:
         self.tick()
         call = self.calls.get(call_id)
         if call is None:
-            raise ServiceRefused(Refusal.NOT_FOUND, "Not found. There is no call with the supplied CallId.")
+            raise ServiceRefused(RefusalKind.NOT_FOUND, "Not found. There is no call with the supplied CallId.")
         return call
 
     # -- the far end's side -----------------------------------------------------------------

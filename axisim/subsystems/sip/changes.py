@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from param_tree import Role, UpdateError
 
-from ..service_faults import Refusal, ServiceRefused
+from ..service_faults import RefusalKind, ServiceRefused
 from . import params as sp
 from .rules import violations
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def _invalid(what: str) -> ServiceRefused:
-    return ServiceRefused(Refusal.INVALID, f"Invalid data. {what}")
+    return ServiceRefused(RefusalKind.INVALID, f"Invalid data. {what}")
 
 
 @contextmanager
@@ -67,14 +67,14 @@ def apply(
         try:
             added = device.add_group(kind.template, kind.group, Role.ADMIN, actor=actor)
         except UpdateError as exc:
-            raise ServiceRefused(Refusal.FAILED, f"Operation failed. {exc}.") from exc
+            raise ServiceRefused(RefusalKind.FAILED, f"Operation failed. {exc}.") from exc
         assert added == key
         id_name = kind.param(key, "Id")
         params.set_values({id_name: changes[id_name]})
     updates = [(n, v) for n, v in changes.items() if params.definition(n).type.writable]  # all but Id
     refused = device.update_params(updates, Role.ADMIN, actor)
     if refused:  # checked above: only a bug gets here
-        raise ServiceRefused(Refusal.FAILED, f"Operation failed. {refused[0][0]} was refused.")
+        raise ServiceRefused(RefusalKind.FAILED, f"Operation failed. {refused[0][0]} was refused.")
 
 
 def remove(device: DeviceView, records: SipRecords, kind: sp.RecordKind, record_ids: list[str], actor: Actor) -> None:
@@ -85,4 +85,4 @@ def remove(device: DeviceView, records: SipRecords, kind: sp.RecordKind, record_
     try:
         device.remove_groups(groups, Role.ADMIN, actor)
     except UpdateError as exc:
-        raise ServiceRefused(Refusal.FAILED, f"Operation failed. {exc}.") from exc
+        raise ServiceRefused(RefusalKind.FAILED, f"Operation failed. {exc}.") from exc

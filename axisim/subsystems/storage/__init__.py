@@ -2,7 +2,9 @@
 
 The package is the feature: `SUBSYSTEM` is what a model's manifest word `storage` names."""
 
-from .plugin import KELVIN, StorageSubsystem, kilobytes
+from .plugin import StorageSubsystem
+from .published import kilobytes
+from .topics import KELVIN
 
 SUBSYSTEM = StorageSubsystem
 

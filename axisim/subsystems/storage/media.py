@@ -13,11 +13,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..base import Refusal
+
 TB = 10**12
 MAX_PASSPHRASE_BYTES = 512  # disk properties API: "max 512 bytes"
 
 
-class StorageError(Exception):
+class StorageError(Refusal):
     """A tool or event refused; `reason` is a stable key the handlers map to wire errors."""
 
     def __init__(self, reason: str, message: str) -> None:

@@ -1,7 +1,10 @@
 """The storage topics (events.md §1.5 "Storage" and §7) and the current state of each instance.
 
-`instances()` reads the subsystem once into {(topic, source value): data}; the plugin publishes
-the instances whose data differ from the last reading, and `states()` is the same reading."""
+`instances()` reads the subsystem once into {(topic, source value): data}; the publisher sends
+the instances whose data differ from the last reading, and `states()` is the same reading.
+The disk topics declare the device's one disk id as the `disk_id` source value, as a real device
+lists its disks (`SD_DISK`, `NetworkShare`; events.md §1.5); the storage kind adds its own topics
+(a RAID's state machine)."""
 
 from __future__ import annotations
 
@@ -10,24 +13,41 @@ from typing import TYPE_CHECKING
 from axisim.events import Item, TopicDecl
 
 if TYPE_CHECKING:
+    from .kinds.raid_array import RaidArray
     from .plugin import StorageSubsystem
 
 KELVIN = 273  # disk temperatures and alert levels are in kelvin on the wire
-DISK_ID = Item("disk_id", "xsd:string")
-ALERT = TopicDecl(
-    "tnsaxis:Storage/Alert", stateful=True, source=(DISK_ID,),
-    data=(Item("temperature", "xsd:int"), Item("alert", key=True), Item("wear", "xsd:int"),
-          Item("overall_health", "xsd:int")),
-    nice="Storage alert",
-)  # fmt: skip
-DISRUPTION = TopicDecl(
-    "tnsaxis:Storage/Disruption", stateful=True, source=(DISK_ID,), data=(Item("disruption", key=True),),
-    nice="Storage disruption",
-)
-STORAGE_FAILURE = TopicDecl(
-    "tns1:Device/tnsaxis:HardwareFailure/StorageFailure", stateful=True, source=(DISK_ID,),
-    data=(Item("disruption", key=True),), nice="Storage Failure",
-)
+Data = dict[str, object]
+Instances = dict[tuple[TopicDecl, str], Data]
+
+
+def disk_topic_set(disk_id: str) -> tuple[TopicDecl, TopicDecl, TopicDecl]:
+    """Storage alert, disruption and failure, their `disk_id` source declaring this disk."""
+    source = (Item("disk_id", "xsd:string", values=((disk_id, None),)),)
+    return (
+        TopicDecl(
+            "tnsaxis:Storage/Alert", stateful=True, source=source,
+            data=(Item("temperature", "xsd:int"), Item("alert", key=True), Item("wear", "xsd:int"),
+                  Item("overall_health", "xsd:int")),
+            nice="Storage alert",
+        ),
+        TopicDecl("tnsaxis:Storage/Disruption", stateful=True, source=source,
+                  data=(Item("disruption", key=True),), nice="Storage disruption"),
+        TopicDecl("tns1:Device/tnsaxis:HardwareFailure/StorageFailure", stateful=True, source=source,
+                  data=(Item("disruption", key=True),), nice="Storage Failure"),
+    )  # fmt: skip
+
+
+_DISK_TOPICS: dict[str, tuple[TopicDecl, TopicDecl, TopicDecl]] = {}  # one set per disk id, shared by devices
+
+
+def disk_topics(disk_id: str) -> tuple[TopicDecl, TopicDecl, TopicDecl]:
+    found = _DISK_TOPICS.get(disk_id)
+    if found is None:
+        found = _DISK_TOPICS[disk_id] = disk_topic_set(disk_id)
+    return found
+
+
 RAID_STATES = ("active", "degraded", "syncing", "failure")
 
 
@@ -55,44 +75,38 @@ def raid_decl(drives: int) -> TopicDecl:
 
 
 def declared(storage: StorageSubsystem) -> list[TopicDecl]:
-    decls = [ALERT, DISRUPTION, STORAGE_FAILURE]
-    if storage.kind == "raid":
-        decls += [raid_decl(storage.drive_count), *RAID_CHILDREN.values()]
-    return decls
+    return [*disk_topics(storage.disk.disk_id), *storage.medium.topics()]
 
 
-def component_status(storage: StorageSubsystem, bay: int) -> str:
+def raid_instances(array: RaidArray) -> Instances:
+    """The RAID state machine's instances (no source)."""
+    state = array.raid_status()
+    raid: Data = {"raidstate": state}
+    raid.update({f"component{bay}status": component_status(array, bay) for bay in range(array.bays.count)})
+    raid["raidlevel"] = array.level or ""
+    found: Instances = {(raid_decl(array.bays.count), ""): raid}
+    found.update({(decl, ""): {"state": state == name} for name, decl in RAID_CHILDREN.items()})
+    return found
+
+
+def component_status(array: RaidArray, bay: int) -> str:
     """As raid.cgi getStatus names it: missing, spare (being rebuilt) or connected."""
-    drive = storage.drives[bay]
+    drive = array.bays.drives[bay]
     if drive is None or drive.failed:
         return "missing"
     return "spare" if drive.syncing else "connected"
 
 
-def instances(storage: StorageSubsystem) -> dict[tuple[TopicDecl, str], dict[str, object]]:
+def instances(storage: StorageSubsystem) -> Instances:
     """Every property instance's data now; the source value is the disk id ("" when none)."""
     disk, disk_id = storage.disk, storage.disk.disk_id
-    share = storage.kind == "share"
-    if share or storage.absent():
-        health: dict[str, object] = {"temperature": -3, "alert": False, "wear": -3 if not share or not storage.bound
-                                     else -1, "overall_health": -3}  # fmt: skip
-    else:
-        hot = round(storage.temperature()) + KELVIN >= storage.alert_temperature_k
-        healthy = storage.healthy()
-        health = {"temperature": round(storage.temperature()), "alert": hot or not healthy, "wear": -1,
-                  "overall_health": 1 if healthy else 0}  # fmt: skip
+    alert, disruption, failure = disk_topics(disk_id)
     failed = storage.broken() or disk.fs_errors
     disrupted = storage.absent() or failed or not disk.mounted or storage.locked or storage.full()
-    found: dict[tuple[TopicDecl, str], dict[str, object]] = {
-        (ALERT, disk_id): health,
-        (DISRUPTION, disk_id): {"disruption": disrupted},
-        (STORAGE_FAILURE, disk_id): {"disruption": failed},
+    found: Instances = {
+        (alert, disk_id): storage.medium.health(),
+        (disruption, disk_id): {"disruption": disrupted},
+        (failure, disk_id): {"disruption": failed},
     }
-    if storage.kind == "raid":
-        state = storage.raid_status()
-        raid: dict[str, object] = {"raidstate": state}
-        raid.update({f"component{bay}status": component_status(storage, bay) for bay in range(storage.drive_count)})
-        raid["raidlevel"] = storage.level or ""
-        found[(raid_decl(storage.drive_count), "")] = raid
-        found.update({(decl, ""): {"state": state == name} for name, decl in RAID_CHILDREN.items()})
+    found.update(storage.medium.instances())
     return found
