@@ -27,7 +27,6 @@ from .logs import SYSTEM, Actor, DeviceLogs, Severity
 from .model import DeviceModel, Variant, load_model
 
 HOSTNAME = "Network.HostName"
-VOLATILE_HOSTNAME = "Network.VolatileHostName.HostName"
 AUTH_POLICY = "Network.HTTP.AuthenticationPolicy"
 ANONYMOUS_VIEWER = "System.BoaProtViewer"  # "Allow anonymous viewing": anonymous | password
 
@@ -143,9 +142,6 @@ class Device:
         if refused and atomic:
             return refused
         self.params.set_values(applied)
-        if HOSTNAME in applied and VOLATILE_HOSTNAME in self.params:
-            # the running host name follows the configured one
-            self.params.set_values({VOLATILE_HOSTNAME: applied[HOSTNAME]})
         if applied:
             self.settings_changed(applied)
             shown = ", ".join(f"{name}={self._shown(name, value)}" for name, value in applied.items())

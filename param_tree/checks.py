@@ -33,10 +33,18 @@ class Check:
         return True
 
 
+# a DNS name (RFC 1123 labels of 1-63 letters, digits and inner hyphens; 253 characters in all): the
+# one rule for Network.DomainName and the network settings API's domain name and search domains
+DOMAIN_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
+
 CHECKS: dict[str, Check] = {
     # every manual, Network > Hostname: "Allowed characters are A–Z, a–z, 0–9 and -"; maxlen 63 is the
     # declared type's; an empty name is refused [GUESS: the manuals give no minimum]
     "Network.HostName": Check(pattern=re.compile(r"[A-Za-z0-9-]+")),
+    # Network > Hostname > Register DNS name: "Allowed characters are A–Z, a–z, 0–9 and –" (empty: none)
+    "Network.DNSUpdate.DNSName": Check(pattern=re.compile(r"[A-Za-z0-9-]*")),
+    # Network > DNS servers: the static domain name is a DNS name, or empty
+    "Network.DomainName": Check(pattern=re.compile(f"(?:{DOMAIN_NAME.pattern})?")),
     # Network > DNS update > TTL: seconds; "numeric" per issue 20, range [GUESS]: RFC 2181 §8's 0..2^31-1
     "Network.DNSUpdate.TTL": Check(low=0, high=2**31 - 1),
     # every manual, SNMP v3: "The SNMP v3 password can only be set once ... To set the password again,

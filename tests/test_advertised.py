@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from cgi_handlers import ROUTES
+from cgi_handlers.network_settings import NETWORK_SETTINGS
 
 from .conftest import MODELS, DeviceClient, DeviceClientFactory
 
@@ -66,6 +67,7 @@ PROBES: dict[str, Probe] = {
     "io-port-management": ajr("/axis-cgi/io/portmanagement.cgi"),
     "supervised-io": ajr("/axis-cgi/supervisedio.cgi", api_version="2.0"),
     "power-settings": ajr("/axis-cgi/power-settings.cgi"),
+    "network-settings": ajr("/axis-cgi/network_settings.cgi", "getNetworkInfo", NETWORK_SETTINGS.version),
     "mediaclip": Probe("GET", "/axis-cgi/stopclip.cgi", contains("OK")),
     "sip": Probe("POST", "/vapix/call", contains('"Capabilities"'), {"data": '{"axcall:GetServiceCapabilities": {}}'}),
     "mqtt-client": ajr("/axis-cgi/mqtt/client.cgi"),
@@ -119,6 +121,7 @@ ROUTE_APIS: dict[str, str | None] = {
     "/axis-cgi/io/portmanagement.cgi": "io-port-management",
     "/axis-cgi/supervisedio.cgi": "supervised-io",
     "/axis-cgi/power-settings.cgi": "power-settings",
+    "/axis-cgi/network_settings.cgi": "network-settings",
     "/axis-cgi/mediaclip.cgi": "mediaclip",
     "/axis-cgi/playclip.cgi": "mediaclip",
     "/axis-cgi/stopclip.cgi": "mediaclip",
