@@ -231,16 +231,21 @@ def read(param: Callable[[str, str], str], lease: Lease, mac: str, link: bool, e
     yes = lambda name, default="no": param(name, default) == "yes"  # noqa: E731
     static_prefix = prefix_of(param(SUBNET_MASK, "255.255.255.0")) or 24
     static_address = param(IP_ADDRESS, lease.address)
+    if _ipv4(static_address) is None:  # a device started on an IPv6 address has it as its identity's address
+        static_address = "0.0.0.0"
     static = Address(static_address, static_prefix, "static", "global", broadcast_of(static_address, static_prefix))
     mode = "static" if param(BOOT_PROTO, "dhcp") == "none" else "dhcp"
+    primary: Address | None = None
     if mode == "static":
         primary, router = static, param(DEFAULT_ROUTER, "")
-    else:
+    elif _ipv4(lease.address) is not None:  # started on an IPv6 address: no IPv4 lease
         prefix = prefix_of(lease.netmask) or 24
         primary = Address(lease.address, prefix, "dhcp", "global", broadcast_of(lease.address, prefix))
         router = lease.gateway
+    else:
+        router = ""
     link_local_mode = "off" if not yes(ZEROCONF) else ("fallback" if yes(ZEROCONF_FALLBACK, "yes") else "on")
-    ipv4 = [primary]
+    ipv4 = [primary] if primary else []
     if link_local_mode == "on":  # "fallback" assigns one only when DHCP or static fails, which never happens here
         ipv4.append(Address(ipv4_link_local(mac), 16, "linkLocal", "link"))
     static_v6 = tuple(
@@ -270,12 +275,15 @@ def read(param: Callable[[str, str], str], lease: Lease, mac: str, link: bool, e
 
 def published(info: NetworkInfo) -> dict[str, str]:
     """The read-only parameters that report what is in use (the device drops those it lacks)."""
-    primary = info.ipv4[0]
+    primary = next((a for a in info.ipv4 if a.origin != "linkLocal"), None)
     link_local = next((a for a in info.ipv4 if a.origin == "linkLocal"), None)
-    return {
+    in_use = {  # none on a device started on an IPv6 address, with DHCP: its identity's values stay
         "Network.eth0.IPAddress": primary.address,
         "Network.eth0.SubnetMask": mask_of(primary.prefix),
         "Network.eth0.Broadcast": primary.broadcast or broadcast_of(primary.address, primary.prefix),
+    } if primary else {}
+    return {
+        **in_use,
         "Network.eth0.IPv6.IPAddresses": " ".join(a.address for a in info.ipv6),
         "Network.Routing.DefaultRouter": info.default_router,
         "Network.Routing.IPv6.DefaultRouter": info.ipv6_default_router,
