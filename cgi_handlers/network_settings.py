@@ -26,6 +26,7 @@ from axisim.subsystems.network import (
     NetworkInfo,
     NetworkSubsystem,
     SettingRefused,
+    obscured,
 )
 from param_tree import Role
 
@@ -61,6 +62,7 @@ SUB_CODES = {
     "setResolverConfiguration": {
         "useDhcpResolverInfo": 100, "staticNameServers": 101, "staticSearchDomains": 102, "staticDomainName": 103,
     },
+    "setGlobalProxyConfiguration": {"httpProxy": 100, "httpsProxy": 101, "noProxy": 102},
 }  # fmt: skip
 
 
@@ -135,6 +137,9 @@ def _set(method: str, network: NetworkSubsystem, params: _Params, actor: Any) ->
     elif method == "setIPv6AddressConfiguration":
         params.device()
         network.set_ipv6(actor, enabled=params.get("enabled", bool))
+    elif method == "setGlobalProxyConfiguration":
+        network.set_proxies(actor, http=params.get("httpProxy", str), https=params.get("httpsProxy", str),
+                            no_proxy=params.get("noProxy", str))  # fmt: skip
     else:
         network.set_resolver(
             actor, use_dhcp=params.get("useDhcpResolverInfo", bool), name_servers=params.strings("staticNameServers"),
@@ -193,6 +198,8 @@ def network_info(info: NetworkInfo) -> dict[str, Any]:
             "maxSupportedStaticSearchDomains": MAX_SEARCH_DOMAINS, "domainName": info.domain_name,
             "staticDomainName": info.domain_name,
         },
+        "globalProxies": {"httpProxy": obscured(info.proxies[0]), "httpsProxy": obscured(info.proxies[1]),
+                          "noProxy": info.proxies[2]},
     }  # fmt: skip
     return {"system": system, "devices": [eth0]}
 

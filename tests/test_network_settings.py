@@ -204,6 +204,24 @@ async def test_resolver_through_the_api_and_param_cgi(device_client: DeviceClien
     assert (await info(client))["system"]["resolver"]["staticNameServers"] == ["208.67.222.222"]
 
 
+async def test_global_proxies_are_stored_and_shown_with_the_password_obscured(
+    device_client: DeviceClientFactory,
+) -> None:
+    """"Assign a global proxy configuration" and the manuals' formats ("http(s)://user:pass@host:port");
+    getNetworkInfo obscures "sensitive information such as passwords"."""
+    client = await device_client("C1410MkII")
+    reply = await call(client, "setGlobalProxyConfiguration", {
+        "httpProxy": "http://208.67.222.1:8080", "httpsProxy": "https://cam:secret@proxy.example:3128",
+        "noProxy": "192.168.0.0/24,.axis.com",
+    })  # fmt: skip
+    assert reply["data"] == {}
+    proxies = (await info(client))["system"]["globalProxies"]
+    assert proxies == {"httpProxy": "http://208.67.222.1:8080", "httpsProxy": "https://cam:******@proxy.example:3128",
+                       "noProxy": "192.168.0.0/24,.axis.com"}  # fmt: skip
+    system_log = await client.text("GET", "/axis-cgi/systemlog.cgi")
+    assert "Network settings changed: http_proxy, https_proxy, no_proxy" in system_log
+
+
 IPV4 = "setIPv4AddressConfiguration"
 BAD = [
     (IPV4, {"staticAddressConfigurations": [{"address": "300.1.1.1", "prefixLength": 24}]}, 104),
@@ -225,6 +243,9 @@ BAD = [
     ("setResolverConfiguration", {"staticSearchDomains": ["-bad.example"]}, 102),
     ("setResolverConfiguration", {"staticDomainName": "bad_domain"}, 103),
     ("setHostnameConfiguration", {"useDhcpHostname": 1}, 101),
+    ("setGlobalProxyConfiguration", {"httpProxy": "proxy.example"}, 100),  # no scheme, no port
+    ("setGlobalProxyConfiguration", {"httpsProxy": "ftp://proxy.example:21"}, 101),
+    ("setGlobalProxyConfiguration", {"httpProxy": "http://proxy.example:3128", "noProxy": "*.axis.com"}, 102),
 ]
 
 
@@ -338,6 +359,7 @@ async def test_factory_default_keeps_the_manuals_network_settings(
     await call(client, "setResolverConfiguration", resolver)
     await call(client, "setHostnameConfiguration", {"staticHostname": "gate-9"})
     await call(client, "setIPv6AddressConfiguration", {"deviceName": "eth0", "enabled": True})
+    await call(client, "setGlobalProxyConfiguration", {"httpProxy": "http://proxy.example:3128"})
     cgi = "factorydefault.cgi" if kind == "soft" else "hardfactorydefault.cgi"
     assert (await client.post(f"/axis-cgi/{cgi}")).status == 200
     client.device.add_account("root", "pass", frozenset({"admin", "operator", "viewer"}), "root", "", SYSTEM)
@@ -348,6 +370,7 @@ async def test_factory_default_keeps_the_manuals_network_settings(
     assert (ipv4["staticDefaultRouter"] == "192.168.7.1") is kept
     assert (data["system"]["resolver"]["nameServers"] == ["10.0.0.53"]) is kept
     assert data["system"]["resolver"]["searchDomains"] == []
+    assert data["system"]["globalProxies"]["httpProxy"] == ""
     assert data["system"]["hostname"]["hostname"] == client.device.identity.hostname
     assert eth0(data)["IPv6"]["enabled"] is False
     network = await params(client, "Network.eth0")

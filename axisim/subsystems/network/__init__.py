@@ -2,12 +2,20 @@
 
 The package is the feature: `SUBSYSTEM` is what a model's manifest word `network` names."""
 
-from .config import MAX_NAME_SERVERS, MAX_SEARCH_DOMAINS, MAX_STATIC_IPV4, Address, NetworkInfo, SettingRefused
+from .config import (
+    MAX_NAME_SERVERS,
+    MAX_SEARCH_DOMAINS,
+    MAX_STATIC_IPV4,
+    Address,
+    NetworkInfo,
+    SettingRefused,
+    obscured,
+)
 from .plugin import NetworkSubsystem
 
 SUBSYSTEM = NetworkSubsystem
 
 __all__ = [
     "MAX_NAME_SERVERS", "MAX_SEARCH_DOMAINS", "MAX_STATIC_IPV4", "SUBSYSTEM", "Address", "NetworkInfo",
-    "NetworkSubsystem", "SettingRefused",
+    "NetworkSubsystem", "SettingRefused", "obscured",
 ]  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -83,6 +84,9 @@ class Extras:
     search_domains: tuple[str, ...] = ()
     static_dhcp_fallback: bool = False
     dhcp_static_routes: bool = False
+    http_proxy: str = ""  # the global proxies: stored, used by nothing (the manuals: applied at restart)
+    https_proxy: str = ""
+    no_proxy: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,7 @@ class NetworkInfo:
     ipv6: tuple[Address, ...]
     static_ipv6: tuple[Address, ...]
     ipv6_default_router: str
+    proxies: tuple[str, str, str]  # http, https, no proxy
     dot1x_enabled: bool
     dot1x_status: str
     dot1x_identity: str
@@ -197,6 +202,50 @@ def domain_ok(value: str) -> bool:
     return bool(DOMAIN_NAME.fullmatch(value))
 
 
+# every manual, Network > Global proxies: "http(s)://host:port", "http(s)://user@host:port",
+# "http(s)://user:pass@host:port"
+_PROXY = re.compile(
+    r"https?://(?:(?P<user>[^:@/\s]+)(?::(?P<password>[^@/\s]*))?@)?"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^:@/\[\]\s]+):(?P<port>[0-9]{1,5})"
+)
+
+
+def proxy_ok(value: str) -> bool:
+    """A global proxy in the manuals' formats (empty: none), its host a DNS name or an IP address."""
+    if not value:
+        return True
+    match = _PROXY.fullmatch(value)
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        return False
+    host = match["host"].strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return match["host"][0] != "[" and domain_ok(host)
+    return True
+
+
+def no_proxy_ok(value: str) -> bool:
+    """The manuals' "No proxy": empty, or comma-separated IP addresses, networks in CIDR form, domain
+    names and `.domain` for all its subdomains; no wildcards (the API document)."""
+    for item in (part.strip() for part in value.split(",") if value):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            if not domain_ok(item[1:] if item.startswith(".") else item):
+                return False
+    return True
+
+
+def obscured(proxy: str) -> str:
+    """A proxy as getNetworkInfo shows it: "sensitive information such as passwords will be obscured"."""
+    match = _PROXY.fullmatch(proxy)
+    if match is None or match["password"] is None:
+        return proxy
+    start, end = match.span("password")
+    return proxy[:start] + "******" + proxy[end:]
+
+
 def split_list(value: str) -> tuple[str, ...]:
     """An ipList parameter's items (comma or space separated)."""
     return tuple(part for part in value.replace(",", " ").split() if part)
@@ -266,7 +315,8 @@ def read(param: Callable[[str, str], str], lease: Lease, mac: str, link: bool, e
         default_router=router, static_default_router=param(DEFAULT_ROUTER, ""),
         static_dhcp_fallback=extras.static_dhcp_fallback, dhcp_static_routes=extras.dhcp_static_routes,
         ipv6_enabled=ipv6_enabled, ipv6_mode="static" if param(IPV6_DHCP, "auto") == "off" else "dhcp",
-        ipv6=ipv6, static_ipv6=static_v6, ipv6_default_router=param(IPV6_ROUTER, "") if ipv6_enabled else "",
+        proxies=(extras.http_proxy, extras.https_proxy, extras.no_proxy), ipv6=ipv6, static_ipv6=static_v6,
+        ipv6_default_router=param(IPV6_ROUTER, "") if ipv6_enabled else "",
         dot1x_enabled=yes(f"{DOT1X}.Enabled"), dot1x_status=param(f"{DOT1X}.Status", "Stopped"),
         dot1x_identity=param(f"{DOT1X}.EAPTLS.Identity", ""),
         eapol_version="EAPoLv" + param(f"{DOT1X}.EAPOLVersion", "1"),

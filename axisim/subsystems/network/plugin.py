@@ -123,11 +123,16 @@ class NetworkSubsystem(Subsystem):
             raise ValueError("network: not an object")
         domains = state.get("search_domains", [])
         flags = (state.get("static_dhcp_fallback", False), state.get("dhcp_static_routes", False))
+        proxies = (state.get("http_proxy", ""), state.get("https_proxy", ""), state.get("no_proxy", ""))
         if not isinstance(domains, list) or not all(isinstance(d, str) and config.domain_ok(d) for d in domains):
             raise ValueError("network: search_domains is not a list of domain names")
         if len(domains) > config.MAX_SEARCH_DOMAINS or not all(isinstance(f, bool) for f in flags):
             raise ValueError("network: bad search_domains or flags")
-        self.extras = Extras(tuple(domains), *flags)
+        if not all(isinstance(p, str) for p in proxies) or not (
+            config.proxy_ok(proxies[0]) and config.proxy_ok(proxies[1]) and config.no_proxy_ok(proxies[2])
+        ):
+            raise ValueError("network: bad global proxies")
+        self.extras = Extras(tuple(domains), *flags, *proxies)
         self._publish()
 
     # -- the network settings API's changes (SettingRefused names the field) ------------------
@@ -141,8 +146,10 @@ class NetworkSubsystem(Subsystem):
             name = refused[0][0]
             raise SettingRefused(refusals.get(name, "combination"), f"{name}={refused[0][1]!r} refused")
         if extras is not None and extras != self.extras:
+            changed = [name for name, value in asdict(extras).items() if asdict(self.extras)[name] != value]
             self.extras = extras
             self._publish()
+            self.device.logs.configuration(actor.who, actor.client, f"Network settings changed: {', '.join(changed)}")
             self.device.changed()
 
     def set_hostname(self, actor: Actor = SYSTEM, *, use_dhcp: bool | None = None, static: str | None = None) -> None:
@@ -228,6 +235,20 @@ class NetworkSubsystem(Subsystem):
         refusals = {config.RESOLVER_DHCP: "useDhcpResolverInfo", config.DOMAIN: "staticDomainName",
                     **dict.fromkeys(config.DNS_SERVERS, "staticNameServers")}  # fmt: skip
         self._apply(changes, actor, refusals, extras)
+
+    def set_proxies(
+        self, actor: Actor = SYSTEM, *, http: str | None = None, https: str | None = None, no_proxy: str | None = None
+    ) -> None:
+        """The global proxies (the manuals: "Restart the device to apply"): stored and reported only."""
+        for what, value, ok in (("httpProxy", http, config.proxy_ok), ("httpsProxy", https, config.proxy_ok),
+                                ("noProxy", no_proxy, config.no_proxy_ok)):  # fmt: skip
+            if value is not None and not ok(value):
+                raise SettingRefused(what)
+        extras = self.extras
+        extras = replace(extras, http_proxy=extras.http_proxy if http is None else http,
+                         https_proxy=extras.https_proxy if https is None else https,
+                         no_proxy=extras.no_proxy if no_proxy is None else no_proxy)  # fmt: skip
+        self._apply([], actor, {}, extras)
 
 
 def _yes(flag: bool) -> str:
