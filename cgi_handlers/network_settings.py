@@ -5,8 +5,9 @@ network-settings-api, "API specification" and "General error codes"); getNetwork
 recorded on AXIS OS 10.12 (vapix-wire.md §5.10, rs4acap `network_settings_1_get_network_info`).
 JSON, every method for administrators, HTTP 200 for errors; the reply echoes the request's
 apiVersion and context. Served: getSupportedVersions, getNetworkInfo, setHostnameConfiguration,
-setIPv4AddressConfiguration, setIPv6AddressConfiguration and setResolverConfiguration, for the
-wired interface `eth0`. The other methods (VLAN, proxies, 802.1X, WLAN) answer 4000. A bad value
+setIPv4AddressConfiguration, setIPv6AddressConfiguration, setResolverConfiguration and
+setGlobalProxyConfiguration, for the wired interface `eth0`. The other methods (VLAN, 802.1X, WLAN,
+setDeviceConfiguration) answer 4000. A bad value
 is error 4004 with the method's documented sub-code and changes nothing; an unknown device name
 is 5000. The settings live in the parameters (`axisim/subsystems/network/`), so param.cgi
 shows every change made here and the reverse.
