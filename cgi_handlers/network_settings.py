@@ -75,7 +75,8 @@ class _Params:
     """A set method's `params`, each read with its type; a wrong one is 4004 with its sub-code."""
 
     def __init__(self, method: str, document: dict[str, Any]) -> None:
-        values = document.get("params", {})
+        values = document.get("params")
+        values = {} if values is None else values
         if not isinstance(values, dict):
             raise ApiError(4004)
         self.method, self.values = method, values
