@@ -373,5 +373,8 @@ async def test_factory_default_keeps_the_manuals_network_settings(
     assert data["system"]["globalProxies"]["httpProxy"] == ""
     assert data["system"]["hostname"]["hostname"] == client.device.identity.hostname
     assert eth0(data)["IPv6"]["enabled"] is False
-    network = await params(client, "Network.eth0")
+    network = await params(client, "Network")
     assert (network["Network.eth0.IPAddress"] == "192.168.7.20") is kept
+    assert (network["Network.Resolver.NameServerList"] == "10.0.0.53") is kept
+    assert network["Network.Resolver.Search"] == ""
+    assert network["Network.VolatileHostName.HostName"] == client.device.identity.hostname

@@ -112,6 +112,7 @@ class NetworkSubsystem(Subsystem):
     def going_down(self, kind: RestartKind) -> None:
         if kind is not RestartKind.REBOOT:  # not on the manuals' list of what a restore keeps
             self.extras = Extras()
+            self._publish()  # the device told the subsystems of the reset before this
 
     def to_state(self) -> Any:
         return {**asdict(self.extras), "search_domains": list(self.extras.search_domains)}
