@@ -345,3 +345,63 @@ def test_posix_rules_give_the_database_offsets(posix: str, moment: str, east: in
 def test_iana_names_map_to_the_database_posix_strings() -> None:
     assert posix_of("Europe/Stockholm") == "CET-1CEST,M3.5.0,M10.5.0/3"
     assert posix_of("Asia/Kolkata") == "IST-5:30"
+
+
+# -- NTP (ntp.cgi; the manuals' "Date and time": servers from DHCP or one or two manual ones) --------
+
+NTP = "/axis-cgi/ntp.cgi"
+
+
+async def ntp_api(device: SimulatedDevice, method: str, **params: Any) -> Any:
+    document: dict[str, Any] = {"apiVersion": "1.5", "method": method}
+    if params:
+        document["params"] = params
+    reply = await call(device, NTP, method="POST", data=json.dumps(document))
+    assert reply.status == 200, (reply.status, reply.text)
+    return reply.json()
+
+
+async def ntp_client(device: SimulatedDevice) -> dict[str, Any]:
+    return (await ntp_api(device, "getNTPInfo"))["data"]["client"]
+
+
+async def test_ntp_from_dhcp_is_synchronised_by_default(served: SimulatedDevice) -> None:
+    client = await ntp_client(served)
+    router = (await params(served, "Network.DefaultRouter"))["Network.DefaultRouter"]
+    assert client["enabled"] is True and client["serversSource"] == "DHCP"
+    assert client["advertisedServers"] == [router] and client["servers"] == [router] and client["synced"] is True
+
+
+async def test_static_ntp_servers_and_param_cgi_are_one_state(served: SimulatedDevice) -> None:
+    reply = await ntp_api(served, "setNTPClientConfiguration", serversSource="static",
+                          staticServers=["10.0.0.5", "ntp.example.com"])  # fmt: skip
+    assert reply["data"] == {}
+    client = await ntp_client(served)
+    assert client["serversSource"] == "static" and client["servers"] == ["10.0.0.5", "ntp.example.com"]
+    assert client["synced"] is True
+    time_params = await params(served)
+    assert time_params["Time.ObtainFromDHCP"] == "no" and time_params["Time.NTP.Server"] == "10.0.0.5"
+    await ntp_api(served, "setNTPClientConfiguration", staticServers=[])
+    assert (await ntp_client(served))["synced"] is False  # static, but no server
+    await ntp_api(served, "setNTPClientConfiguration", serversSource="DHCP")
+    assert (await ntp_client(served))["synced"] is True
+    assert (await call(served, "/axis-cgi/param.cgi?action=update&Time.SyncSource=None")).text == "OK"
+    client = await ntp_client(served)
+    assert client["enabled"] is False and client["synced"] is False
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"staticServers": ["bad host!"]},
+        {"staticServers": ["10.0.0.1", "10.0.0.2", "10.0.0.3"]},
+        {"staticServers": "10.0.0.1"},
+        {"serversSource": "ntp"},
+        {"enabled": "yes"},
+    ],
+)
+async def test_bad_ntp_settings_are_refused(served: SimulatedDevice, params: dict[str, Any]) -> None:
+    before = await ntp_client(served)
+    reply = await ntp_api(served, "setNTPClientConfiguration", **params)
+    assert reply["error"]["code"] == 4004
+    assert await ntp_client(served) == before

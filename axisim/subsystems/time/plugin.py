@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from param_tree import Role
 
+from ...lifecycle import RestartKind
 from ...timezone import UTC_ZONE, Zone, is_iana, parse_posix, posix_of
 from ..base import Refusal, Subsystem
 
@@ -70,6 +71,7 @@ class TimeSubsystem(Subsystem):
     def __init__(self, device: DeviceView) -> None:
         super().__init__(device)
         self.iana: str | None = None
+        self.second_server = ""  # a second static NTP server (the parameters hold one)
         self.zone: Zone = UTC_ZONE
         self._apply()
 
@@ -153,19 +155,53 @@ class TimeSubsystem(Subsystem):
 
     def ntp(self) -> NtpStatus:
         """NTP from the parameters: DHCP's servers (the simulated DHCP server, at the default
-        router, offers itself [GUESS]) or the static `Time.NTP.Server`."""
+        router, offers itself [GUESS]) or the static `Time.NTP.Server` (and a second one)."""
         enabled = self.device.param(SYNC_SOURCE, "NTP") == "NTP"
         dhcp = self.device.param(FROM_DHCP, "yes") == "yes"
-        static = tuple(s for s in (self.device.param(NTP_SERVER, ""),) if s not in NO_SERVER)
+        first = self.device.param(NTP_SERVER, "")
+        static = tuple(s for s in (first, self.second_server if first not in NO_SERVER else "") if s not in NO_SERVER)
         router = self.device.param(ROUTER, "")
         advertised = (router,) if router not in NO_SERVER else ()
         servers = advertised if dhcp else static
         return NtpStatus(enabled, "DHCP" if dhcp else "static", servers, static, advertised, enabled and bool(servers))
 
+    def set_ntp(self, enabled: bool | None, source: str | None, servers: list[str] | None, actor: Actor) -> None:
+        """The NTP client's settings (None: unchanged): on or off, servers from DHCP or static, one
+        or two static servers (the first is `Time.NTP.Server`). TimeError when refused."""
+        if source is not None and source not in ("DHCP", "static"):
+            raise TimeError(f"unknown server source {source!r}")
+        if servers is not None and (len(servers) > 2 or any(self._bad_server(s) for s in servers)):
+            raise TimeError(f"bad NTP servers {servers!r}")
+        changes: list[tuple[str, str]] = []
+        if enabled is not None:
+            changes.append((SYNC_SOURCE, "NTP" if enabled else "None"))
+        if source is not None:
+            changes.append((FROM_DHCP, "yes" if source == "DHCP" else "no"))
+        if servers is not None:
+            changes.append((NTP_SERVER, servers[0] if servers else "0.0.0.0"))
+        refused = self.device.update_params(changes, Role.ADMIN, actor, atomic=True) if changes else []
+        if refused:
+            raise TimeError(f"refused: {refused}")
+        if servers is not None:
+            self.second_server = servers[1] if len(servers) > 1 else ""
+            self.device.changed()
+
+    def _bad_server(self, server: str) -> bool:
+        """Not a host name or address `Time.NTP.Server` takes (its hostname type)."""
+        return bool(self.device.params.validate([(NTP_SERVER, server)], Role.ADMIN)[1]) or server in NO_SERVER
+
+    def going_down(self, kind: RestartKind) -> None:
+        """A factory default forgets the second NTP server with the parameters (the time stays)."""
+        if kind is not RestartKind.REBOOT:
+            self.second_server = ""
+
     # -- saved state ---------------------------------------------------------------------------
 
     def to_state(self) -> Any:
-        return {"iana": self.iana, "wall_offset": round(self.device.clock.wall_shift(), 3)}
+        return {
+            "iana": self.iana, "wall_offset": round(self.device.clock.wall_shift(), 3),
+            "second_ntp_server": self.second_server,
+        }  # fmt: skip
 
     def load_state(self, state: Any) -> None:
         if state is None:
@@ -177,5 +213,8 @@ class TimeSubsystem(Subsystem):
             raise ValueError(f"time: unknown zone {iana!r}")
         if isinstance(offset, bool) or not isinstance(offset, int | float) or abs(offset) > 200 * 365 * 86400:
             raise ValueError("time: bad wall offset")
-        self.iana = iana
+        second = state.get("second_ntp_server", "")
+        if not isinstance(second, str) or len(second) > 255:
+            raise ValueError("time: bad NTP server")
+        self.iana, self.second_server = iana, second
         self.device.clock.shift_wall(float(offset))
