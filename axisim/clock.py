@@ -35,6 +35,7 @@ class SimClock:
         """The device's date and time are set (a client, the control API): its wall time jumps,
         backwards too; durations, uptime and pending jobs (`now()`) are not moved."""
         self.wall_offset = epoch - time.time() - self._offset
+        self.notify()  # wall-time schedules see the jump at once
 
     def wall_shift(self) -> float:
         """How far the wall time is from the host's (what a restart must keep: the device's RTC)."""
@@ -48,6 +49,10 @@ class SimClock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self._offset += seconds
+        self.notify()
+
+    def notify(self) -> None:
+        """Every listener catches up with the clock (after it moved, or the time zone changed)."""
         for listener in list(self.on_advance):
             listener()
 

@@ -405,3 +405,28 @@ async def test_bad_ntp_settings_are_refused(served: SimulatedDevice, params: dic
     reply = await ntp_api(served, "setNTPClientConfiguration", **params)
     assert reply["error"]["code"] == 4004
     assert await ntp_client(served) == before
+
+
+# -- schedules run in the device's local time (events.md §4.6: "local time, no zone") -------------
+
+
+async def test_schedules_follow_the_device_time_zone(served: SimulatedDevice) -> None:
+    from tests.test_rules_schedules import INTERVAL, add_schedule
+
+    def active() -> str:
+        states = [e for e in served.device.event_states() if e.topic == INTERVAL]
+        assert len(states) == 1
+        return states[0].data["active"]
+
+    await time_api(served, "setDateTime", dateTime="2026-07-01T22:30:00Z")  # 22:30 UTC = 07:30 in Tokyo
+    await add_schedule(served, "mornings", "DTSTART:20260101T06:00 DTEND:20260101T09:00 RRULE:FREQ=DAILY")
+    assert active() == "0"
+    seen: list[str] = []
+    subscription = served.device.bus.subscribe(lambda e: seen.append(e.data["active"]), [INTERVAL])
+    try:
+        await time_api(served, "setTimeZone", timeZone="Asia/Tokyo")
+        assert active() == "1" and seen == ["1"]  # the change is published at once
+        await time_api(served, "setDateTime", dateTime="2026-07-02T01:00:00Z")  # 10:00 in Tokyo
+        assert active() == "0" and seen == ["1", "0"]
+    finally:
+        subscription.cancel()

@@ -86,8 +86,12 @@ class TimeSubsystem(Subsystem):
             posix = UTC_ZONE.posix
         if self.iana is not None and posix_of(self.iana) != posix.text:
             self.iana = None  # the POSIX string was changed on its own: the IANA name no longer holds
-        self.zone = Zone(posix, self.device.param(DST, "yes") == "yes", self.iana)
-        self.device.logs.stamper.zone = self.zone
+        zone = Zone(posix, self.device.param(DST, "yes") == "yes", self.iana)
+        changed = (zone.posix, zone.dst_enabled, zone.iana) != (self.zone.posix, self.zone.dst_enabled, self.zone.iana)
+        self.zone = zone
+        self.device.logs.stamper.zone = zone
+        if changed:
+            self.device.clock.notify()  # schedules in local time move with the zone
 
     def refused(self, proposed: dict[str, str]) -> set[str]:
         """A malformed POSIX string is refused as param.cgi refuses a bad value."""
