@@ -286,7 +286,7 @@ class Device:
 
     def boot(self) -> None:
         """The device comes back: staged firmware becomes active, new boot id, uptime from zero."""
-        if self.firmware.boot():
+        if self.firmware.boot(self.clock.wall()):
             self.params.set_base({FIRMWARE_VERSION: self.firmware.active})
             self.logs.system_event(f"Entity Management: Upgrade completed ({self.firmware.active}).", source="fwmgr")
         self.lifecycle.booted()
