@@ -13,6 +13,7 @@ footer of its TZif file), so `setTimeZone("Europe/Stockholm")` and
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ def iana_names() -> list[str]:
     return _NAMES
 
 
+@functools.lru_cache(maxsize=64)
 def posix_of(name: str) -> str:
     """The POSIX TZ string the database keeps for a zone (its TZif footer); when the file cannot be
     read, a fixed offset from zoneinfo (e.g. `<+0530>-5:30`)."""
