@@ -16,7 +16,7 @@ from ..base import Subsystem
 from .actions import Actions, Notifier
 from .content import Matcher
 from .definitions import ACTION_TEMPLATES, RECIPIENT_TEMPLATES, Configuration, Rule, Template, offered
-from .engine import ACTION_FAILED, SOURCE, Engine
+from .engine import ACTION_FAILED, SOURCE, Engine, Run
 from .scheduler import Scheduled, Scheduler
 from .store import Store
 
@@ -114,6 +114,10 @@ class RulesSubsystem(Subsystem):
     def is_active(self, number: int) -> bool:
         return number in self.engine.active
 
+    def runs(self, number: int) -> list[Run]:
+        """The latest actions the rule ran or failed to run, oldest first (kept across reboots)."""
+        return list(self.engine.history.get(number, ()))
+
     # -- scheduled events (event1, events.md §4.6) --------------------------------------------------
 
     def add_schedule(self, name: str, icalendar: str, actor: Actor = SYSTEM) -> str:
@@ -148,6 +152,7 @@ class RulesSubsystem(Subsystem):
         if kind is not RestartKind.REBOOT:  # a factory default removes every rule [manuals, "Maintenance"]
             self.store.clear()
             self.scheduler.clear()
+            self.engine.history.clear()  # the ids start again at 1
             self.engine.refresh()
 
     def booted(self) -> None:
