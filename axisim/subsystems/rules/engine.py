@@ -115,12 +115,13 @@ class Engine:
         self._known = {}
         if self._topics:
             self._subscription = self.device.bus.subscribe(self.on_event, self._topics)
-            self._known = {_instance(e): e for e in self.device.event_states() if self._watches(e.topic)}
+            self._known = {_instance(e): e for e in self.device.event_states() if self.watches(e.topic)}
         for watched in self.watched:
             if watched.start is None and (everything or known.get(watched.rule.id) is not watched):
                 self._evaluate(watched, None)
 
-    def _watches(self, topic: str) -> bool:
+    def watches(self, topic: str) -> bool:
+        """An enabled rule's start event or condition selects this topic."""
         return any(topic_matches(pattern, topic) for pattern in self._topics)
 
     def reset(self) -> None:
