@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import socket
 import struct
 from dataclasses import dataclass, field
 
@@ -176,9 +175,8 @@ class UdpSink(asyncio.DatagramProtocol):
     async def open(cls, host: str = "127.0.0.1") -> tuple[UdpSink, int]:
         loop = asyncio.get_running_loop()
         transport, sink = await loop.create_datagram_endpoint(cls, local_addr=(host, 0))
-        # the initial states (about 95 on a W401) arrive in one burst: the default 208 KiB receive
-        # buffer holds about 92 small datagrams, so a larger one, as RTP clients set
-        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+        # the default receive buffer (208 KiB, about 92 small datagrams): the initial states (about
+        # 95 on a W401) must arrive paced, as a client that sets no buffer size gets them
         return sink, transport.get_extra_info("sockname")[1]
 
     async def packet(self) -> Packet:
