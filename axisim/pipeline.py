@@ -1,7 +1,7 @@
 """The request pipeline of one device's aiohttp application, and the application itself.
 
 Request path: journal and faults -> error pages -> lifecycle gate -> brute-force block
--> authentication -> handler (DESIGN.md "Data flow").
+-> authentication -> connection policy (HTTP/HTTPS per role) -> handler (DESIGN.md "Data flow").
 """
 
 from __future__ import annotations

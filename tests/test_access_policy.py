@@ -210,6 +210,43 @@ async def _answers(url: str) -> bool:
     return await served(url + "/axis-cgi/systemready.cgi")
 
 
+async def test_a_restart_comes_back_on_the_moved_port(device: SimulatedDevice) -> None:
+    new = free_port()
+    assert await update(device.url, f"System.BoaPort={new}") == "OK"
+    assert await eventually(lambda: _answers(f"http://127.0.0.1:{new}"))
+    assert (await call(device.url, "/axis-cgi/restart.cgi")).status == 200
+    assert await device.wait_ready(10)
+    assert device.port == new and await param(device.url, "System.BoaPort") == str(new)
+
+
+async def test_https_turned_on_for_a_device_started_without_it() -> None:
+    simulated = SimulatedDevice(DeviceSpec("W401", seed="no-https"))  # https_port None: HTTP only
+    await simulated.start()
+    try:
+        assert simulated.https_url is None
+        assert await param(simulated.url, "HTTPS.Enabled") == "no"
+        port = free_port()
+        assert await update(simulated.url, f"HTTPS.Port={port}&HTTPS.Enabled=yes") == "OK"
+        assert await eventually(lambda: _answers(f"https://127.0.0.1:{port}"))
+        assert simulated.https_url == f"https://127.0.0.1:{port}"
+        assert simulated.inventory()["https_port"] == port
+    finally:
+        await simulated.stop()
+
+
+async def test_basic_policy_and_https_only_admin(device: SimulatedDevice) -> None:
+    # vapix-wire.md §4.1: the authentication policy picks the schemes; the group policy the listener
+    assert await update(device.url, "Network.HTTP.AuthenticationPolicy=basic&System.BoaGroupPolicy.admin=https")
+    assert device.https_url is not None
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        basic = {"Authorization": aiohttp.encode_basic_auth(*ROOT)}
+        path = f"{PARAM}?action=list&group=Brand.ProdNbr"
+        async with session.get(device.url + path, headers=basic) as over_http:
+            assert over_http.status == 403
+        async with session.get(device.https_url + path, headers=basic, ssl=NO_VERIFY) as over_https:
+            assert over_https.status == 200
+
+
 # -- a fleet's control API ---------------------------------------------------------------------------
 
 
