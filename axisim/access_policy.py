@@ -71,9 +71,9 @@ class Listeners:
     def read(cls, param: Callable[[str, str], str], names: Callable[[str], bool]) -> Listeners:
         https = None
         if names(HTTPS_PORT) and param(HTTPS_ENABLED, "yes") != "no":
-            https = _port(param(HTTPS_PORT, "0"))
-        rtsp = _port(param(RTSP_PORT, "0")) if names(RTSP_PORT) else None
-        return cls(_port(param(HTTP_PORT, "0")) or 0, https, rtsp)
+            https = port_of(param(HTTPS_PORT, "0"))
+        rtsp = port_of(param(RTSP_PORT, "0")) if names(RTSP_PORT) else None
+        return cls(port_of(param(HTTP_PORT, "0")) or 0, https, rtsp)
 
     def clashes(self) -> list[str]:
         """The settings that name a port another of the device's listeners already has."""
@@ -88,7 +88,8 @@ class Listeners:
         return clashing
 
 
-def _port(text: str) -> int | None:
+def port_of(text: str) -> int | None:
+    """A port setting's number (None: not a number)."""
     return int(text) if text.isdigit() else None
 
 

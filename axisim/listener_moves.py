@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .access_policy import HTTP_PORT, HTTPS_ENABLED, HTTPS_PORT, RTSP_PORT, Listeners, moved
+from .access_policy import HTTP_PORT, HTTPS_ENABLED, HTTPS_PORT, RTSP_PORT, Listeners, moved, port_of
 from .connection import DeviceProtocol
 from .lifecycle import State
 from .logs import Severity
@@ -114,11 +114,13 @@ class ListenerMoves:
             self._task = asyncio.get_running_loop().create_task(self._move())
 
     def adopt(self) -> None:
-        """Before a restart binds: the ports the settings name (a change not yet applied)."""
+        """Before a restart binds: the ports the settings name (a change not yet applied; an HTTPS
+        port set while HTTPS is off is where it opens once on)."""
         wanted, running = self.wanted(), self.running
         running.port = wanted.http
-        if wanted.https is not None:
-            running.https_port = wanted.https
+        https = port_of(running.device.param(HTTPS_PORT, ""))
+        if https and (running.https_port is not None or wanted.https is not None):
+            running.https_port = https
         if wanted.rtsp and running.rtsp is not None:
             running.rtsp.ports = (wanted.rtsp,)
 

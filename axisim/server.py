@@ -180,6 +180,8 @@ class RunningDevice:
             ports[RTSP_PORT] = str(self.rtsp.port)
         ports = {k: v for k, v in ports.items() if k in self.device.params}
         self.device.params.set_base(ports)
+        if not self.https_listening:  # an HTTPS port set while HTTPS is off stays set
+            ports.pop(HTTPS_PORT, None)
         self.device.params.set_values(ports)  # equal to the base: any stored value goes
 
     async def _unbind(self) -> None:

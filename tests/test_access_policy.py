@@ -158,6 +158,17 @@ async def test_https_off_closes_the_https_listener_and_on_opens_it(device: Simul
     assert (await call(https, f"{PARAM}?action=list&group=HTTPS.Enabled")).text == "HTTPS.Enabled=yes\n"
 
 
+async def test_an_https_port_set_while_https_is_off_is_where_it_opens(device: SimulatedDevice) -> None:
+    assert await update(device.url, "HTTPS.Enabled=no") == "OK"
+    port = free_port()
+    assert await update(device.url, f"HTTPS.Port={port}") == "OK"
+    assert await param(device.url, "HTTPS.Port") == str(port)  # stored; nothing listens while off
+    assert device.https_url is None
+    assert await update(device.url, "HTTPS.Enabled=yes") == "OK"
+    assert await eventually(lambda: _answers(f"https://127.0.0.1:{port}"))
+    assert device.https_url == f"https://127.0.0.1:{port}"
+
+
 # -- the ports ------------------------------------------------------------------------------------------
 
 
