@@ -154,7 +154,7 @@ def param_value(url: str, name: str, **kwargs: object) -> str:
 
 def test_two_devices_with_different_ports_never_collide(serve) -> None:
     """The README's second device beside a first: HTTPS follows HTTP (+363), each reports its own ports."""
-    port = free_ports(0, 1, 363, 364)
+    port = free_ports(0, 1, 363, 364, 474, 475)  # HTTP, HTTPS (+363) and the RTSP fallback (+474)
     first = serve("--port", str(port))
     second = serve("--model", "C1410MkII", "--port", str(port + 1))
     for served, http, https in ((first, port, port + 363), (second, port + 1, port + 364)):
@@ -181,7 +181,7 @@ def test_serve_accepts_a_host_name(serve) -> None:
 
 def test_fleet_https_ports_follow_the_http_ports_the_same_on_every_run(tmp_path: Path) -> None:
     """Ports mode: the HTTPS block starts right after the HTTP block (base + count + index)."""
-    base = free_ports(*range(6))
+    base = free_ports(*range(9))  # 3 HTTP, 3 HTTPS, then the RTSP block (on in fleets up to 100)
     for run in range(2):
         process = subprocess.Popen(
             [
