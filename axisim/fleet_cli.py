@@ -76,6 +76,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--no-websocket-events", dest="websocket_events", action="store_false",
         help="devices without the WebSocket event stream (apidiscovery leaves it out: clients take RTSP)",
     )  # fmt: skip
+    fleet.add_argument(
+        "--discovery", action="store_true", help="announce every device over mDNS/Bonjour (README \"Discovery\")"
+    )  # fmt: skip
     fleet.add_argument("--user", default="root", help="first account's name, default root")
     fleet.add_argument("--password", default="pass", help="first account's password, default pass")
     fleet.add_argument(
@@ -102,12 +105,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def plan_from_args(args: argparse.Namespace) -> FleetPlan:
     if args.file is not None:
         plan = load_fleet_file(args.file)
-        if args.rtsp is None and args.rtsp_port is None and args.websocket_events:
+        if args.rtsp is None and args.rtsp_port is None and args.websocket_events and not args.discovery:
             return plan
         groups = [
             replace(g, options=replace(
                 g.options, rtsp=g.options.rtsp if args.rtsp is None else args.rtsp,
                 websocket_events=g.options.websocket_events and args.websocket_events,
+                discovery=g.options.discovery or args.discovery,
             ))
             for g in plan.groups
         ]  # fmt: skip
@@ -126,6 +130,7 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
         ready_time=args.ready_time,
         rtsp=args.rtsp,
         websocket_events=args.websocket_events,
+        discovery=args.discovery,
     )
     groups = [Group(model, count, None, options) for model, count in parse_mix(args.models, args.count) if count]
     if args.loopback:

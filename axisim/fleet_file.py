@@ -12,6 +12,7 @@
                               #   2 x devices); loopback: every device's (default: 554 where it can be
                               #   bound, else base_port + 474)
     websocket_events = true   # false: devices without the WebSocket event stream (older firmware)
+    discovery = false         # true: announced over mDNS/Bonjour (README "Discovery")
     state_dir = "site-a"      # each device keeps its state in <state_dir>/<serial>
     accounts = ["root:pass:admin", "viewer:view:viewer"]
     boot_time = 0.0           # seconds offline during a restart
@@ -75,6 +76,7 @@ def _options(table: dict[str, Any], base: Options, where: str) -> Options:
         boot_time=number("boot_time", base.boot_time),
         ready_time=number("ready_time", base.ready_time),
         websocket_events=flag("websocket_events", base.websocket_events),
+        discovery=flag("discovery", base.discovery),
     )
 
 
@@ -88,7 +90,7 @@ def _account_entry(item: Any, where: str) -> AccountSpec:
 
 
 GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time", "rtsp",
-              "websocket_events"}
+              "websocket_events", "discovery"}
 TOP_KEYS = GROUP_KEYS - {"model", "variant", "count"} | {
     "seed", "addressing", "host", "base_port", "port", "https_port", "rtsp_port", "first_address", "state_dir", "group",
 }  # fmt: skip

@@ -42,6 +42,7 @@ class Options:
     ready_time: float = 0.0
     rtsp: bool | None = None  # the RTSP event stream; None: on in fleets of up to RTSP_AUTO_MAX devices
     websocket_events: bool = True  # False: devices without the WebSocket event stream
+    discovery: bool = False  # True: announced over mDNS (axisim/discovery/); off by default
 
     def spec(
         self, model: str, variant: str | None, *, seed: str | None, index: int, host: str, port: int,
@@ -53,6 +54,7 @@ class Options:
             model=model, variant=variant, accounts=self.accounts, seed=seed, index=index, host=host, port=port,
             https_port=https_port if self.https else None, rtsp_ports=rtsp_ports, strict_nc=self.strict_nc,
             boot_times=BootTimes(self.boot_time, self.ready_time), websocket_events=self.websocket_events,
+            discovery=self.discovery,
         )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import notify
+from . import discovery, notify
 from .control import emit, events
 from .control.expect import EventWaiter
 from .control.faults import Fault, Faults
@@ -43,6 +43,7 @@ class DeviceSpec:
     boot_times: BootTimes = field(default_factory=lambda: BootTimes(0.0, 0.0))
     state_dir: Path | None = None
     websocket_events: bool = True  # False: no WebSocket event stream, not in apidiscovery (RTSP fallback tests)
+    discovery: bool = False  # True: the process's mDNS responder announces it (axisim/discovery/)
 
     @property
     def ip(self) -> str:
@@ -171,6 +172,8 @@ class SimulatedDevice:
         if rtsp is not None and rtsp.port is not None:
             self._rtsp_ports = (rtsp.port,)
         self._state = state
+        if self.spec.discovery:
+            await discovery.join(self, lambda: self.running)
         if save:
             await self.start_saving()
 
@@ -186,6 +189,7 @@ class SimulatedDevice:
 
     async def stop(self) -> None:
         self.faults.clear()  # releases hanging requests, so the listener closes at once
+        await discovery.leave(self)  # its goodbye while it still answers
         if self.running is not None:
             await self.running.stop()
             self.running = None
