@@ -181,20 +181,29 @@ class MdnsResponder:
             self._busy[number] = asyncio.get_running_loop().create_task(self._send(number, wanted))
 
     async def _send(self, number: object, wanted: Announcement | None) -> None:
+        """Goodbyes for what the device announced, then its new announcement. Each step waits for its
+        packets to go out: an announcement still being repeated after a goodbye would bring the
+        device back in every browser."""
         assert self.zeroconf is not None
         sent = self._sent.pop(number, None)
         if sent is not None:
-            for info in sent[1]:
-                await self.zeroconf.async_unregister_service(info)  # goodbye: TTL 0
+            await asyncio.gather(*(self._goodbye(info) for info in sent[1]))
         if wanted is None:
             return
         infos = wanted.infos()
         self._sent[number] = (wanted, infos)
-        for info in infos:
-            try:
-                await self.zeroconf.async_register_service(info, cooperating_responders=True)
-            except NonUniqueNameException:
-                LOG.warning("mDNS name %s is taken on this network", info.name)
+        await asyncio.gather(*(self._announce(info) for info in infos))
+
+    async def _goodbye(self, info: AsyncServiceInfo) -> None:
+        assert self.zeroconf is not None
+        await (await self.zeroconf.async_unregister_service(info))  # TTL 0, sent three times
+
+    async def _announce(self, info: AsyncServiceInfo) -> None:
+        assert self.zeroconf is not None
+        try:
+            await (await self.zeroconf.async_register_service(info, cooperating_responders=True))
+        except NonUniqueNameException:
+            LOG.warning("mDNS name %s is taken on this network", info.name)
 
     async def stop(self) -> None:
         """Goodbye for every device, then close the sockets."""
