@@ -51,6 +51,36 @@ async def search(st: str, seconds: float, mx: int = 1) -> list[dict[str, str]]:
     return protocol.replies
 
 
+class NotifyListener:
+    """The NOTIFY messages multicast to the SSDP group (port 1900, shared with any responder here)."""
+
+    def __init__(self) -> None:
+        self.protocol = _Collect()
+        self.transport: asyncio.BaseTransport | None = None
+
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("", GROUP[1]))
+        for address in ("0.0.0.0",):
+            membership = socket.inet_aton(GROUP[0]) + socket.inet_aton(address)
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        self.transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(lambda: self.protocol, sock=sock)
+
+    def notifies(self, usn_prefix: str) -> list[str]:
+        """The NTS of each NOTIFY for the device's root (`upnp:rootdevice`), in order."""
+        return [
+            m["NTS"] for m in self.protocol.replies
+            if m["_status"].startswith("NOTIFY") and m.get("NT") == "upnp:rootdevice"
+            and m["USN"].startswith(usn_prefix)
+        ]  # fmt: skip
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
 def description(location: str) -> dict[str, Any]:
     """The fields Home Assistant's Axis flow reads (manufacturer, presentationURL, serialNumber, friendlyName)."""
     with urllib.request.urlopen(location, timeout=5) as response:
