@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,14 +56,14 @@ class Watch:
 
 
 @pytest.fixture
-async def site() -> AsyncIterator[tuple[NetnsPair, asyncio.subprocess.Process]]:
+async def site(tmp_path: Path) -> AsyncIterator[tuple[NetnsPair, asyncio.subprocess.Process]]:
     """A mixed fleet with discovery on, in the site namespace (boot time 1 s)."""
     with netns_pair(os.getpid()) as pair:
         fleet = await pair.spawn(
             pair.site, sys.executable, "-m", "axisim", "fleet", "--models", "S3008,C1410MkII,W401", "--count", "3",
             "--host", pair.site_ip, "--base-port", str(BASE_PORT), "--no-rtsp", "--discovery", "--boot-time", "1",
             "--control-host", pair.site_ip, "--control-port", str(CONTROL_PORT), "--inventory",
-            f"/tmp/axisim-netns-{os.getpid()}", "--quiet",
+            str(tmp_path / "inventory"), "--quiet",
         )  # fmt: skip
         try:
             yield pair, fleet
@@ -119,3 +120,23 @@ async def test_a_browser_on_the_lan_lists_the_site_and_follows_it(site: tuple[Ne
         assert await watch.until(gone)
     finally:
         await stop(watch.process)
+
+
+async def test_an_ssdp_search_from_the_lan_finds_each_device_once(site: tuple[NetnsPair, Any]) -> None:
+    """UPnP turned on through param.cgi from the LAN: an M-SEARCH for ssdp:all there gets one reply per
+    device, each LOCATION a description Home Assistant's SSDP matcher accepts (manufacturer AXIS)."""
+    pair, _fleet = site
+    ports = [BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]
+    for port in ports:
+        url = f"http://{pair.site_ip}:{port}/axis-cgi/param.cgi?action=update&Network.UPnP.Enabled=yes"
+        for _ in range(40):  # bounded: the fleet may still be starting
+            if (await pair.run(pair.lan, *DIGEST, url)).strip() == "OK":
+                break
+            await asyncio.sleep(0.25)
+    replies = json.loads(await pair.run(pair.lan, sys.executable, "tests/ssdp_search.py", "ssdp:all", "1.5"))
+    assert sorted(r["LOCATION"] for r in replies) == [f"http://{pair.site_ip}:{p}/rootdesc1.xml" for p in ports]
+    for found in replies:
+        fields = found["_description"]
+        assert fields["manufacturer"] == "AXIS"
+        assert found["USN"] == f"{fields['UDN']}::urn:axis-com:service:BasicService:1"
+        assert fields["presentationURL"] == found["LOCATION"].removesuffix("rootdesc1.xml")
