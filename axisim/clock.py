@@ -20,6 +20,7 @@ def iso(wall: float) -> str:
 class SimClock:
     def __init__(self) -> None:
         self._offset = 0.0
+        self.wall_offset = 0.0  # a date set on the device (time.cgi setDateTime): its wall time only
         self.on_advance: list[Callable[[], None]] = []
 
     def now(self) -> float:
@@ -28,12 +29,30 @@ class SimClock:
 
     def wall(self) -> float:
         """Unix time as the device sees it (recording ages)."""
-        return time.time() + self._offset
+        return time.time() + self._offset + self.wall_offset
+
+    def set_wall(self, epoch: float) -> None:
+        """The device's date and time are set (a client, the control API): its wall time jumps,
+        backwards too; durations, uptime and pending jobs (`now()`) are not moved."""
+        self.wall_offset = epoch - time.time() - self._offset
+        self.notify()  # wall-time schedules see the jump at once
+
+    def wall_shift(self) -> float:
+        """How far the wall time is from the host's (what a restart must keep: the device's RTC)."""
+        return self._offset + self.wall_offset
+
+    def shift_wall(self, shift: float) -> None:
+        """Restore a saved `wall_shift()`."""
+        self.wall_offset = shift - self._offset
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self._offset += seconds
+        self.notify()
+
+    def notify(self) -> None:
+        """Every listener catches up with the clock (after it moved, or the time zone changed)."""
         for listener in list(self.on_advance):
             listener()
 

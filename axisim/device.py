@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from fnmatch import fnmatchcase
 
 from param_tree import ParamStore, Role, UpdateError, printable, strip_root
@@ -77,7 +78,9 @@ class Device:
         self.lifecycle = Lifecycle(boot_times)
         self.clock = SimClock()  # jobs, syncs and pulses run on it; tests move it forward
         self.bus = EventBus(self.clock)  # what happens to the device, for whoever subscribes
-        self.logs = DeviceLogs(lambda: self.hostname, audit=bool(self.variant.facts.get(AUDIT_LOG)))
+        self.logs = DeviceLogs(
+            lambda: self.hostname, audit=bool(self.variant.facts.get(AUDIT_LOG)), wall=self.clock.wall
+        )
         self.files = FileStore()  # uploads (audio clips); on disk once a state directory is attached
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
@@ -98,6 +101,10 @@ class Device:
     @property
     def hostname(self) -> str:
         return self.param(HOSTNAME, self.identity.hostname)
+
+    def local_time(self) -> datetime:
+        """The device's wall time in its time zone (the `time` subsystem sets the zone of the logs)."""
+        return self.logs.stamper.zone.local(self.clock.wall())
 
     @property
     def needs_setup(self) -> bool:
@@ -279,7 +286,7 @@ class Device:
 
     def boot(self) -> None:
         """The device comes back: staged firmware becomes active, new boot id, uptime from zero."""
-        if self.firmware.boot():
+        if self.firmware.boot(self.clock.wall()):
             self.params.set_base({FIRMWARE_VERSION: self.firmware.active})
             self.logs.system_event(f"Entity Management: Upgrade completed ({self.firmware.active}).", source="fwmgr")
         self.lifecycle.booted()

@@ -68,8 +68,9 @@ def read_image(filename: str | None, content: bytes, product_numbers: tuple[str,
     return found
 
 
-def _now_iso() -> str:
-    return datetime.fromtimestamp(time.time(), UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+def _now_iso(wall: float | None = None) -> str:
+    """An upgrade's time in UTC, on the device clock when given (a date set on the device shows)."""
+    return datetime.fromtimestamp(time.time() if wall is None else wall, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 @dataclass
@@ -90,15 +91,15 @@ class Firmware:
         self.pending = image.version
         self.keep_previous = factory_default_mode == "none"
 
-    def boot(self) -> bool:
-        """Switch to a staged image; True when the version changed."""
+    def boot(self, wall: float | None = None) -> bool:
+        """Switch to a staged image (at the device's wall time `wall`); True when the version changed."""
         if self.pending is None:
             return False
         if self.rolling_back:  # only the latest upgrade can be undone, and only once
             self.active, self.inactive, self.last_upgrade_at = self.pending, None, None
         else:
             previous = self.active if self.keep_previous else None
-            self.inactive, self.active, self.last_upgrade_at = previous, self.pending, _now_iso()
+            self.inactive, self.active, self.last_upgrade_at = previous, self.pending, _now_iso(wall)
         self.pending, self.rolling_back, self.keep_previous = None, False, True
         return True
 

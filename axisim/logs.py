@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from .timezone import UTC_ZONE, Zone, iso_local
+
 MAX_LINES = 2000
 SESSION_SECONDS = 300.0
 MAX_FIELD = 1024  # characters of one escaped message (host, source: far less); the rest is cut
@@ -101,34 +103,52 @@ SOURCES = {
 }
 
 
-def timestamp(epoch: float) -> str:
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
+def timestamp(epoch: float, zone: Zone = UTC_ZONE) -> str:
+    """A log line's time in the device's time zone (`2025-07-22T17:38:25.307+02:00`)."""
+    if zone is UTC_ZONE:
+        moment = datetime.fromtimestamp(epoch, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
+    return iso_local(zone.local(epoch), fraction=True)
+
+
+class Stamper:
+    """The device's wall clock and time zone, shared by its logs: a line is stamped when it is
+    written, in the zone of that moment, as a device's syslog does."""
+
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
+        self.wall = wall
+        self.zone: Zone = UTC_ZONE  # the time service sets it (axisim/subsystems/time)
+
+    def __call__(self) -> tuple[float, str]:
+        at = self.wall()
+        return at, timestamp(at, self.zone)
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    at: float  # epoch seconds
+    at: float  # epoch seconds on the device clock
+    stamp: str  # `at` as the line shows it, in the zone of the moment it was written
     host: str
     severity: Severity
     source: str
     message: str
 
     def line(self) -> str:
-        return f"{timestamp(self.at)} {self.host} {self.severity.label} {self.source}: {self.message}"
+        return f"{self.stamp} {self.host} {self.severity.label} {self.source}: {self.message}"
 
 
 class Log:
     """One bounded log; `lines()` is what the device returns, oldest first."""
 
-    def __init__(self, host: Callable[[], str], limit: int = MAX_LINES) -> None:
+    def __init__(self, host: Callable[[], str], limit: int = MAX_LINES, stamper: Stamper | None = None) -> None:
         self._host = host
+        self._stamper = stamper or Stamper()
         self._entries: deque[Entry] = deque(maxlen=limit)
 
     def write(self, severity: Severity, source: str, message: str) -> Entry:
         """The only way into a log: every field is sanitised here, whoever wrote it."""
         entry = Entry(
-            time.time(), sanitise(self._host(), 255), severity, sanitise(SOURCES.get(source, source), 64),
+            *self._stamper(), sanitise(self._host(), 255), severity, sanitise(SOURCES.get(source, source), 64),
             sanitise(message),
         )  # fmt: skip
         self._entries.append(entry)
@@ -144,10 +164,11 @@ class Log:
 class DeviceLogs:
     """System, access and optional audit log of one device."""
 
-    def __init__(self, host: Callable[[], str], audit: bool) -> None:
-        self.system = Log(host)
-        self.access = Log(host)
-        self.audit: Log | None = Log(host) if audit else None
+    def __init__(self, host: Callable[[], str], audit: bool, wall: Callable[[], float] = time.time) -> None:
+        self.stamper = Stamper(wall)  # its `zone` is the device's time zone
+        self.system = Log(host, stamper=self.stamper)
+        self.access = Log(host, stamper=self.stamper)
+        self.audit: Log | None = Log(host, stamper=self.stamper) if audit else None
         self._seen: dict[tuple[str, str], float] = {}  # last audited success per (user, client)
 
     def system_event(self, message: str, source: str = "systemd", severity: Severity = Severity.INFO) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from .identity import Identity
 from .lifecycle import BootTimes
 from .persistence import StateDir
 from .server import RunningDevice, start_device
+from .timezone import iso_local
+
+MAX_SHIFT_S = 100 * 365 * 86400  # one control step moves a device at most a century
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,41 @@ class SimulatedDevice:
     def clear_blocks(self, address: str | None = None) -> list[str]:
         """Lift the block of `address` (None: every block), as a reboot would; the addresses lifted."""
         return self.device.brute_force.clear(address)
+
+    # -- the device clock (schedules, certificate expiry, log times) --------------------------
+
+    def clock(self) -> dict[str, Any]:
+        """The device's wall time (UTC and local, in its time zone), zone and uptime."""
+        device = self.device
+        wall = device.clock.wall()
+        return {
+            "serial": self.serial,
+            "utc": datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "local": iso_local(device.local_time()),
+            "posix_time_zone": device.logs.stamper.zone.posix.text,
+            "time_zone": device.logs.stamper.zone.iana or "",
+            "shift_s": round(device.clock.wall_shift(), 3),  # how far the device is from the host clock
+            "uptime": device.uptime,
+        }
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Time passes on the device: its wall time and its timers (jobs, pulses, blocks) move
+        forward together, as if `seconds` had gone by. ValueError for a negative or absurd step."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_SHIFT_S:
+            raise ValueError(f"advance takes 0 to {MAX_SHIFT_S} seconds")
+        self.device.clock.advance(float(seconds))
+        self.device.changed()
+        return self.clock()
+
+    def set_clock(self, when: str | datetime) -> dict[str, Any]:
+        """The device's date and time jump to `when` (ISO 8601 with a zone, or an aware datetime),
+        as if its clock were set; timers and uptime do not move. ValueError when unreadable."""
+        moment = datetime.fromisoformat(when.replace("Z", "+00:00")) if isinstance(when, str) else when
+        if moment.tzinfo is None:
+            raise ValueError("give the time with its zone (Z or +hh:mm)")
+        self.device.clock.set_wall(moment.timestamp())
+        self.device.changed()
+        return self.clock()
 
     # -- the physical world ------------------------------------------------------------
 

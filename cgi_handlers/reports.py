@@ -18,12 +18,12 @@ import struct
 import tarfile
 import time
 import zipfile
-from datetime import UTC, datetime
 from importlib import resources
 
 from aiohttp import web
 
 from axisim.device import Device
+from axisim.timezone import iso_local
 from param_tree import Role, printable, render_ini, whole_number
 
 from .forms import first, read_form
@@ -62,7 +62,7 @@ def log_files(device: Device) -> dict[str, bytes]:
 
 
 def report_text(device: Device) -> str:
-    now = datetime.now(UTC)
+    now = device.local_time()  # the device's clock and time zone
     header = [
         "----- Server Report Start -----",
         "",
@@ -75,7 +75,7 @@ def report_text(device: Device) -> str:
         f"IP address:        {device.identity.ip}",
         f"Uptime:            {_uptime(device.uptime)}",
         f"Boot id:           {device.boot_id}",
-        f"Report time:       {now.strftime('%Y-%m-%dT%H:%M:%S+00:00')}",
+        f"Report time:       {iso_local(now)}",
     ]
     stamp = now.strftime("%a %b %d %H:%M:%S %Y")
     accounts = []

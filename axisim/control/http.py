@@ -2,7 +2,8 @@
 
 The same operations as the Python API (SimulatedDevice, Fleet): list and read devices,
 faults, offline/online, physical events, the device's events (log, live feed, emit), the
-request journal and stream sessions, brute-force blocks (list, lift), reset. Devices are named
+request journal and stream sessions, brute-force blocks (list, lift), the device clock (read,
+advance, set), reset. Devices are named
 by serial (any case) or by their index in the fleet. Errors are `{"error": "..."}` with
 400 (bad request), 404 (no such device, fault or route) or 405.
 """
@@ -280,6 +281,28 @@ async def clear_blocks(request: web.Request) -> web.Response:
     return _reply({"serial": device.serial, "lifted": lifted})
 
 
+async def get_clock(request: web.Request) -> web.Response:
+    """The device's wall time, time zone and uptime."""
+    return _reply(_device(request).clock())
+
+
+async def shift_clock(request: web.Request) -> web.Response:
+    """`{"advance": seconds}` (time passes: timers move too) or `{"set": "2030-01-01T00:00:00Z"}`
+    (the date jumps, backwards too; uptime and timers stay)."""
+    device = _device(request)
+    body = await _body(request)
+    if set(body) not in ({"advance"}, {"set"}):
+        raise _Refused(400, 'give {"advance": seconds} or {"set": "<ISO 8601 time with zone>"}')
+    try:
+        if "advance" in body:
+            return _reply(device.advance_clock(body["advance"]))
+        if not isinstance(body["set"], str):
+            raise ValueError("set takes an ISO 8601 string")
+        return _reply(device.set_clock(body["set"]))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise _Refused(400, f"clock: {exc}") from exc
+
+
 def build_control_app(fleet: Fleet) -> web.Application:
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[FLEET_KEY] = fleet
@@ -309,6 +332,8 @@ def build_control_app(fleet: Fleet) -> web.Application:
         web.get(f"{one}/journal/events", event_log),
         web.get(f"{one}/journal/streams", journal_streams),
         web.delete(f"{one}/journal", clear_journal),
+        web.get(f"{one}/clock", get_clock),
+        web.post(f"{one}/clock", shift_clock),
         web.get(f"{one}/blocks", list_blocks),
         web.delete(f"{one}/blocks", clear_blocks),
         web.delete(f"{one}/blocks/{{address}}", clear_blocks),

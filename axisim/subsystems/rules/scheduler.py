@@ -89,13 +89,18 @@ class Scheduler:
 
     def states(self) -> list[Event]:
         wall = self.device.clock.wall()
+        local = self._local(wall)
         intervals = [s for s in self.schedules.values() if not s.recurrence.pulse]
         decl = interval_decl([s.id for s in intervals])
-        return [event_of(decl, {"id": s.id}, {"active": s.recurrence.active(wall)}, wall, "rules") for s in intervals]
+        return [event_of(decl, {"id": s.id}, {"active": s.recurrence.active(local)}, wall, "rules") for s in intervals]
+
+    def _local(self, wall: float) -> float:
+        """Schedules are in the device's local time (events.md §4.6): the wall time shifted by its zone."""
+        return wall + self.device.logs.stamper.zone.offset(wall)
 
     def start(self) -> None:
         """Take the current states as known (no event for them) and wait for the next edge."""
-        self._seen = self.device.clock.wall()
+        self._seen = self._local(self.device.clock.wall())
         intervals = [s for s in self.schedules.values() if not s.recurrence.pulse]
         self._active = {s.id: s.recurrence.active(self._seen) for s in intervals}
         self._arm()
@@ -104,7 +109,7 @@ class Scheduler:
         """Publish what changed since the last tick (on the device clock: a test's advance too)."""
         if not self.schedules:
             return
-        wall = self.device.clock.wall()
+        wall = self._local(self.device.clock.wall())
         ids = sorted(self.schedules)
         for scheduled in [self.schedules[i] for i in ids]:
             if scheduled.recurrence.pulse:
@@ -126,7 +131,7 @@ class Scheduler:
         if self._timer is None:
             self._timer = DeadlineTimer(self.device.clock, self.tick)
             self.device.clock.on_advance.append(self.tick)
-        wall = self.device.clock.wall()
+        wall = self._local(self.device.clock.wall())
         edges = [e for s in self.schedules.values() if (e := s.recurrence.next_change(wall)) is not None]
         self._timer.arm(self.device.clock.now() + (min(edges) - wall) if edges else None)
 

@@ -2,8 +2,9 @@
 and when a schedule is active.
 
 `DTSTART:20111212T06:00 DTEND:20111212T09:00 RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR` (fields by
-space or line; times `T0600`, `T06:00`, `T060000`, `T06:00:00`; local device time, no zone: axisim's
-device time is UTC). With `DTEND` the schedule is an interval (active from each start for the
+space or line; times `T0600`, `T06:00`, `T060000`, `T06:00:00`; local device time, no zone: the
+scheduler passes the device's wall time shifted into its time zone). With `DTEND` the schedule is
+an interval (active from each start for the
 length DTEND - DTSTART: `tns1:UserAlarm/tnsaxis:Recurring/Interval`), without it a pulse at each
 start (`.../Recurring/Pulse`). RRULE: FREQ DAILY or WEEKLY, INTERVAL, BYDAY, BYHOUR, BYMINUTE;
 anything else is refused (the device's fault text is not recorded [GUESS]).
