@@ -24,15 +24,25 @@ async def browser() -> AsyncIterator[Browser]:
     await seen.close()
 
 
+def of(seen: dict[str, Any], *serials: str) -> list[dict[str, Any]]:
+    """This test's devices only (another process on the host may announce Axis devices too)."""
+    return [v for v in seen.values() if v["mac"].replace(":", "").upper() in serials]
+
+
 def named(serial: str) -> Any:
-    return lambda seen: [v for v in seen.values() if v["name"].endswith(serial)]
+    return lambda seen: of(seen, serial)
+
+
+def gone(serial: str) -> Any:
+    return lambda seen: not of(seen, serial)
 
 
 async def test_a_mixed_site_is_seen_as_home_assistant_sees_it(axisim_fleet_factory: Any, browser: Browser) -> None:
     """§6: every kind announces _axis-video (HA's only type) with TXT macaddress, SRV to its port,
     axis-<mac>.local; recorders add _axis-nvr, the speaker _axis-audiosite."""
     fleet = await axisim_fleet_factory("S3008,C1410MkII,W401", count=3, discovery=True)
-    assert await browser.wait_for(lambda seen: len(seen) == 5)
+    serials = [d.serial for d in fleet]
+    assert await browser.wait_for(lambda seen: len(of(seen, *serials)) == 5)
     for device in fleet:
         prod = device.device.param("Brand.ProdNbr")
         views = [v for v in browser.seen.values() if v["mac"] == device.identity.mac.lower()]
@@ -53,10 +63,11 @@ async def test_bonjour_parameters_act(axisim_device_factory: Any, browser: Brows
     update = f"{device.url}/axis-cgi/param.cgi?action=update&Network.Bonjour.FriendlyName=Gate"
     async with aiohttp.ClientSession() as session:
         assert (await digest_request(session, "GET", update, device.credentials)).text == "OK"
-        assert await browser.wait_for(lambda seen: [v["name"] for v in seen.values()] == [f"Gate - {device.serial}"])
+        renamed = [f"Gate - {device.serial}"]
+        assert await browser.wait_for(lambda seen: [v["name"] for v in of(seen, device.serial)] == renamed)
         off = f"{device.url}/axis-cgi/param.cgi?action=update&Network.Bonjour.Enabled=no"
         assert (await digest_request(session, "GET", off, device.credentials)).text == "OK"
-        assert await browser.wait_for(lambda seen: not seen)
+        assert await browser.wait_for(gone(device.serial))
 
 
 async def test_a_restart_says_goodbye_and_announces_again_when_ready(
@@ -64,12 +75,12 @@ async def test_a_restart_says_goodbye_and_announces_again_when_ready(
 ) -> None:
     """Offline during its boot, the device is gone from the browser; ready again, it is back."""
     device = await axisim_device_factory("S3008", discovery=True, boot_time=1.0)
-    assert await browser.wait_for(lambda seen: len(seen) == 2)
+    assert await browser.wait_for(lambda seen: len(of(seen, device.serial)) == 2)
     async with aiohttp.ClientSession() as session:
         reply = await digest_request(session, "GET", f"{device.url}/axis-cgi/restart.cgi", device.credentials)
         assert reply.status == 200
-    assert await browser.wait_for(lambda seen: not seen)
-    assert await browser.wait_for(lambda seen: len(seen) == 2)
+    assert await browser.wait_for(gone(device.serial))
+    assert await browser.wait_for(lambda seen: len(of(seen, device.serial)) == 2)
     assert device.device.lifecycle.is_ready
 
 
@@ -78,11 +89,11 @@ async def test_power_and_network_take_it_off_the_list(axisim_device_factory: Any
     device = await axisim_device_factory("W401", discovery=True)
     assert await browser.wait_for(named(device.serial))
     device.device.power_off("test")
-    assert await browser.wait_for(lambda seen: not seen)
+    assert await browser.wait_for(gone(device.serial))
     device.device.power_on()
     assert await browser.wait_for(named(device.serial))
     await device.go_offline()
-    assert await browser.wait_for(lambda seen: not seen)
+    assert await browser.wait_for(gone(device.serial))
     await device.go_online()
     assert await browser.wait_for(named(device.serial))
 
