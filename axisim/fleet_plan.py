@@ -72,12 +72,13 @@ class Addressing:
     ports on every run: ports mode puts them in a block of their own (by default right after the
     HTTP ports), loopback mode uses one port beside the HTTP one (by default +363: 8080 -> 8443)."""
 
-    mode: str = "ports"  # "ports" | "loopback"
+    mode: str = "ports"  # "ports" | "loopback" | "interface" (addresses of a real interface, README "Discovery")
     host: str = "127.0.0.1"
     base_port: int = 20000
     first_address: str = FIRST_LOOPBACK
     https_port: int | None = None  # ports: the first device's HTTPS port; loopback: every device's
     rtsp_port: int | None = None  # ports: the first device's RTSP port; loopback: every device's
+    interface: str = ""  # interface mode: where the addresses live (added by fleet_addresses.py)
 
     def rtsp_ports(self, index: int, size: int) -> tuple[int, ...]:
         """Where the device at `index` serves RTSP: ports mode, a block after the HTTPS one
@@ -105,6 +106,8 @@ class Addressing:
         https = self.https_base(size)
         if self.mode == "ports":
             return self.host, self.base_port + index if self.base_port else 0, https + index if https else 0
+        if self.mode == "interface":
+            return host_address(self.first_address, index), self.base_port, https
         return loopback_address(self.first_address, index), self.base_port, https
 
 
@@ -163,6 +166,22 @@ def loopback_address(first: str, index: int) -> str:
     if not address.is_loopback:
         raise FleetError("the fleet runs out of loopback addresses (127.255.255.254)")
     return str(address)
+
+
+def host_address(first: str, index: int) -> str:
+    """The index-th address from `first` that ends in neither .0 nor .255 (interface addressing)."""
+    try:
+        start = ipaddress.IPv4Address(first)
+    except ValueError:
+        raise FleetError(f"first address {first!r} is not an IPv4 address") from None
+    if start.is_loopback or start.is_multicast or start.is_unspecified or int(start) % 256 in (0, 255):
+        raise FleetError(f"first address {first} is not a host address of a LAN")
+    base = int(start) - 2 * (int(start) // 256) - 1
+    slot = base + index
+    try:
+        return str(ipaddress.IPv4Address((slot // 254) * 256 + slot % 254 + 1))
+    except ipaddress.AddressValueError:
+        raise FleetError("the fleet runs out of IPv4 addresses") from None
 
 
 # -- parsing ----------------------------------------------------------------------------------
@@ -265,4 +284,8 @@ def make_plan(
         if addressing.base_port == 0:
             raise FleetError("loopback addressing needs a fixed port (each device listens on it at its own address)")
         loopback_address(addressing.first_address, plan.size - 1)  # raises when they run out
+    if addressing.mode == "interface":
+        if addressing.base_port == 0 or not addressing.interface:
+            raise FleetError("interface addressing needs an interface and a fixed port (each address listens on it)")
+        host_address(addressing.first_address, plan.size - 1)
     return plan

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -94,9 +93,7 @@ async def run(count: int, idle: float, timeout: float) -> int:
             print(f"fleet process idle with discovery on: {100 * used / (time.monotonic() - at):.1f} % of one core "
                   f"over {idle:g} s")  # fmt: skip
         finally:
-            if fleet.returncode is None:
-                fleet.send_signal(signal.SIGINT)
-            await stop(fleet)
+            await stop(fleet, interrupt=True)
             await stop(browser)
             for suffix in (".json", ".csv"):
                 Path(f"/tmp/axisim-bench-{os.getpid()}{suffix}").unlink(missing_ok=True)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 
@@ -86,8 +87,14 @@ def netns_pair(tag: int) -> Iterator[NetnsPair]:
         pair.remove()
 
 
-async def stop(process: asyncio.subprocess.Process) -> None:
-    """SIGTERM, then SIGKILL after 5 s; the pipes are drained."""
+async def stop(process: asyncio.subprocess.Process, interrupt: bool = False) -> None:
+    """`interrupt`: SIGINT first (Ctrl-C: the fleet says goodbye and removes what it added), 10 s
+    to exit; then SIGTERM, then SIGKILL after 5 s."""
+    if interrupt and process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), 10)
     if process.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             process.terminate()

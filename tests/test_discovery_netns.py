@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -68,9 +67,7 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[NetnsPair, asyncio.subproc
         try:
             yield pair, fleet
         finally:
-            if fleet.returncode is None:
-                fleet.send_signal(signal.SIGINT)  # as Ctrl-C: the fleet says goodbye and stops
-            await stop(fleet)
+            await stop(fleet, interrupt=True)  # as Ctrl-C: the fleet says goodbye and stops
 
 
 async def _watch(pair: NetnsPair) -> Watch:
@@ -140,3 +137,31 @@ async def test_an_ssdp_search_from_the_lan_finds_each_device_once(site: tuple[Ne
         assert fields["manufacturer"] == "AXIS"
         assert found["USN"] == f"{fields['UDN']}::urn:axis-com:service:BasicService:1"
         assert fields["presentationURL"] == found["LOCATION"].removesuffix("rootdesc1.xml")
+
+
+async def test_interface_addressing_gives_each_device_an_address_of_the_lan(tmp_path: Path) -> None:
+    """`--interface` adds the addresses the interface lacks (root), each device listens on its own on one
+    port, announces that address over mDNS, and the addresses go when the fleet stops."""
+    with netns_pair(os.getpid() + 1) as pair:
+        first = pair.site_ip.rsplit(".", 1)[0] + ".10"
+        addresses = [first.rsplit(".", 1)[0] + f".{10 + i}" for i in range(3)]
+        fleet = await pair.spawn(
+            pair.site, sys.executable, "-m", "axisim", "fleet", "--models", "S3008,W401", "--count", "3",
+            "--interface", f"v{pair.tag}s", "--first-address", first, "--base-port", "8080", "--no-rtsp",
+            "--discovery", "--control-host", pair.site_ip, "--inventory", str(tmp_path / "inventory"), "--quiet",
+        )  # fmt: skip
+        watch = await _watch(pair)
+        try:
+            three = lambda seen: len([v for v in seen.values() if v["type"] == VIDEO]) == 3  # noqa: E731
+            assert await watch.until(three, timeout=30), watch.seen
+            video = [v for v in watch.seen.values() if v["type"] == VIDEO]
+            assert sorted((v["host"], v["port"]) for v in video) == [(a, 8080) for a in addresses]
+            for address in addresses:
+                url = f"http://{address}:8080/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr"
+                assert (await pair.run(pair.lan, *DIGEST, url)).startswith("Brand.ProdNbr=")
+        finally:
+            await stop(watch.process)
+            await stop(fleet, interrupt=True)
+        left = await pair.run(pair.site, "ip", "-4", "-o", "addr", "show", "dev", f"v{pair.tag}s")
+        assert not any(a + "/32" in left for a in addresses)
+

@@ -121,6 +121,7 @@ class MdnsResponder:
         self._busy: dict[object, asyncio.Task[None]] = {}
         self._watched: dict[object, Device] = {}
         self._task: asyncio.Task[None] | None = None
+        self._leaving: set[asyncio.Task[None]] = set()  # goodbyes of devices that left
         self._wake = asyncio.Event()
 
     async def start(self) -> None:
@@ -153,13 +154,13 @@ class MdnsResponder:
         self.wake()
 
     async def remove(self, key: object) -> None:
-        """Stop following a device: its goodbye goes out first."""
+        """Stop following a device: its goodbye goes out in the background (a fleet stopping says
+        goodbye for all its devices at once; `stop()` waits for every one)."""
         self.sources.pop(key, None)
         busy = self._busy.pop(key, None)
-        if busy is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await busy
-        await self._send(key, None)
+        goodbye = asyncio.get_running_loop().create_task(self._after(busy, key))
+        self._leaving.add(goodbye)
+        goodbye.add_done_callback(self._leaving.discard)
         device = self._watched.pop(key, None)
         if device is not None:
             with contextlib.suppress(ValueError):
@@ -179,6 +180,12 @@ class MdnsResponder:
             if busy is not None and not busy.done():
                 continue  # the next sweep looks again once this device's last change is sent
             self._busy[number] = asyncio.get_running_loop().create_task(self._send(number, wanted))
+
+    async def _after(self, busy: asyncio.Task[None] | None, key: object) -> None:
+        if busy is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await busy
+        await self._send(key, None)
 
     async def _send(self, number: object, wanted: Announcement | None) -> None:
         """Goodbyes for what the device announced, then its new announcement. Each step waits for its
@@ -213,7 +220,7 @@ class MdnsResponder:
                 await self._task
         for task in self._busy.values():
             task.cancel()
-        await asyncio.gather(*self._busy.values(), return_exceptions=True)
+        await asyncio.gather(*self._busy.values(), *self._leaving, return_exceptions=True)
         for device in self._watched.values():
             with contextlib.suppress(ValueError):
                 device.on_change.remove(self.wake)
