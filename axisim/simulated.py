@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import discovery, notify
-from .control import emit, events
+from .control import emit, events, rules
 from .control.expect import EventWaiter
 from .control.faults import Fault, Faults
 from .control.journal import Journal
@@ -310,6 +310,21 @@ class SimulatedDevice:
         """Publish a declared event directly (axisim/control/emit.py); EmitError when the model does
         not declare the topic or its items. The subsystem's state does not change."""
         return emit.emit(self.device, topic, source, data)
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The action rules, each with its action configuration, `active` and its run count
+        (axisim/control/rules.py); RuleError on a model without rules."""
+        return rules.list_rules(self.device)
+
+    def fire_rule(self, rule: int, source: dict[str, Any] | None = None,
+                  data: dict[str, Any] | None = None) -> list[Event]:  # fmt: skip
+        """Publish the event a rule's start event selects (each condition's, without one); the rule
+        then runs as on the device. `source`/`data` override the derived items."""
+        return rules.fire(self.device, rule, source, data)
+
+    def rule_runs(self, rule: int) -> list[dict[str, Any]]:
+        """The actions a rule ran or failed to run, oldest first."""
+        return rules.runs(self.device, rule)
 
     def wait_for_event(
         self, topic: str, *, source: dict[str, Any] | None = None, data: dict[str, Any] | None = None,

@@ -175,6 +175,8 @@ class UdpSink(asyncio.DatagramProtocol):
     async def open(cls, host: str = "127.0.0.1") -> tuple[UdpSink, int]:
         loop = asyncio.get_running_loop()
         transport, sink = await loop.create_datagram_endpoint(cls, local_addr=(host, 0))
+        # the default receive buffer (208 KiB, about 92 small datagrams): the initial states (about
+        # 95 on a W401) must arrive paced, as a client that sets no buffer size gets them
         return sink, transport.get_extra_info("sockname")[1]
 
     async def packet(self) -> Packet:

@@ -16,6 +16,8 @@ from axisim.simulated import DeviceSpec, SimulatedDevice
 from tests.test_control import Control
 from tests.test_rules import (
     C1410,
+    W401,
+    active,
     add_action,
     add_rule,
     event,
@@ -135,3 +137,38 @@ async def test_schedules_survive_a_restart(tmp_path: Path) -> None:
         assert saved["subsystems"]["rules"]["schedules"]["events"][0][2] == DAILY_AT_6PM
     finally:
         await second.stop()
+
+
+def seconds_until_weekday(device: SimulatedDevice, weekday: int, hour: int, minute: int) -> float:
+    """Device seconds until the next `weekday` (0 = Monday) at hour:minute."""
+    now = datetime.fromtimestamp(device.device.clock.wall(), UTC)
+    then = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    then += timedelta(days=(weekday - now.weekday()) % 7)
+    if then <= now:
+        then += timedelta(days=7)
+    return (then - now).total_seconds()
+
+
+async def test_built_in_schedules_are_declared_and_drive_rules(control: Control) -> None:
+    """The four schedules every device declares (events.md §1.5, §4.6 [REC]) as rule conditions:
+    the W401's relay on during office hours (their times are a guess: Monday-Friday 08:00-18:00)."""
+    w401 = control[W401]
+    declared = await ok(w401, f'<GetEventInstances xmlns="{EVENT1}"/>')
+    interval = declared.find(".//{*}UserAlarm/{*}Recurring/{*}Interval")
+    values = {v.text for v in interval.iter("{*}Value")}
+    assert {"com.axis.schedules.after_hours", "com.axis.schedules.office_hours", "com.axis.schedules.weekends",
+            "com.axis.schedules.weekdays"} <= values  # fmt: skip
+    listed = await ok(w401, f'<GetScheduledEvents xmlns="{EVENT1}"/>')
+    assert list(listed.iter("{*}ScheduledEvent")) == []  # the user's schedules only
+    relay = await add_action(w401, "com.axis.action.unlimited.io.toggle", port="8", state="active")
+    office = event("Condition", INTERVAL, items(id="com.axis.schedules.office_hours", active="1"))
+    await add_rule(w401, "Office hours", relay, conditions=office)
+    w401.device.clock.advance(seconds_until_weekday(w401, 0, 7, 59))  # Monday 07:59
+    assert await active(w401, 9) == "port9=inactive"
+    w401.device.clock.advance(120)  # 08:01
+    assert await active(w401, 9) == "port9=active"
+    w401.device.clock.advance(10 * 3600)  # 18:01
+    assert await active(w401, 9) == "port9=inactive"
+    log = await control.ok("GET", f"/devices/{W401}/events/log?topic={INTERVAL}")
+    ours = [e["data"]["active"] for e in log["events"] if e["source"]["id"] == "com.axis.schedules.office_hours"]
+    assert ours[-2:] == ["1", "0"]

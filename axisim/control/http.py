@@ -21,11 +21,13 @@ from ..connection import KEEPALIVE_TIMEOUT, DeviceRunner
 from ..fleet import Fleet
 from ..jsonread import JsonError, read_json_object
 from ..simulated import SimulatedDevice
+from ..subsystems.rules import ACTION_RUN
 from . import feed
 from .emit import EmitError
 from .events import EventError
 from .faults import FaultError
 from .journal import event_json
+from .rules import RuleError
 
 FLEET_KEY: web.AppKey[Fleet] = web.AppKey("fleet", Fleet)
 MAX_BODY = 2 * 1024 * 1024
@@ -55,6 +57,8 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return _error(exc.status, str(exc))
     except (FaultError, EventError, EmitError) as exc:
         return _error(400, str(exc))
+    except RuleError as exc:
+        return _error(404 if exc.missing else 400, str(exc))
     except web.HTTPException as exc:
         if exc.status >= 400:
             return _error(exc.status, exc.reason)
@@ -206,13 +210,25 @@ def _topics(request: web.Request) -> tuple[str, ...]:
 
 async def event_log(request: web.Request) -> web.Response:
     """The device's events, newest last (what its event streams, rules and MQTT would see);
-    `?topic=` keeps those of a filter, `?limit=` the newest. Also at .../journal/events."""
+    `?topic=` keeps those of a filter, `?rule=` the actions one rule ran (axisim:Rules/ActionRun of
+    that rule), `?limit=` the newest. Also at .../journal/events."""
     device = _device(request)
     limit = _limit(request)
+    topics = _topics(request)
+    text = request.query.get("rule")
+    if text is None:
+        events = device.journal.events(limit, topics)
+    else:
+        rule = whole_number(text)
+        if rule is None:
+            raise _Refused(400, "rule is a rule id (a whole number)")
+        kept = [e for e in device.journal.events(None, topics or (ACTION_RUN.topic,))
+                if e.topic == ACTION_RUN.topic and e.source.get("rule") == str(rule)]  # fmt: skip
+        events = kept[-limit:] if limit else ([] if limit == 0 else kept)
     return _reply({
         "serial": device.serial,
         "total": device.journal.events_total,
-        "events": [event_json(e) for e in device.journal.events(limit, _topics(request))],
+        "events": [event_json(e) for e in events],
     })  # fmt: skip
 
 
@@ -241,6 +257,48 @@ async def emit_event(request: web.Request) -> web.Response:
         raise _Refused(400, f"an event is topic, source and data, not {', '.join(unknown)}")
     event = device.emit(body.get("topic"), body.get("source"), body.get("data"))
     return _reply({"serial": device.serial, "event": event_json(event)})
+
+
+def _rule_number(request: web.Request) -> int:
+    text = request.match_info["rule"]
+    number = whole_number(text)
+    if number is None:
+        raise _Refused(404, f"no rule {text!r}; rules have whole-number ids (GET .../rules lists them)")
+    return number
+
+
+async def list_rules(request: web.Request) -> web.Response:
+    """The device's action rules with their action configurations and whether each is active."""
+    device = _device(request)
+    return _reply({"serial": device.serial, "rules": device.rules()})
+
+
+async def one_rule(request: web.Request) -> web.Response:
+    device = _device(request)
+    number = _rule_number(request)
+    found = next((r for r in device.rules() if r["id"] == number), None)
+    if found is None:
+        raise _Refused(404, f"device {device.serial} has no rule {number}")
+    return _reply({**found, "runs": device.rule_runs(number)})
+
+
+async def fire_rule(request: web.Request) -> web.Response:
+    """Publish the rule's start event: {"source": {...}, "data": {...}} optional (axisim/control/rules.py)."""
+    device = _device(request)
+    number = _rule_number(request)
+    body = await _body(request)
+    unknown = sorted(set(body) - {"source", "data"})
+    if unknown:
+        raise _Refused(400, f"a fire takes source and data, not {', '.join(unknown)}")
+    fired = device.fire_rule(number, body.get("source"), body.get("data"))
+    rule = next(r for r in device.rules() if r["id"] == number)
+    return _reply({"serial": device.serial, "events": [event_json(e) for e in fired], "rule": rule})
+
+
+async def rule_runs(request: web.Request) -> web.Response:
+    device = _device(request)
+    number = _rule_number(request)
+    return _reply({"serial": device.serial, "rule": number, "runs": device.rule_runs(number)})
 
 
 async def journal_streams(request: web.Request) -> web.Response:
@@ -327,6 +385,10 @@ def build_control_app(fleet: Fleet) -> web.Application:
         web.get(f"{one}/events/log", event_log),
         web.get(f"{one}/events/feed", event_feed),
         web.post(f"{one}/events/{{subsystem}}/{{event}}", run_event),
+        web.get(f"{one}/rules", list_rules),
+        web.get(f"{one}/rules/{{rule}}", one_rule),
+        web.post(f"{one}/rules/{{rule}}/fire", fire_rule),
+        web.get(f"{one}/rules/{{rule}}/runs", rule_runs),
         web.get(f"{one}/journal", journal),
         web.get(f"{one}/journal/unsupported", unsupported),
         web.get(f"{one}/journal/events", event_log),

@@ -28,6 +28,8 @@ from .rtp import RtpStream, interleaved
 MAX_QUEUE = 1024  # events waiting to be sent; more are dropped (and counted)
 MAX_TCP_BUFFER = 1 << 20  # interleaved: bytes the client has not read before messages are dropped
 MAX_FILTERS = 32
+UDP_BURST = 16  # datagrams sent back to back before the sender yields (the initial states are a burst)
+UDP_PAUSE = 0.002  # seconds between bursts, so a client with the default receive buffer keeps up
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,11 @@ class Sink:
             port = sock.getsockname()[1]
             self.server_ports = (port, port + 1)
 
+    @property
+    def datagrams(self) -> bool:
+        """UDP: nothing slows the sender down but the pauses it takes itself."""
+        return self._socket is not None
+
     def send(self, packets: list[bytes]) -> bool:
         """False when the packets could not be handed on (a full buffer): the message is dropped."""
         if self._socket is not None:
@@ -222,6 +229,8 @@ class Stream:
                 if not self.playing:  # paused (or closed) meanwhile: this one is not sent
                     continue
             self._send(event, operation)
+            if self._queue and self.sink.datagrams and self.sent % UDP_BURST == 0:
+                await asyncio.sleep(UDP_PAUSE)
             if self.faults.drop_after is not None and self.sent >= self.faults.drop_after:
                 self._on_end(self, f"dropped after {self.sent} messages (fault)")
                 return

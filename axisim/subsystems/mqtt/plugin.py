@@ -156,9 +156,11 @@ class MqttSubsystem(Subsystem):
     # -- events ----------------------------------------------------------------------------------------
 
     def topics(self) -> list[TopicDecl]:
-        """The stateful message topic is declared once a state has come in (a property is declared
-        with its current value) [GUESS]."""
-        stateful = [MESSAGE_STATEFUL_DECL] if self._received_states else []
+        """The stateful message topic is declared while a stateful subscription exists or a state has
+        come in [GUESS]: the W401 manual's rule takes "MQTT > Stateful" as its condition before the
+        camera's first message (a condition must select a declared property, events.md §4.4)."""
+        wanted = self._received_states or any(f.is_state_data for f in self.subscriptions)
+        stateful = [MESSAGE_STATEFUL_DECL] if wanted else []
         return [CLIENT_STATUS_DECL, MESSAGE_STATELESS_DECL, *stateful]
 
     def states(self) -> list[Event]:

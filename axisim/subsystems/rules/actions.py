@@ -64,6 +64,11 @@ class Clips(Protocol):
 class Phone(Protocol):
     def call(self, to: str, account_id: str | None = None) -> str: ...
 
+    @property
+    def calls(self) -> dict[str, Any]: ...  # call id -> a call with `direction` and `state`
+
+    def answer(self, call_id: str) -> None: ...
+
 
 @dataclass(slots=True)
 class Running:
@@ -106,6 +111,8 @@ class Actions:
             if kind == "speakertest":
                 cast(Clips, self._need("audio")).run_test()
                 return Running("started the speaker test")
+            if kind == "sip.answer":
+                return self._answer(cast(Phone, self._need("sip")))
             if kind == "sip":
                 to = config.value("to_sip_address")
                 call_id = cast(Phone, self._need("sip")).call(to, config.value("from_sip_account") or None)
@@ -136,6 +143,13 @@ class Actions:
         if seconds:
             return Running(f"{what} for {seconds:g} s", lambda: outputs.run_action(f"{number}:{back}"), seconds)
         return Running(what)
+
+    def _answer(self, phone: Phone) -> Running:
+        ringing = [c.id for c in phone.calls.values() if c.direction == "Incoming" and c.state == "Calling"]
+        if not ringing:
+            raise ActionError("no incoming call is ringing")
+        phone.answer(ringing[0])
+        return Running(f"answered call {ringing[0]}")
 
     def _play(self, config: Configuration, unlimited: bool) -> Running:
         clips = cast(Clips, self._need("audio"))

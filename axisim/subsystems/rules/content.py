@@ -142,6 +142,28 @@ class _Parser:
         return Item(found.get("@Name"), found.get("@Value"))
 
 
+def selected(expr: Expr | None) -> dict[str, str] | None:
+    """The item values an event needs to pass `expr`, as far as the filter names them (the first
+    alternative of an `or`; a `not` asks for nothing); None when a clause names a value, not an item.
+    The control API fires a rule's start event with them."""
+    if expr is None:
+        return {}
+    if isinstance(expr, Item):
+        if expr.name is None:
+            return None if expr.value is not None else {}
+        return {expr.name: "" if expr.value is None else expr.value}
+    if expr.op == "not":
+        return {}
+    parts = expr.args if expr.op == "and" else expr.args[:1]
+    found: dict[str, str] = {}
+    for part in parts:
+        items = selected(part)
+        if items is None:
+            return None
+        found.update(items)
+    return found
+
+
 def parse_content(text: str) -> Expr:
     """A message content filter's expression; RulesError INVALID_CONTENT when it does not parse."""
     return _Parser(text).whole()

@@ -76,6 +76,8 @@ ACTION_TEMPLATES: tuple[Template, ...] = (
     Template("com.axis.action.fixed.stop.audioclip", needs="audio"),
     Template("com.axis.action.fixed.speakertest", needs="audio"),  # [GUESS] token: "Run automatic speaker test"
     Template("com.axis.action.fixed.sip", ("to_sip_address",), ("from_sip_account",), needs="sip"),  # [GUESS] names
+    # the C1410 manual's "Answer call" (Set up audio for incoming SIP calls) [GUESS] token
+    Template("com.axis.action.fixed.sip.answer", needs="sip"),
     Template("com.axis.action.fixed.notification.http", ("upload_url",),
              (*HTTP_RECIPIENT[1:], *HTTP_ACTION), recipient="com.axis.recipient.http"),
     Template("com.axis.action.fixed.notification.https", ("upload_url",),

@@ -16,6 +16,7 @@ per clock advance (the clock listener is added with the first timed action).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -45,6 +46,19 @@ ACTION_RUN = TopicDecl(
 )  # fmt: skip
 
 
+HISTORY = 50  # the runs kept per rule for the control API
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One action a rule ran (or that failed): what the control API lists per rule."""
+
+    time: float  # device wall clock
+    action: str  # the action configuration's template token
+    result: str  # what it did, or why it failed
+    ok: bool
+
+
 @dataclass(slots=True)
 class Active:
     stop: Callable[[], None] | None  # an unlimited action's end
@@ -72,6 +86,7 @@ class Engine:
         self.last: dict[int, float] = {}  # rule id -> its last activation (device clock)
         self.pending: list[tuple[float, Callable[[], None]]] = []  # fixed actions' ends
         self.runs = 0  # actions run since start (the control API and tests read it)
+        self.history: dict[int, deque[Run]] = {}  # rule id -> its latest runs, newest last
         self._subscription: Subscription | None = None
         self._timer: DeadlineTimer | None = None
         self._topics: tuple[str, ...] = ()  # what the enabled rules watch
@@ -100,12 +115,13 @@ class Engine:
         self._known = {}
         if self._topics:
             self._subscription = self.device.bus.subscribe(self.on_event, self._topics)
-            self._known = {_instance(e): e for e in self.device.event_states() if self._watches(e.topic)}
+            self._known = {_instance(e): e for e in self.device.event_states() if self.watches(e.topic)}
         for watched in self.watched:
             if watched.start is None and (everything or known.get(watched.rule.id) is not watched):
                 self._evaluate(watched, None)
 
-    def _watches(self, topic: str) -> bool:
+    def watches(self, topic: str) -> bool:
+        """An enabled rule's start event or condition selects this topic."""
         return any(topic_matches(pattern, topic) for pattern in self._topics)
 
     def reset(self) -> None:
@@ -182,8 +198,13 @@ class Engine:
                 rule = self.store.rules.get(number)
                 self._log(f"Action rule '{rule.name if rule else number}': could not stop {active.action}: {exc}")
 
+    def _record(self, rule: Rule, config: Configuration, result: str, ok: bool) -> None:
+        runs = self.history.setdefault(rule.id, deque(maxlen=HISTORY))
+        runs.append(Run(self.device.clock.wall(), config.token, result, ok))
+
     def ran(self, rule: Rule, config: Configuration, what: str) -> None:
         self.runs += 1
+        self._record(rule, config, what, True)
         self._log(f"Action rule '{rule.name}' ({rule.id}): {what}")
         self.device.bus.publish(
             ACTION_RUN, {"rule": rule.id}, {"name": rule.name, "action": config.token, "result": what},
@@ -193,6 +214,7 @@ class Engine:
     def failed(self, rule: Rule, config: Configuration, reason: str) -> None:
         """An action that could not run or did not arrive: the system log and ActionFailed."""
         message = f"Action rule '{rule.name}' ({rule.id}): {config.token} failed: {reason}"
+        self._record(rule, config, reason, False)
         self._log(message, Severity.WARNING)
         self.device.bus.publish(ACTION_FAILED, {}, {"description": message}, publisher="rules")
 

@@ -16,8 +16,8 @@ from ..base import Subsystem
 from .actions import Actions, Notifier
 from .content import Matcher
 from .definitions import ACTION_TEMPLATES, RECIPIENT_TEMPLATES, Configuration, Rule, Template, offered
-from .engine import ACTION_FAILED, SOURCE, Engine
-from .scheduler import Scheduled, Scheduler
+from .engine import ACTION_FAILED, SOURCE, Engine, Run
+from .scheduler import INTERVAL, Scheduled, Scheduler
 from .store import Store
 
 if TYPE_CHECKING:
@@ -80,13 +80,13 @@ class RulesSubsystem(Subsystem):
         """Keep a checked rule under a new id (RulesError: nothing changed) and start watching it."""
         number = self.store.add_rule(rule, self._selects_property)
         self._changed(actor, f"Action rule {number} added: {rule.name}")
-        self.engine.refresh()
+        self._refresh()
         return number
 
     def remove_rule(self, number: int, actor: Actor = SYSTEM) -> None:
         self.store.remove_rule(number)
         self._changed(actor, f"Action rule {number} removed")
-        self.engine.refresh()
+        self._refresh()
 
     def set_enabled(self, number: int, enabled: bool, actor: Actor = SYSTEM) -> None:
         """Turn a rule on or off (the web interface's switch; the control API)."""
@@ -100,7 +100,7 @@ class RulesSubsystem(Subsystem):
                 rule.timeout_text,
             )  # fmt: skip
             self._changed(actor, f"Action rule {number} {'enabled' if enabled else 'disabled'}")
-            self.engine.refresh()
+            self._refresh()
 
     def rules(self) -> list[Rule]:
         return list(self.store.rules.values())
@@ -114,6 +114,10 @@ class RulesSubsystem(Subsystem):
     def is_active(self, number: int) -> bool:
         return number in self.engine.active
 
+    def runs(self, number: int) -> list[Run]:
+        """The latest actions the rule ran or failed to run, oldest first (kept across reboots)."""
+        return list(self.engine.history.get(number, ()))
+
     # -- scheduled events (event1, events.md §4.6) --------------------------------------------------
 
     def add_schedule(self, name: str, icalendar: str, actor: Actor = SYSTEM) -> str:
@@ -126,10 +130,16 @@ class RulesSubsystem(Subsystem):
         """ScheduleNotFound when there is none by that id."""
         self.scheduler.remove(number)
         self._changed(actor, f"Scheduled event {number} removed")
-        self.engine.refresh(everything=True)  # a rule on it no longer holds
+        self._refresh(everything=True)  # a rule on it no longer holds
 
     def schedules(self) -> list[Scheduled]:
         return list(self.scheduler.schedules.values())
+
+    def _refresh(self, everything: bool = False) -> None:
+        """The engine follows the store; the scheduler publishes the built-ins' edges while a rule
+        watches the Interval topic."""
+        self.engine.refresh(everything)
+        self.scheduler.follow(self.engine.watches(INTERVAL))
 
     def _selects_property(self, matcher: Matcher) -> bool:
         """A condition must select a property event the device declares (events.md §4.4)."""
@@ -148,11 +158,12 @@ class RulesSubsystem(Subsystem):
         if kind is not RestartKind.REBOOT:  # a factory default removes every rule [manuals, "Maintenance"]
             self.store.clear()
             self.scheduler.clear()
-            self.engine.refresh()
+            self.engine.history.clear()  # the ids start again at 1
+            self._refresh()
 
     def booted(self) -> None:
         self.scheduler.start()
-        self.engine.refresh(everything=True)
+        self._refresh(everything=True)
 
     def to_state(self) -> Any:
         return {**self.store.to_state(), "schedules": self.scheduler.to_state()}
@@ -163,5 +174,5 @@ class RulesSubsystem(Subsystem):
         self.store.adopt(store)
         self.scheduler.adopt(*schedules)
         self.engine.reset()
-        self.engine.refresh(everything=True)
-        self.engine.refresh()
+        self._refresh(everything=True)
+        self._refresh()

@@ -3,7 +3,14 @@ event `tns1:UserAlarm/tnsaxis:Recurring/Interval` (source `id`, data `active`) c
 edges, each pulse schedule sends `.../Recurring/Pulse` at its starts. Rules use them as start
 events and conditions like any other event.
 
-Cost: with no schedule there is no timer and no clock listener.
+The built-in schedules every device declares (events.md §1.5, §4.6 [REC]: `com.axis.schedules.
+weekdays`, `weekends`, `office_hours`, `after_hours`) are declared and have states always; their
+edges are followed (a timer) only while a rule watches the Interval topic (`follow_builtins`).
+Their times are not recorded [GUESS]: weekdays Monday-Friday, weekends Saturday-Sunday, office hours
+Monday-Friday 08:00-18:00, after hours every day 18:00-08:00. They are not listed by
+GetScheduledEvents and cannot be removed [GUESS].
+
+Cost: with no schedule of the user's and no rule on the built-ins there is no timer and no clock listener.
 """
 
 from __future__ import annotations
@@ -24,8 +31,20 @@ PULSE = "tns1:UserAlarm/tnsaxis:Recurring/Pulse"
 ID_PREFIX = "com.axis.schedules.genid.id-"  # as the reference's example id [DOC]
 
 
+BUILTIN_TIMES = (  # id, nice name, iCalendar [GUESS] times; 1970-01-05 is a Monday, 01-03 a Saturday
+    ("com.axis.schedules.after_hours", "After Hours", "DTSTART:19700105T180000 DTEND:19700106T080000 RRULE:FREQ=DAILY"),
+    ("com.axis.schedules.office_hours", "Office Hours",
+     "DTSTART:19700105T080000 DTEND:19700105T180000 RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
+    ("com.axis.schedules.weekdays", "Weekdays",
+     "DTSTART:19700105T000000 DTEND:19700106T000000 RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
+    ("com.axis.schedules.weekends", "Weekends",
+     "DTSTART:19700103T000000 DTEND:19700104T000000 RRULE:FREQ=WEEKLY;BYDAY=SA,SU"),
+)  # fmt: skip
+_NICE = {number: nice for number, nice, _ in BUILTIN_TIMES}
+
+
 def interval_decl(ids: list[str]) -> TopicDecl:
-    source = (Item("id", "xsd:string", values=tuple((i, None) for i in ids)),)
+    source = (Item("id", "xsd:string", values=tuple((i, _NICE.get(i)) for i in ids)),)
     return TopicDecl(INTERVAL, True, source, (Item("active", key=True),), nice="Scheduled event")
 
 
@@ -53,6 +72,21 @@ class Scheduler:
         self._active: dict[str, bool] = {}
         self._seen = 0.0  # the device time the last tick covered
         self._timer: DeadlineTimer | None = None
+        self.builtins = {n: Scheduled(n, nice, text, parse_icalendar(text)) for n, nice, text in BUILTIN_TIMES}
+        self.follow_builtins = False  # a rule watches the Interval topic: publish the built-ins' edges
+
+    def _driven(self) -> dict[str, Scheduled]:
+        """The schedules whose edges are published now."""
+        return {**self.builtins, **self.schedules} if self.follow_builtins else self.schedules
+
+    def _intervals(self) -> list[Scheduled]:
+        """Every interval schedule, declared: the built-ins, then the user's."""
+        return [*self.builtins.values(), *(s for s in self.schedules.values() if not s.recurrence.pulse)]
+
+    def follow(self, builtins: bool) -> None:
+        if builtins != self.follow_builtins:
+            self.follow_builtins = builtins
+            self.start()
 
     # -- configuration ----------------------------------------------------------------------------
 
@@ -82,15 +116,15 @@ class Scheduler:
     # -- events ---------------------------------------------------------------------------------
 
     def topics(self) -> list[TopicDecl]:
-        """Declared while the device has schedules of that kind."""
-        intervals = [s.id for s in self.schedules.values() if not s.recurrence.pulse]
+        """Interval: always (the built-ins); Pulse: while the device has a pulse schedule."""
+        intervals = [s.id for s in self._intervals()]
         pulses = [s.id for s in self.schedules.values() if s.recurrence.pulse]
         return [*([interval_decl(intervals)] if intervals else []), *([pulse_decl(pulses)] if pulses else [])]
 
     def states(self) -> list[Event]:
         wall = self.device.clock.wall()
         local = self._local(wall)
-        intervals = [s for s in self.schedules.values() if not s.recurrence.pulse]
+        intervals = self._intervals()
         decl = interval_decl([s.id for s in intervals])
         return [event_of(decl, {"id": s.id}, {"active": s.recurrence.active(local)}, wall, "rules") for s in intervals]
 
@@ -101,30 +135,34 @@ class Scheduler:
     def start(self) -> None:
         """Take the current states as known (no event for them) and wait for the next edge."""
         self._seen = self._local(self.device.clock.wall())
-        intervals = [s for s in self.schedules.values() if not s.recurrence.pulse]
+        intervals = [s for s in self._driven().values() if not s.recurrence.pulse]
         self._active = {s.id: s.recurrence.active(self._seen) for s in intervals}
         self._arm()
 
     def tick(self) -> None:
         """Publish what changed since the last tick (on the device clock: a test's advance too)."""
-        if not self.schedules:
+        driven = self._driven()
+        if not driven:
             return
         wall = self._local(self.device.clock.wall())
-        ids = sorted(self.schedules)
-        for scheduled in [self.schedules[i] for i in ids]:
+        pulses = sorted(i for i, s in self.schedules.items() if s.recurrence.pulse)
+        intervals = [s.id for s in self._intervals()]
+        for scheduled in [driven[i] for i in sorted(driven)]:
             if scheduled.recurrence.pulse:
                 for _ in range(min(scheduled.recurrence.pulses(self._seen, wall), 1)):  # a jump sends one pulse
-                    self.device.bus.publish(pulse_decl(ids), {"id": scheduled.id}, publisher="rules")
+                    self.device.bus.publish(pulse_decl(pulses), {"id": scheduled.id}, publisher="rules")
                 continue
             now = scheduled.recurrence.active(wall)
             if self._active.get(scheduled.id) != now:
                 self._active[scheduled.id] = now
-                self.device.bus.publish(interval_decl(ids), {"id": scheduled.id}, {"active": now}, publisher="rules")
+                self.device.bus.publish(interval_decl(intervals), {"id": scheduled.id}, {"active": now},
+                                        publisher="rules")  # fmt: skip
         self._seen = wall
         self._arm()
 
     def _arm(self) -> None:
-        if not self.schedules:
+        driven = self._driven()
+        if not driven:
             if self._timer is not None:
                 self._timer.arm(None)
             return
@@ -132,7 +170,7 @@ class Scheduler:
             self._timer = DeadlineTimer(self.device.clock, self.tick)
             self.device.clock.on_advance.append(self.tick)
         wall = self._local(self.device.clock.wall())
-        edges = [e for s in self.schedules.values() if (e := s.recurrence.next_change(wall)) is not None]
+        edges = [e for s in driven.values() if (e := s.recurrence.next_change(wall)) is not None]
         self._timer.arm(self.device.clock.now() + (min(edges) - wall) if edges else None)
 
     # -- saved form -----------------------------------------------------------------------------
