@@ -86,6 +86,14 @@ class DeviceProtocol(RequestHandler):
             if self._header_handle is None and self._idle():
                 self._start_header_clock()
 
+    def close_when_answered(self) -> None:
+        """Its listener is going (a port moved): a request under way or already received is answered,
+        then the connection closes; an idle one closes now (aiohttp ignores data once closing)."""
+        if self._request_in_progress or self._messages:
+            self.close()
+        else:
+            self.force_close()
+
     def _idle(self) -> bool:
         return self._waiter is not None and not self._waiter.done()
 

@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 
 from param_tree import ParamStore, Role, UpdateError, printable, strip_root
 
+from .access_policy import POLICY, GroupPolicy
 from .accounts import AccountError, AccountSpec, initial_accounts
 from .auth import DigestAuthority, Schemes, schemes_for
 from .clock import SimClock
@@ -84,6 +85,7 @@ class Device:
         self.files = FileStore()  # uploads (audio clips); on disk once a state directory is attached
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
+        self.vetoes: list[Callable[[dict[str, str]], list[str]]] = []  # the server's: ports it cannot listen on
         self.link_up = True  # a network link (cable or WLAN) reaches the device; the wlan subsystem says
         self.brute_force = BruteForceGuard(
             lambda: self.params.memo(SWITCH, lambda: Limits.read(self.param)), self.clock.now, self.logs, self.bus
@@ -128,6 +130,10 @@ class Device:
     def schemes(self, https: bool = False) -> Schemes:
         return self.params.memo((AUTH_POLICY, https), lambda: schemes_for(self.param(AUTH_POLICY, "digest"), https))
 
+    def allows(self, role: Role, secure: bool) -> bool:
+        """`System.BoaGroupPolicy`: whether a caller of `role` may be served over HTTP (HTTPS)."""
+        return self.params.memo(POLICY, lambda: GroupPolicy.read(self.param)).allows(role, secure)
+
     def changed(self) -> None:
         for listener in self.on_change:
             listener()
@@ -147,6 +153,9 @@ class Device:
         applied, refused = self.params.validate(changes, role)
         for name in self.subsystems.vetoed(applied):
             refused.append((name, applied.pop(name)))
+        for veto in self.vetoes:
+            for name in veto(applied):
+                refused.append((name, applied.pop(name)))
         if refused and atomic:
             return refused
         self.params.set_values(applied)

@@ -1,7 +1,7 @@
 """The request pipeline of one device's aiohttp application, and the application itself.
 
 Request path: journal and faults -> error pages -> lifecycle gate -> brute-force block
--> authentication -> handler (DESIGN.md "Data flow").
+-> authentication -> connection policy (HTTP/HTTPS per role) -> handler (DESIGN.md "Data flow").
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from cgi_handlers.request_context import DEVICE_KEY, ROLE_KEY, USER_KEY, AccessD
 from cgi_handlers.routing import Handler
 from param_tree import Role
 
+from .access_policy import denied
 from .auth import NO_CREDENTIALS, Outcome, authenticate
 from .connection import CLIENT_BODY_FAULTS, one_line
 from .control.faults import Faults
@@ -174,7 +175,8 @@ def _blocked(request: web.Request, device: Device) -> bool:
 
 
 async def _authenticated(request: web.Request, handler: Handler, device: Device, required: Role) -> web.StreamResponse:
-    """Digest/Basic per the device's policy; the route's least role; handler-raised AccessDenied.
+    """Digest/Basic per the device's policy; the route's least role; the role's connection policy
+    (HTTP/HTTPS, 403); handler-raised AccessDenied.
 
     Failed authentications go to the access log with the client, the user name and why."""
     header = request.headers.get("Authorization")
@@ -203,6 +205,10 @@ async def _authenticated(request: web.Request, handler: Handler, device: Device,
     try:
         if granted < required:
             raise AccessDenied(required)
+        if required > Role.ANONYMOUS and not device.allows(granted, request.secure):
+            # System.BoaGroupPolicy: this role may not use this scheme (axisim/access_policy.py)
+            denied(device.logs, result.username, request.remote or "-", request.path, request.secure)
+            return apache_page(403)
         return await handler(request)
     except AccessDenied:
         if result.account is not None:  # an account without the role: an authorization failure

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from .access_policy import HTTP_PORT, HTTPS_ENABLED, HTTPS_PORT, RTSP_PORT
 from .connection import HEADER_TIMEOUT, KEEPALIVE_TIMEOUT, DeviceRunner, quiet_accept_errors
 from .control.faults import Faults
 from .control.journal import Journal
 from .control.stream_hooks import STREAM_HOOKS_KEY
 from .device import Device
 from .lifecycle import State
+from .listener_moves import ListenerMoves, close_site
 from .mqtt_link import MqttLink
 from .persistence import StateDir
 from .pipeline import build_app
@@ -83,18 +85,21 @@ class Certificates:
 
 @dataclass
 class RunningDevice:
-    """A device with its HTTP and (unless turned off) HTTPS listeners, which its reboots close and reopen."""
+    """A device with its HTTP and (unless turned off) HTTPS listeners, which its reboots close and
+    reopen, and which follow its settings (HTTPS.Enabled, the ports: axisim/listener_moves.py)."""
 
     device: Device
     runner: web.AppRunner
     host: str
     port: int
-    https_port: int | None = None
+    https_port: int | None = None  # where HTTPS listens while HTTPS.Enabled (None: started without HTTPS)
     certificates: Certificates | None = None
     reachable: bool = True  # False: the control API took it off the network (listeners closed)
     rtsp: RtspServer | None = None  # the RTSP event stream's listener, when the device serves one
     mqtt: MqttLink | None = None  # the device's MQTT connection (axisim/mqtt_link.py), if it has a client
-    _sites: list[web.TCPSite] = field(default_factory=list)
+    moves: ListenerMoves | None = None  # the listeners following the device's settings
+    state: StateDir | None = None  # where a certificate made later (HTTPS turned on) is kept
+    sites: dict[bool, web.TCPSite] = field(default_factory=dict)  # by secure: HTTP (False), HTTPS (True)
     _cycle_task: asyncio.Task[None] | None = None
 
     @property
@@ -102,55 +107,89 @@ class RunningDevice:
         return f"http://{self._host_text}:{self.port}"
 
     @property
+    def https_listening(self) -> bool:
+        return True in self.sites
+
+    @property
     def https_url(self) -> str | None:
-        return None if self.https_port is None else f"https://{self._host_text}:{self.https_port}"
+        """None while the device serves no HTTPS (started without it, or HTTPS.Enabled=no)."""
+        if self.https_port is None or (self.sites and not self.https_listening):
+            return None
+        return f"https://{self._host_text}:{self.https_port}"
 
     @property
     def _host_text(self) -> str:
         return f"[{self.host}]" if ":" in self.host else self.host
 
-    async def _bind(self) -> None:
-        """Both listeners or neither; ListenError names the one that failed."""
-        http = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
+    @property
+    def _https_wanted(self) -> bool:
+        return self.https_port is not None and self.device.param(HTTPS_ENABLED, "yes") != "no"
+
+    async def listen(self, port: int, secure: bool) -> web.TCPSite:
+        """One listener of the device's application; ListenError when the port cannot be had."""
+        context = None
+        if secure:
+            if self.certificates is None:  # started without HTTPS, turned on by HTTPS.Enabled
+                self.certificates = Certificates(self.device, None, self.state)
+                self.device.on_factory_default.append(lambda _kind: self._renew())
+            context = self.certificates.context
+        site = web.TCPSite(self.runner, self.host, port, ssl_context=context, reuse_address=True)
         try:
-            await http.start()
+            await site.start()
         except OSError as exc:
-            raise ListenError(exc, self.host, self.port, https=False) from exc
+            raise ListenError(exc, self.host, port, https=secure) from exc
+        return site
+
+    def _renew(self) -> None:
+        if self.certificates is not None:
+            self.certificates.renew()
+
+    async def _bind(self) -> None:
+        """Both listeners or neither; ListenError names the one that failed. HTTPS only while
+        HTTPS.Enabled says so."""
+        http = await self.listen(self.port, secure=False)
         self.port = http.port
-        self._sites = [http]
-        if self.https_port is not None and self.certificates is not None:
-            https = web.TCPSite(
-                self.runner, self.host, self.https_port, ssl_context=self.certificates.context, reuse_address=True
-            )
+        self.sites = {False: http}
+        if self._https_wanted:
+            assert self.https_port is not None
             try:
-                await https.start()
-            except OSError as exc:
+                https = await self.listen(self.https_port, secure=True)
+            except (OSError, CertificateError):
                 await http.stop()
-                self._sites = []
-                raise ListenError(exc, self.host, self.https_port, https=True) from exc
+                self.sites = {}
+                raise
             self.https_port = https.port
-            self._sites.append(https)
+            self.sites[True] = https
         if self.rtsp is not None:
             try:
                 await self.rtsp.start()
             except OSError:
-                for site in self._sites:
+                for site in self.sites.values():
                     await site.stop()
-                self._sites = []
+                self.sites = {}
                 raise
-        ports = {"System.BoaPort": str(self.port)}
+        self.publish_ports()
+
+    def publish_ports(self) -> None:
+        """The parameters report the real ports (device-fixed values, so a saved or reset value
+        never names a port nothing listens on)."""
+        ports = {HTTP_PORT: str(self.port)}
         if self.https_port is not None:
-            ports["HTTPS.Port"] = str(self.https_port)  # the parameters report the real ports
+            ports[HTTPS_PORT] = str(self.https_port)
         if self.rtsp is not None and self.rtsp.port is not None:
-            ports["Network.RTSP.Port"] = str(self.rtsp.port)
-        self.device.params.set_base({k: v for k, v in ports.items() if k in self.device.params})
+            ports[RTSP_PORT] = str(self.rtsp.port)
+        ports = {k: v for k, v in ports.items() if k in self.device.params}
+        self.device.params.set_base(ports)
+        if not self.https_listening:  # an HTTPS port set while HTTPS is off stays set
+            ports.pop(HTTPS_PORT, None)
+        self.device.params.set_values(ports)  # equal to the base: any stored value goes
 
     async def _unbind(self) -> None:
         if self.rtsp is not None:
             await self.rtsp.stop()  # its sessions close: restarting, powered off, off the network
-        for site in self._sites:
-            await site.stop()
-        self._sites = []
+        for site in self.sites.values():
+            await close_site(site)
+        self.sites = {}
         if self.runner.server is not None:
             await self.runner.server.shutdown(timeout=2)  # keep-alive connections close too
 
@@ -181,6 +220,8 @@ class RunningDevice:
         times = self.device.lifecycle.times
         await asyncio.sleep(times.offline_seconds)
         self.device.boot()
+        if self.moves is not None:
+            self.moves.adopt()  # a port change not yet applied: the restart binds there
         while self.reachable:
             try:
                 await self._bind()
@@ -198,7 +239,7 @@ class RunningDevice:
         self.reachable = reachable
         if not reachable:
             await self._unbind()
-        elif not self._sites and self.device.lifecycle.state in (State.READY, State.BOOTING):
+        elif not self.sites and self.device.lifecycle.state in (State.READY, State.BOOTING):
             await self._bind()  # otherwise the running restart or the next power-on binds
 
     async def wait_ready(self, timeout: float = 30.0) -> bool:
@@ -252,7 +293,10 @@ async def start_device(
     )  # fmt: skip
     await runner.setup()
     certificates = Certificates(device, certificate, state) if https_port is not None else None
-    running = RunningDevice(device, runner, host, port, https_port, certificates)
+    running = RunningDevice(device, runner, host, port, https_port, certificates, state=state)
+    if https_port is None and HTTPS_ENABLED in device.params:  # started without HTTPS: the setting says so
+        device.params.set_base({HTTPS_ENABLED: "no"})
+        device.params.set_values({HTTPS_ENABLED: "no"})
     if rtsp_ports:
         running.rtsp = RtspServer(device, host, rtsp_ports, app[STREAM_HOOKS_KEY])
     try:
@@ -264,5 +308,7 @@ async def start_device(
         device.on_factory_default.append(lambda _kind: certificates.renew())
     device.lifecycle.cycle = running._schedule_cycle
     device.lifecycle.power = running._schedule_power
+    running.moves = ListenerMoves(running)
+    running.moves.attach()
     running.mqtt = MqttLink.attach(device, faults)
     return running

@@ -366,7 +366,7 @@ class SimulatedDevice:
             "hostname": self.device.hostname,
             "address": self.spec.ip,
             "http_port": running.port if running else self._ports[0],
-            "https_port": running.https_port if running else self._ports[1],
+            "https_port": (running.https_port if running.https_url else None) if running else self._ports[1],
             "rtsp_port": self.rtsp_port,
             "url": running.url if running else "",
             "username": self.username,
