@@ -9,7 +9,7 @@ import ipaddress
 import logging
 import sys
 
-from . import fleet_cli, notify
+from . import discovery, fleet_cli, notify
 from .accounts import AccountError
 from .cli_args import HTTPS_OFFSET, MAX_INDEX, Parser, default_https_port, host, port, seconds, seed, whole
 from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
@@ -83,6 +83,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--ready-time", type=seconds(MAX_SECONDS), default=DEFAULT_BOOTING_SECONDS, metavar="SECONDS",
         help=f"how long it then boots before systemready says yes, default {DEFAULT_BOOTING_SECONDS:g}",
+    )  # fmt: skip
+    serve.add_argument(
+        "--discovery", action="store_true", help="announce the device over mDNS/Bonjour (README \"Discovery\")"
     )  # fmt: skip
     serve.add_argument("--verbose", action="store_true", help="log every request")
     fleet_cli.add_parser(commands)
@@ -212,10 +215,16 @@ async def serve(args: argparse.Namespace) -> int:
         print("accounts: " + ", ".join(f"{a.name}/{a.password} ({a.role})" for a in accounts))
     if not names:
         print("accounts: none; create the first administrator with pwdgrp.cgi?action=add")
+    if args.discovery:
+        await discovery.join(running, lambda: running)
+        announced = discovery.announced_services(running)
+        if announced is not None:
+            print(f"mdns:     {announced.name} on {announced.host} ({', '.join(announced.types)})")
     sys.stdout.flush()
     try:
         await asyncio.Event().wait()
     finally:
+        await discovery.leave(running)
         await running.stop()
     return 0
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from . import fleet_addresses
 from .cli_args import HTTPS_OFFSET, host, port, seconds, seed, whole
 from .control.http import start_control
 from .device import AccountSpec
@@ -49,6 +50,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     fleet.add_argument("--seed", type=seed, default="axisim", help="identity seed: the same seed, the same fleet")
     fleet.add_argument("--loopback", action="store_true", help="each device on its own 127.0.x.y, same port")
     fleet.add_argument(
+        "--interface", metavar="IFACE",
+        help="each device on its own address of IFACE from --first-address, same port (added when permitted)",
+    )  # fmt: skip
+    fleet.add_argument("--first-address", type=host, metavar="ADDRESS", help="the first device's address (--interface)")
+    fleet.add_argument(
         "--host", type=host, default="127.0.0.1", help="address of every device (ports mode), default 127.0.0.1"
     )  # fmt: skip
     fleet.add_argument(
@@ -76,6 +82,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--no-websocket-events", dest="websocket_events", action="store_false",
         help="devices without the WebSocket event stream (apidiscovery leaves it out: clients take RTSP)",
     )  # fmt: skip
+    fleet.add_argument(
+        "--discovery", action="store_true", help="announce every device over mDNS/Bonjour (README \"Discovery\")"
+    )  # fmt: skip
     fleet.add_argument("--user", default="root", help="first account's name, default root")
     fleet.add_argument("--password", default="pass", help="first account's password, default pass")
     fleet.add_argument(
@@ -102,12 +111,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def plan_from_args(args: argparse.Namespace) -> FleetPlan:
     if args.file is not None:
         plan = load_fleet_file(args.file)
-        if args.rtsp is None and args.rtsp_port is None and args.websocket_events:
+        if args.rtsp is None and args.rtsp_port is None and args.websocket_events and not args.discovery:
             return plan
         groups = [
             replace(g, options=replace(
                 g.options, rtsp=g.options.rtsp if args.rtsp is None else args.rtsp,
                 websocket_events=g.options.websocket_events and args.websocket_events,
+                discovery=g.options.discovery or args.discovery,
             ))
             for g in plan.groups
         ]  # fmt: skip
@@ -126,9 +136,18 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
         ready_time=args.ready_time,
         rtsp=args.rtsp,
         websocket_events=args.websocket_events,
+        discovery=args.discovery,
     )
     groups = [Group(model, count, None, options) for model, count in parse_mix(args.models, args.count) if count]
-    if args.loopback:
+    if args.interface:
+        if args.loopback or not args.first_address:
+            raise FleetError("--interface takes --first-address (and not --loopback)")
+        base = 8080 if args.base_port is None else args.base_port
+        addressing = Addressing(
+            "interface", base_port=base, first_address=args.first_address, https_port=args.https_base_port,
+            rtsp_port=args.rtsp_port, interface=args.interface,
+        )  # fmt: skip
+    elif args.loopback:
         base = 8080 if args.base_port is None else args.base_port
         addressing = Addressing(
             "loopback", base_port=base, https_port=args.https_base_port, rtsp_port=args.rtsp_port
@@ -174,8 +193,13 @@ async def run(args: argparse.Namespace) -> int:
         }  # fmt: skip
         if args.control_port and args.control_port in ports:
             raise FleetError(f"--control-port {args.control_port} is a device's port; choose another")
+        added = _provide_addresses(plan, fleet)
         began = time.perf_counter()
-        await fleet.start(_progress)
+        try:
+            await fleet.start(_progress)
+        except BaseException:
+            fleet_addresses.remove(added, plan.addressing.interface)
+            raise
     except FleetError as exc:
         cause = exc.__cause__
         hint = _listen_hint(cause, args.file is not None) if isinstance(cause, ListenError) else ""
@@ -217,9 +241,30 @@ async def run(args: argparse.Namespace) -> int:
         print(f"state:     {plan.state_dir}/<serial>")
     print(f"control:   {fleet.control_url}/devices")
     sys.stdout.flush()
+    if added:
+        print(f"addresses: {len(added)} added to {plan.addressing.interface}, removed when the fleet stops")
+    sys.stdout.flush()
     try:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
         await fleet.stop()
+        fleet_addresses.remove(added, plan.addressing.interface)
     return 0
+
+
+def _provide_addresses(plan: FleetPlan, fleet: Fleet) -> list[str]:
+    """Interface addressing: add the addresses the interface lacks, or say exactly what to run."""
+    addressing = plan.addressing
+    if addressing.mode != "interface":
+        return []
+    if not fleet_addresses.interface_exists(addressing.interface):
+        raise FleetError(f"there is no network interface {addressing.interface!r}")
+    have = fleet_addresses.present(addressing.interface)
+    missing = [d.spec.host for d in fleet if d.spec.host not in have]
+    added, problem = fleet_addresses.add(missing, addressing.interface) if missing else ([], None)
+    if problem is not None:
+        fleet_addresses.remove(added, addressing.interface)
+        commands = "\n".join(fleet_addresses.add_commands(missing, addressing.interface))
+        raise FleetError(f"{len(missing)} addresses are not on {addressing.interface} ({problem}); run:\n{commands}")
+    return added

@@ -1,7 +1,8 @@
 """A fleet file (TOML) read into a FleetPlan: every key checked, each error naming where it is.
 
     seed = "site-a"
-    addressing = "ports"      # "ports": consecutive ports on `host`; "loopback": 127.0.x.y each
+    addressing = "ports"      # "ports": consecutive ports on `host`; "loopback": 127.0.x.y each;
+                              # "interface": each its own address from first_address on `interface`
     host = "127.0.0.1"
     base_port = 20000         # ports: the first device's port; loopback: every device's port
     https = false             # also an HTTPS listener per device, on https_port:
@@ -12,6 +13,7 @@
                               #   2 x devices); loopback: every device's (default: 554 where it can be
                               #   bound, else base_port + 474)
     websocket_events = true   # false: devices without the WebSocket event stream (older firmware)
+    discovery = false         # true: announced over mDNS/Bonjour (README "Discovery")
     state_dir = "site-a"      # each device keeps its state in <state_dir>/<serial>
     accounts = ["root:pass:admin", "viewer:view:viewer"]
     boot_time = 0.0           # seconds offline during a restart
@@ -75,6 +77,7 @@ def _options(table: dict[str, Any], base: Options, where: str) -> Options:
         boot_time=number("boot_time", base.boot_time),
         ready_time=number("ready_time", base.ready_time),
         websocket_events=flag("websocket_events", base.websocket_events),
+        discovery=flag("discovery", base.discovery),
     )
 
 
@@ -88,9 +91,10 @@ def _account_entry(item: Any, where: str) -> AccountSpec:
 
 
 GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time", "rtsp",
-              "websocket_events"}
+              "websocket_events", "discovery"}
 TOP_KEYS = GROUP_KEYS - {"model", "variant", "count"} | {
-    "seed", "addressing", "host", "base_port", "port", "https_port", "rtsp_port", "first_address", "state_dir", "group",
+    "seed", "addressing", "host", "base_port", "port", "https_port", "rtsp_port", "first_address", "interface",
+    "state_dir", "group",
 }  # fmt: skip
 
 
@@ -142,8 +146,8 @@ def load_fleet_file(path: Path) -> FleetPlan:
 
 def _addressing(document: dict[str, Any], where: str) -> Addressing:
     mode = document.get("addressing", "ports")
-    if mode not in ("ports", "loopback"):
-        raise FleetError(f"{where}: addressing is 'ports' or 'loopback'")
+    if mode not in ("ports", "loopback", "interface"):
+        raise FleetError(f"{where}: addressing is 'ports', 'loopback' or 'interface'")
     default_port = 20000 if mode == "ports" else 8080
     port = document.get("base_port", document.get("port", default_port))
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
@@ -160,6 +164,7 @@ def _addressing(document: dict[str, Any], where: str) -> Addressing:
         raise FleetError(f"{where}: rtsp_port is a TCP port, 0-65535 (0: any free port)")
     host = document.get("host", "127.0.0.1")
     first = document.get("first_address", FIRST_LOOPBACK)
-    if not isinstance(host, str) or not isinstance(first, str):
-        raise FleetError(f"{where}: host and first_address are addresses")
-    return Addressing(mode, host, port, first, https_port, rtsp_port)
+    interface = document.get("interface", "")
+    if not isinstance(host, str) or not isinstance(first, str) or not isinstance(interface, str):
+        raise FleetError(f"{where}: host and first_address are addresses, interface a name")
+    return Addressing(mode, host, port, first, https_port, rtsp_port, interface)

@@ -42,6 +42,7 @@ class Options:
     ready_time: float = 0.0
     rtsp: bool | None = None  # the RTSP event stream; None: on in fleets of up to RTSP_AUTO_MAX devices
     websocket_events: bool = True  # False: devices without the WebSocket event stream
+    discovery: bool = False  # True: announced over mDNS (axisim/discovery/); off by default
 
     def spec(
         self, model: str, variant: str | None, *, seed: str | None, index: int, host: str, port: int,
@@ -53,6 +54,7 @@ class Options:
             model=model, variant=variant, accounts=self.accounts, seed=seed, index=index, host=host, port=port,
             https_port=https_port if self.https else None, rtsp_ports=rtsp_ports, strict_nc=self.strict_nc,
             boot_times=BootTimes(self.boot_time, self.ready_time), websocket_events=self.websocket_events,
+            discovery=self.discovery,
         )  # fmt: skip
 
 
@@ -70,12 +72,13 @@ class Addressing:
     ports on every run: ports mode puts them in a block of their own (by default right after the
     HTTP ports), loopback mode uses one port beside the HTTP one (by default +363: 8080 -> 8443)."""
 
-    mode: str = "ports"  # "ports" | "loopback"
+    mode: str = "ports"  # "ports" | "loopback" | "interface" (addresses of a real interface, README "Discovery")
     host: str = "127.0.0.1"
     base_port: int = 20000
     first_address: str = FIRST_LOOPBACK
     https_port: int | None = None  # ports: the first device's HTTPS port; loopback: every device's
     rtsp_port: int | None = None  # ports: the first device's RTSP port; loopback: every device's
+    interface: str = ""  # interface mode: where the addresses live (added by fleet_addresses.py)
 
     def rtsp_ports(self, index: int, size: int) -> tuple[int, ...]:
         """Where the device at `index` serves RTSP: ports mode, a block after the HTTPS one
@@ -103,6 +106,8 @@ class Addressing:
         https = self.https_base(size)
         if self.mode == "ports":
             return self.host, self.base_port + index if self.base_port else 0, https + index if https else 0
+        if self.mode == "interface":
+            return host_address(self.first_address, index), self.base_port, https
         return loopback_address(self.first_address, index), self.base_port, https
 
 
@@ -161,6 +166,22 @@ def loopback_address(first: str, index: int) -> str:
     if not address.is_loopback:
         raise FleetError("the fleet runs out of loopback addresses (127.255.255.254)")
     return str(address)
+
+
+def host_address(first: str, index: int) -> str:
+    """The index-th address from `first` that ends in neither .0 nor .255 (interface addressing)."""
+    try:
+        start = ipaddress.IPv4Address(first)
+    except ValueError:
+        raise FleetError(f"first address {first!r} is not an IPv4 address") from None
+    if start.is_loopback or start.is_multicast or start.is_unspecified or int(start) % 256 in (0, 255):
+        raise FleetError(f"first address {first} is not a host address of a LAN")
+    base = int(start) - 2 * (int(start) // 256) - 1
+    slot = base + index
+    try:
+        return str(ipaddress.IPv4Address((slot // 254) * 256 + slot % 254 + 1))
+    except ipaddress.AddressValueError:
+        raise FleetError("the fleet runs out of IPv4 addresses") from None
 
 
 # -- parsing ----------------------------------------------------------------------------------
@@ -263,4 +284,8 @@ def make_plan(
         if addressing.base_port == 0:
             raise FleetError("loopback addressing needs a fixed port (each device listens on it at its own address)")
         loopback_address(addressing.first_address, plan.size - 1)  # raises when they run out
+    if addressing.mode == "interface":
+        if addressing.base_port == 0 or not addressing.interface:
+            raise FleetError("interface addressing needs an interface and a fixed port (each address listens on it)")
+        host_address(addressing.first_address, plan.size - 1)
     return plan

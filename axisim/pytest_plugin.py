@@ -116,14 +116,15 @@ def _accounts(accounts: Any) -> tuple[AccountSpec, ...]:
 
 def _options(
     accounts: Any = None, https: bool = False, strict_nonce: bool = False, boot_time: float = 0.0,
-    ready_time: float = 0.0, rtsp: bool = False, websocket_events: bool = True,
+    ready_time: float = 0.0, rtsp: bool = False, websocket_events: bool = True, discovery: bool = False,
 ) -> Options:
     """What a test asks of its devices (accounts, HTTPS, nonce checking, boot times, the RTSP event
     stream on a free port: `rtsp=True`, its URL `device.rtsp_url`; `websocket_events=False` for a
-    device without the WebSocket event stream)."""
+    device without the WebSocket event stream; `discovery=True`: announced over mDNS)."""
     return Options(
-        _accounts(accounts), https, strict_nonce, boot_time, ready_time, rtsp=rtsp, websocket_events=websocket_events
-    )
+        _accounts(accounts), https, strict_nonce, boot_time, ready_time, rtsp=rtsp, websocket_events=websocket_events,
+        discovery=discovery,
+    )  # fmt: skip
 
 
 def device_spec(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import notify
+from . import discovery, notify
 from .control import emit, events, rules
 from .control.expect import EventWaiter
 from .control.faults import Fault, Faults
@@ -47,6 +47,7 @@ class DeviceSpec:
     boot_times: BootTimes = field(default_factory=lambda: BootTimes(0.0, 0.0))
     state_dir: Path | None = None
     websocket_events: bool = True  # False: no WebSocket event stream, not in apidiscovery (RTSP fallback tests)
+    discovery: bool = False  # True: the process's mDNS responder announces it (axisim/discovery/)
 
     @property
     def ip(self) -> str:
@@ -175,6 +176,8 @@ class SimulatedDevice:
         if rtsp is not None and rtsp.port is not None:
             self._rtsp_ports = (rtsp.port,)
         self._state = state
+        if self.spec.discovery:
+            await discovery.join(self, lambda: self.running)
         if save:
             await self.start_saving()
 
@@ -190,6 +193,7 @@ class SimulatedDevice:
 
     async def stop(self) -> None:
         self.faults.clear()  # releases hanging requests, so the listener closes at once
+        await discovery.leave(self)  # its goodbye while it still answers
         if self.running is not None:
             await self.running.stop()
             self.running = None

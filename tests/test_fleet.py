@@ -431,7 +431,7 @@ GROUP = '[[group]]\nmodel = "S3008"\n'
         (GROUP + "count = 0\n", "no devices"),
         ("seed = 5\n" + GROUP, "seed is a string"),
         ("state_dir = 5\n" + GROUP, "state_dir is a path"),
-        ("addressing = 'dhcp'\n" + GROUP, "addressing is 'ports' or 'loopback'"),
+        ("addressing = 'dhcp'\n" + GROUP, "addressing is 'ports', 'loopback' or 'interface'"),
         ("base_port = 70000\n" + GROUP, "base_port is a TCP port"),
         ("base_port = -1\n" + GROUP, "base_port is a TCP port"),
         ("base_port = 65535\n" + GROUP + "count = 2\n", "run past 65535"),

@@ -1,0 +1,106 @@
+"""Two network namespaces joined by a veth pair, made and removed by a test (root only).
+
+The simulator runs in `site` (10.213.<n>.1/24) and the clients in `lan` (10.213.<n>.2/24), as a VMS
+on another machine of the same LAN; both have a multicast route, so mDNS and SSDP cross the link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+
+SITE_IP_FORMAT = "10.213.{}.1"
+LAN_IP_FORMAT = "10.213.{}.2"
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+
+
+class NetnsPair:
+    def __init__(self, tag: int) -> None:
+        self.tag = tag % 250
+        self.site, self.lan = f"axsim{tag}s", f"axsim{tag}l"
+        self.site_ip, self.lan_ip = SITE_IP_FORMAT.format(self.tag), LAN_IP_FORMAT.format(self.tag)
+
+    def create(self) -> None:
+        _ip("netns", "add", self.site)
+        _ip("netns", "add", self.lan)
+        _ip("link", "add", f"v{self.tag}s", "netns", self.site, "type", "veth", "peer", "name", f"v{self.tag}l",
+            "netns", self.lan)  # fmt: skip
+        for ns, dev, ip in ((self.site, f"v{self.tag}s", self.site_ip), (self.lan, f"v{self.tag}l", self.lan_ip)):
+            _ip("-n", ns, "addr", "add", f"{ip}/24", "dev", dev)
+            _ip("-n", ns, "link", "set", "lo", "up")
+            _ip("-n", ns, "link", "set", dev, "up")
+            _ip("-n", ns, "route", "add", "224.0.0.0/4", "dev", dev)
+
+    def remove(self) -> None:
+        for ns in (self.site, self.lan):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)  # the veth pair goes too
+
+    @staticmethod
+    def exec_args(ns: str, *args: str) -> list[str]:
+        return ["ip", "netns", "exec", ns, *args]
+
+    async def spawn(self, ns: str, *args: str) -> asyncio.subprocess.Process:
+        env = {**os.environ, "PYTHONPATH": os.getcwd(), "PYTHONUNBUFFERED": "1"}
+        return await asyncio.create_subprocess_exec(
+            *self.exec_args(ns, *args), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+            stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+
+    async def run(self, ns: str, *args: str, timeout: float = 15.0) -> str:
+        process = await self.spawn(ns, *args)
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+        return out.decode()
+
+
+def unavailable() -> str | None:
+    """Why the namespace tests cannot run here (None: they can)."""
+    if os.geteuid() != 0:
+        return "network namespaces need root (ip netns add)"
+    if shutil.which("ip") is None:
+        return "the ip command (iproute2) is not installed"
+    probe = NetnsPair(os.getpid() + 7)
+    try:
+        _ip("netns", "add", probe.site)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        return f"ip netns add is not permitted here: {getattr(exc, 'stderr', b'') or exc}"
+    finally:
+        probe.remove()
+    return None
+
+
+@contextlib.contextmanager
+def netns_pair(tag: int) -> Iterator[NetnsPair]:
+    pair = NetnsPair(tag)
+    pair.remove()  # a previous run killed half-way
+    try:
+        pair.create()
+        yield pair
+    finally:
+        pair.remove()
+
+
+async def stop(process: asyncio.subprocess.Process, interrupt: bool = False) -> None:
+    """`interrupt`: SIGINT first (Ctrl-C: the fleet says goodbye and removes what it added), 10 s
+    to exit; then SIGTERM, then SIGKILL after 5 s."""
+    if interrupt and process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), 10)
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
