@@ -15,19 +15,15 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import aiomqtt
 import pytest
 from axis.interfaces.mqtt import mqtt_json_to_event
 
-from axisim.control.http import start_control
-from axisim.fleet import Fleet
-from axisim.fleet_plan import Addressing, Group, make_plan
 from axisim.mqtt_link import publish
 from axisim.simulated import SimulatedDevice
 from tests.mqtt_broker import Broker, Received, Subscriber
 from tests.test_control import Control, vapix
-from tests.test_rules import VIRTUAL_INPUT, add_action, add_rule, event, items, text_of
+from tests.test_rules import VIRTUAL_INPUT, add_action, add_rule, event, items, served, text_of
 
 W401, C1410 = 0, 1
 CLIENT = "/axis-cgi/mqtt/client.cgi"
@@ -38,18 +34,8 @@ POLLS = 100  # x 0.1 s: the longest a state change may take to show
 
 @pytest.fixture
 async def control() -> AsyncIterator[Control]:
-    plan = make_plan([Group("W401", 1), Group("C1410MkII", 1)], addressing=Addressing("ports", "127.0.0.1", 0))
-    fleet = Fleet.from_plan(plan)
-    await fleet.start()
-    runner = None
-    try:
-        runner, port = await start_control(fleet, "127.0.0.1", 0)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            yield Control(fleet, f"http://127.0.0.1:{port}", session)
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        await fleet.stop()
+    async for running in served():  # a W401 and a C1410 Mk II with the control API
+        yield running
 
 
 async def call(device: SimulatedDevice, path: str, method: str, params: dict[str, Any] | None = None,
