@@ -107,15 +107,31 @@ HANDED_OUT: set[int] = set()
 HANDING_OUT = threading.Lock()
 
 
+# the ports axisim derives from a device's port: a small fleet's next device and its HTTPS and RTSP
+# blocks (+1, +2), HTTPS (+363), the RTSP fallback (+474)
+DERIVED = (0, 1, 2, 363, 474)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
-    """A free port of 127.0.0.1, never the same twice in this process (blocks run side by side)."""
+    """A free port of 127.0.0.1 whose derived ports are free too, never the same twice in this
+    process (blocks run side by side)."""
     with HANDING_OUT:
         for _ in range(100):
             with socket.socket() as probe:
                 probe.bind(("127.0.0.1", 0))
                 port = probe.getsockname()[1]
-            if port not in HANDED_OUT:
-                HANDED_OUT.add(port)
+            block = {port + offset for offset in DERIVED}
+            if max(block) <= 65535 and not block & HANDED_OUT and all(_bindable(p) for p in block - {port}):
+                HANDED_OUT.update(block)
                 return port
     raise AssertionError("no free port")
 
