@@ -1,5 +1,5 @@
 """AJR requests (vapix-wire.md §0.2): the JSON document's `params` read with types (`Params`)
-and one call from body to envelope (`ajr_call`)."""
+the apiVersion check (`require_version`) and one call from body to envelope (`ajr_call`)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,16 @@ class Params:
         if key in self.values and (type(value) is not int):
             raise ApiError(self.invalid)
         return value
+
+
+def require_version(document: dict[str, Any], supported: list[str], *, missing: int, unsupported: int) -> None:
+    """The request names an apiVersion the API serves: ApiError `missing` without one, `unsupported`
+    for any other value (a number, a version not listed)."""
+    version = document.get("apiVersion")
+    if version is None:
+        raise ApiError(missing)
+    if not isinstance(version, str) or version not in supported:
+        raise ApiError(unsupported)
 
 
 async def ajr_call(

@@ -19,7 +19,7 @@ from aiohttp import web
 from axisim.subsystems.time import NtpStatus, TimeError, TimeSubsystem
 from param_tree import Role
 
-from .ajr import Params, ajr_call
+from .ajr import Params, ajr_call, require_version
 from .api_errors import ApiError
 from .replies import json_envelope, json_reply
 from .request_context import actor_of, require, subsystem_of
@@ -57,11 +57,7 @@ def _dispatch(request: web.Request, document: dict[str, Any]) -> Any:
     method = document.get("method")
     if method == "getSupportedVersions":
         return {"apiVersions": SUPPORTED}
-    version = document.get("apiVersion")
-    if version is None:
-        raise ApiError(4003)
-    if not isinstance(version, str) or version not in SUPPORTED:
-        raise ApiError(4001)
+    require_version(document, SUPPORTED, missing=4003, unsupported=4001)
     params = Params.of(document, missing=4003, invalid=4004)
     service = subsystem_of(request, TimeSubsystem)
     if method == "getNTPInfo":

@@ -20,7 +20,7 @@ from axisim.subsystems.time import DateTimeInfo, TimeError, TimeSubsystem
 from axisim.timezone import iana_names, iso_local
 from param_tree import Role
 
-from .ajr import REQUIRED, Params, ajr_call
+from .ajr import REQUIRED, Params, ajr_call, require_version
 from .api_errors import ApiError
 from .replies import json_envelope, json_reply
 from .request_context import actor_of, require, subsystem_of
@@ -75,11 +75,7 @@ def _dispatch(request: web.Request, document: dict[str, Any]) -> Any:
     method = document.get("method")
     if method == "getSupportedVersions":
         return {"apiVersions": SUPPORTED}
-    version = document.get("apiVersion")
-    if version is None:
-        raise ApiError(4003)
-    if not isinstance(version, str) or version not in SUPPORTED:
-        raise ApiError(4001)
+    require_version(document, SUPPORTED, missing=4003, unsupported=4001)
     params = Params.of(document, missing=4003, invalid=4004)
     service = subsystem_of(request, TimeSubsystem)
     if method == "getDateTimeInfo":
@@ -103,7 +99,7 @@ def _dispatch(request: web.Request, document: dict[str, Any]) -> Any:
             text, dst = params.text("posixTimeZone", REQUIRED), params.flag("enableDst", True)
             service.set_posix(text, dst, actor)
             return {"posixTimeZone": text, "dstEnabled": dst}
-        if version == "1.0":
+        if document["apiVersion"] == "1.0":
             raise ApiError(4000)  # resetTimeZone came with 1.1
         service.reset_zone(actor)
         return {"status": "success"}
