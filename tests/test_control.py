@@ -8,6 +8,7 @@ of the device then SEES: replies, refused connections, parameters and API answer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -140,12 +141,11 @@ class Control:
         return await self.ok("GET", f"/devices/{device}/journal{query}")
 
 
-@pytest.fixture
-async def control() -> AsyncIterator[Control]:
-    plan = make_plan(
-        [Group("S3008", 1), Group("W401", 1), Group("C1410MkII", 1), Group("S3016", 1)],
-        addressing=Addressing("ports", "127.0.0.1", 0),
-    )
+@contextlib.asynccontextmanager
+async def controlled(*models: str) -> AsyncIterator[Control]:
+    """One device of each model on free ports of 127.0.0.1, with the control API. Open feeds and
+    event streams end with them: neither the control API nor the fleet is held up (5 s each)."""
+    plan = make_plan([Group(model, 1) for model in models], addressing=Addressing("ports", "127.0.0.1", 0))
     fleet = Fleet.from_plan(plan)
     await fleet.start()
     runner = None
@@ -155,8 +155,21 @@ async def control() -> AsyncIterator[Control]:
             yield Control(fleet, f"http://127.0.0.1:{port}", session)
     finally:
         if runner is not None:
+            started = time.monotonic()
             await runner.cleanup()
+            assert time.monotonic() - started < 5
+        started = time.monotonic()
         await fleet.stop()
+        assert time.monotonic() - started < 5
+
+
+SPEAKER_AND_KIT = ("W401", "C1410MkII")  # index 0 the W401, index 1 the C1410 Mk II
+
+
+@pytest.fixture
+async def control() -> AsyncIterator[Control]:
+    async with controlled("S3008", "W401", "C1410MkII", "S3016") as running:
+        yield running
 
 
 def refused(document: Any) -> None:

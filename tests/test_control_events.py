@@ -27,7 +27,7 @@ from axisim.fleet import Fleet
 from axisim.fleet_plan import Addressing, Group, make_plan
 from axisim.simulated import SimulatedDevice
 from cgi_handlers.streams import NO_FAULTS, StreamFaults, stream_hooks
-from tests.test_control import Control, param, refused
+from tests.test_control import SPEAKER_AND_KIT, Control, controlled, param, refused
 
 W401, C1410 = 0, 1  # fleet indexes
 PORT = "tns1:Device/tnsaxis:IO/Port"
@@ -40,20 +40,8 @@ POWER = "tns1:Device/tnsaxis:HardwareFailure/PowerSupplyFailure"
 
 @pytest.fixture
 async def control() -> AsyncIterator[Control]:
-    plan = make_plan([Group("W401", 1), Group("C1410MkII", 1)], addressing=Addressing("ports", "127.0.0.1", 0))
-    fleet = Fleet.from_plan(plan)
-    await fleet.start()
-    runner = None
-    try:
-        runner, port = await start_control(fleet, "127.0.0.1", 0)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            yield Control(fleet, f"http://127.0.0.1:{port}", session)
-    finally:
-        if runner is not None:
-            started = time.monotonic()
-            await runner.cleanup()  # open feeds end with the control API, they do not hold it up
-            assert time.monotonic() - started < 5
-        await fleet.stop()
+    async with controlled(*SPEAKER_AND_KIT) as running:  # open feeds do not hold up the control API
+        yield running
 
 
 def subscribers(device: SimulatedDevice) -> int:

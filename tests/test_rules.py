@@ -12,15 +12,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 from lxml import etree
 
-from axisim.control.http import start_control
-from axisim.fleet import Fleet
-from axisim.fleet_plan import Addressing, Group, make_plan
 from axisim.simulated import SimulatedDevice
-from tests.test_control import Control, text_of, vapix
+from tests.test_control import SPEAKER_AND_KIT, Control, controlled, text_of, vapix
 
 W401, C1410 = 0, 1
 NS = {
@@ -43,18 +39,8 @@ async def control() -> AsyncIterator[Control]:
 
 async def served() -> AsyncIterator[Control]:
     """A W401 and a C1410 Mk II with the control API (the fixture of each rules test file)."""
-    plan = make_plan([Group("W401", 1), Group("C1410MkII", 1)], addressing=Addressing("ports", "127.0.0.1", 0))
-    fleet = Fleet.from_plan(plan)
-    await fleet.start()
-    runner = None
-    try:
-        runner, port = await start_control(fleet, "127.0.0.1", 0)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            yield Control(fleet, f"http://127.0.0.1:{port}", session)
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        await fleet.stop()
+    async with controlled(*SPEAKER_AND_KIT) as running:
+        yield running
 
 
 # -- a SOAP client (events.md §4.1: POST /vapix/services, SOAP 1.2) -------------------------------

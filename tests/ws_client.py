@@ -18,12 +18,9 @@ from typing import Any
 
 import aiohttp
 
-from axisim.control.http import start_control
-from axisim.fleet import Fleet
-from axisim.fleet_plan import Addressing, Group, make_plan
 from axisim.simulated import SimulatedDevice
 from tests.conftest import digest_request
-from tests.test_control import Control
+from tests.test_control import SPEAKER_AND_KIT, Control, controlled
 
 W401, C1410 = 0, 1  # fleet indexes
 ROOT = ("root", "pass")
@@ -134,21 +131,10 @@ def message_of(notification: dict[str, Any]) -> tuple[str, dict[str, str], dict[
 
 @contextlib.asynccontextmanager
 async def control_api() -> AsyncIterator[Control]:
-    """A W401 (index 0) and a C1410 Mk II (index 1) on free ports, with the control API."""
-    plan = make_plan([Group("W401", 1), Group("C1410MkII", 1)], addressing=Addressing("ports", "127.0.0.1", 0))
-    fleet = Fleet.from_plan(plan)
-    await fleet.start()
-    runner = None
-    try:
-        runner, port = await start_control(fleet, "127.0.0.1", 0)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            yield Control(fleet, f"http://127.0.0.1:{port}", session)
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        started = time.monotonic()
-        await fleet.stop()  # open streams end with it, they do not hold it up
-        assert time.monotonic() - started < 5
+    """A W401 (index 0) and a C1410 Mk II (index 1) on free ports, with the control API; open
+    streams end with the fleet, they do not hold it up."""
+    async with controlled(*SPEAKER_AND_KIT) as running:
+        yield running
 
 
 async def streams(control: Control, device: int) -> list[dict[str, Any]]:
