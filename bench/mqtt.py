@@ -211,12 +211,12 @@ async def _run(count: int) -> list[Row]:
     messages = count * TOGGLES * 2
     rate, bare_rate = messages / publish_s, messages / bare_publish_s
     return [
-        Row("7", f"{count:,} W401s connect to one broker", f"{connect_s:.2f} s", f"{bare_connect_s:.2f} s",
+        Row("8", f"{count:,} W401s connect to one broker", f"{connect_s:.2f} s", f"{bare_connect_s:.2f} s",
             connect_s / bare_connect_s,
             note=f"until all report connected; each device also sends its connect message and {on_connect} input "
             "states; baseline: as many bare aiomqtt clients with a will connecting at once and sending as many "
             "messages, same process and broker"),
-        Row("7", f"  their input events published (x{TOGGLES * 2} each)", f"{rate:,.0f} msg/s",
+        Row("8", f"  their input events published (x{TOGGLES * 2} each)", f"{rate:,.0f} msg/s",
             f"{bare_rate:,.0f} msg/s", rate / bare_rate,
             note=f"{messages:,} messages until one subscriber has all; baseline: the bare clients publishing "
             "the same number of same-size messages"),
