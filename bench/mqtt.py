@@ -1,4 +1,4 @@
-"""Benchmark 7: `--fleet-size` (1000) W401s publishing to one Mosquitto broker from one process.
+"""Benchmark 8: `--fleet-size` (1000) W401s publishing to one Mosquitto broker from one process.
 
 In process (no HTTP): each device's MQTT client is set up as mqtt/client.cgi and mqtt/event.cgi
 would (broker, filter `onvif:Device/axis:IO/Port//.`), its link attached as `server.start_device`
