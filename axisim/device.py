@@ -17,6 +17,7 @@ from param_tree import ParamStore, Role, UpdateError, printable, strip_root
 from .access_policy import POLICY, GroupPolicy
 from .accounts import AccountError, AccountSpec, initial_accounts
 from .auth import DigestAuthority, Schemes, schemes_for
+from .certificates import CertificateStore
 from .clock import SimClock
 from .device_subsystems import DeviceSubsystems
 from .dos_guard import BLOCKED_IP, SWITCH, BruteForceGuard, Limits
@@ -81,6 +82,7 @@ class Device:
         self.logs = DeviceLogs(
             lambda: self.hostname, audit=bool(self.variant.facts.get(AUDIT_LOG)), wall=self.clock.wall
         )
+        self.certificates = CertificateStore(self.clock.wall, self.changed)  # keys, CA certificates, HTTPS's choice
         self.files = FileStore()  # uploads (audio clips); on disk once a state directory is attached
         self.on_change: list[Callable[[], None]] = []  # persistence listens here
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
@@ -285,6 +287,7 @@ class Device:
         self.accounts.clear()
         if not self.firmware.rolling_back:
             self.firmware.purge()  # a factory default leaves nothing to roll back to
+        self.certificates.factory_default()  # the server then installs a new self-signed one
         self.settings_changed()
         for listener in self.on_factory_default:
             listener(kind)

@@ -89,6 +89,7 @@ def snapshot(device: Device) -> dict[str, Any]:
         "accounts": device.accounts.to_state(),
         "firmware": device.firmware.to_state(),
         "subsystems": {name: subsystem.to_state() for name, subsystem in device.subsystems.items()},
+        "certificates": device.certificates.to_state(),
     }
 
 
@@ -179,6 +180,7 @@ class StateDir:
             device.params.restore(params)  # checks everything before changing anything
             for name, subsystem in device.subsystems.items():
                 subsystem.load_state(subsystems.get(name))
+            device.certificates.load_state(document.get("certificates"))
         except DAMAGE as exc:
             raise self._problem(f"{STATE_FILE} is damaged: {exc or type(exc).__name__}") from exc
         device.accounts = accounts

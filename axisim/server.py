@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import errno
 import logging
-import ssl
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -19,13 +18,14 @@ from .control.faults import Faults
 from .control.journal import Journal
 from .control.stream_hooks import STREAM_HOOKS_KEY
 from .device import Device
+from .https_certificates import Certificates
 from .lifecycle import State
 from .listener_moves import ListenerMoves, close_site
 from .mqtt_link import MqttLink
 from .persistence import StateDir
 from .pipeline import build_app
 from .rtsp import RtspServer
-from .tls import Certificate, CertificateError, self_signed, server_context
+from .tls import Certificate, CertificateError
 
 LOG = logging.getLogger("axisim")
 HTTPS_OFFSET = 363  # a device's default HTTPS port follows its HTTP port (8080 -> 8443), so neighbours never collide
@@ -48,39 +48,6 @@ class ListenError(OSError):
             return f"port {self.port} is in use" if self.port else "no free port"
         where = f"[{self.host}]" if ":" in self.host else self.host
         return f"cannot listen on {where}:{self.port}: {self.strerror}"
-
-
-class Certificates:
-    """The HTTPS certificate: supplied (kept as is) or self-signed, renewed by a factory
-    default (manuals: "all certificates are deleted") and kept in the state directory."""
-
-    def __init__(self, device: Device, supplied: Certificate | None, state: StateDir | None) -> None:
-        self.device = device
-        self.supplied = supplied
-        self.state = state
-        self._current = supplied or (state.certificate() if state else None)
-        self._context: ssl.SSLContext | None = None  # built once per certificate, reused by every reboot
-        if self._current is None:
-            self.renew()
-
-    @property
-    def current(self) -> Certificate:
-        assert self._current is not None
-        return self._current
-
-    @property
-    def context(self) -> ssl.SSLContext:
-        if self._context is None:
-            self._context = server_context(self.current)
-        return self._context
-
-    def renew(self) -> None:
-        if self.supplied is not None:
-            return
-        self._current = self_signed(self.device.hostname, self.device.identity.ip)
-        self._context = None
-        if self.state is not None:
-            self.state.save_certificate(self._current)
 
 
 @dataclass

@@ -91,3 +91,20 @@ def server_context(certificate: Certificate) -> ssl.SSLContext:
     finally:
         os.unlink(path)
     return context
+
+
+# [GUESS] what the FIPS policy allows on TLS 1.2: the AES-GCM suites with ECDHE or DHE (FIPS 140
+# approved), no CHACHA20-POLY1305, no CBC; TLS 1.2 at least under both policies. TLS 1.3 suites
+# are not configurable through Python's ssl and stay as OpenSSL's.
+FIPS_CIPHERS = "ECDHE+AESGCM:DHE+AESGCM"
+
+
+def apply_policy(context: ssl.SSLContext, policy: str, default_ciphers: str) -> None:
+    """Make `context`'s next handshakes follow the cryptographic policy ("DEFAULT" or "FIPS")."""
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(FIPS_CIPHERS if policy == "FIPS" else default_ciphers)
+
+
+def tls12_ciphers(context: ssl.SSLContext) -> str:
+    """The context's TLS 1.2 cipher list, to restore it later."""
+    return ":".join(c["name"] for c in context.get_ciphers() if c["protocol"] != "TLSv1.3")
