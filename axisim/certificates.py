@@ -114,7 +114,8 @@ class CertificateStore:
     # -- reading -------------------------------------------------------------
 
     def certificates(self) -> list[KeyedCertificate]:
-        return list(self._keyed.values())
+        """The built-in one first, then in the order they came."""
+        return sorted(self._keyed.values(), key=lambda entry: not entry.builtin)
 
     def get(self, identifier: str) -> KeyedCertificate:
         entry = self._keyed.get(identifier)

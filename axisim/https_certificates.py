@@ -5,8 +5,9 @@ The server's own certificate is supplied (`--cert`, kept as is) or self-signed, 
 factory default (manuals: "all certificates are deleted") and kept in the state directory; it is
 installed into the device's certificate store (axisim/certificates.py) as the built-in one. The
 listener keeps one SSL context for the device's life (its "front"): the policy's ciphers are set on
-it, and its SNI callback, which OpenSSL calls for every handshake (with or without a server name),
-switches the connection to the context of the certificate the store has chosen at that moment.
+it (and on the context it switches to), and its SNI callback, which OpenSSL calls for every
+handshake (with or without a server name), switches the connection to the context of the
+certificate the store has chosen at that moment.
 A handshake under way, and connections already open, keep what they had.
 """
 
@@ -69,7 +70,9 @@ class Certificates:
 
     def _context_for(self, certificate: Certificate) -> ssl.SSLContext:
         if self._chosen is None or self._chosen[0] != certificate.cert_pem:
-            self._chosen = (certificate.cert_pem, server_context(certificate))
+            context = server_context(certificate)
+            apply_policy(context, self.device.certificates.policy, self._default_ciphers)  # OpenSSL reads both
+            self._chosen = (certificate.cert_pem, context)
         return self._chosen[1]
 
     def _tls_changed(self) -> None:

@@ -103,13 +103,16 @@ def soap_reply(body: str, status: int = 200) -> web.Response:
 
 
 def soap_fault(
-    reason: str, detail: str | None = None, code: str = "SOAP-ENV:Sender", subcode: str | None = None
+    reason: str, detail: str | None = None, code: str = "SOAP-ENV:Sender", subcode: str | tuple[str, ...] | None = None
 ) -> web.Response:
     """HTTP 400 with a SOAP 1.2 fault (events.md §4.1); `detail` is the Detail's content, left out when None;
-    `subcode` a Code's Subcode value (`ter:InvalidArgs`)."""
+    `subcode` a Code's Subcode value (`ter:InvalidArgs`), or nested ones, outermost first (ONVIF's
+    `ter:InvalidArgVal`, `ter:CertificateID`)."""
     empty = '<SOAP-ENV:Text xml:lang="en"/>'  # as the device writes an empty reason [REC §4.1]
     text = f'<SOAP-ENV:Text xml:lang="en">{escape(reason)}</SOAP-ENV:Text>' if reason else empty
-    sub = f"<SOAP-ENV:Subcode><SOAP-ENV:Value>{subcode}</SOAP-ENV:Value></SOAP-ENV:Subcode>" if subcode else ""
+    sub = ""
+    for value in reversed((subcode,) if isinstance(subcode, str) else subcode or ()):
+        sub = f"<SOAP-ENV:Subcode><SOAP-ENV:Value>{value}</SOAP-ENV:Value>{sub}</SOAP-ENV:Subcode>"
     fault = (
         f"<SOAP-ENV:Fault><SOAP-ENV:Code><SOAP-ENV:Value>{code}</SOAP-ENV:Value>{sub}</SOAP-ENV:Code>"
         f"<SOAP-ENV:Reason>{text}</SOAP-ENV:Reason>"

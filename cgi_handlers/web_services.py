@@ -19,7 +19,7 @@ from aiohttp import web
 from axisim.subsystems.virtualinput import VirtualInputError, VirtualInputSubsystem
 from param_tree import Role, whole_number
 
-from . import action_service, schedule_service
+from . import action_service, certificate_service, schedule_service, webserver_service
 from .apache_pages import apache_page
 from .bodies import BodyTooLarge, read_body
 from .event_declarations import get_event_instances_response
@@ -65,8 +65,9 @@ OPERATIONS: dict[tuple[str, str], Served] = {
     (EVENT1, "GetEventInstances"): Served(Role.VIEWER, get_event_instances),
     (EVENT1, "ChangeVirtualInputState"): Served(Role.OPERATOR, change_virtual_input_state, "virtualinput"),
 }
-# the other services register their operations here (action1: action_service.py; event1 schedules: schedule_service.py)
-for _service in (action_service, schedule_service):
+# the other services register their operations here (action1: action_service.py; event1 schedules:
+# schedule_service.py; certificates: certificate_service.py; the web server's TLS: webserver_service.py)
+for _service in (action_service, schedule_service, certificate_service, webserver_service):
     OPERATIONS.update({key: Served(*spec) for key, spec in _service.OPERATIONS.items()})
 
 
