@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 import aiohttp
 import pytest
@@ -35,6 +36,7 @@ from axisim.fleet import Fleet
 from axisim.lifecycle import State
 from axisim.model import model_ids
 from axisim.simulated import DeviceSpec, SimulatedDevice
+from cgi_handlers import certificate_service, webserver_service
 from tests.fuzz_corpus import (
     CONTENT_ENCODINGS,
     CONTENT_TYPES,
@@ -369,6 +371,72 @@ def test_systematic_hostile_values(bench: Bench, endpoint: Endpoint) -> None:
         except (AssertionError, aiohttp.ClientError, TimeoutError) as exc:
             failures.append(f"{exc!s:.600}" if isinstance(exc, AssertionError) else f"{exc!r} for {request!r}")
     assert not failures, f"{len(failures)} failing requests:\n" + "\n".join(failures[:10])
+
+
+# -- SOAP operations (/vapix/services): the certificate and web server services -----------------------
+
+SOAP_SERVICES = {**certificate_service.OPERATIONS, **webserver_service.OPERATIONS}
+SOAP_WORDS = (
+    "CertificateID", "Certificate", "Data", "PrivateKey", "Id", "Subject", "CN", "C", "O", "KeyType", "Password",
+    "ValidNotBefore", "ValidNotAfter", "NVTCertificate", "CACertificate", "CertificateWithPrivateKey", "Status",
+    "CertificateStatus", "CertSetName", "Configuration", "Tls", "ConnectionPolicies", "Admin", "CertificateSet",
+    "Certificates", "Ciphers", "Cipher",
+)  # fmt: skip
+SOAP_VALUES = (
+    "", "x", "true", "false", "NaN", "RSA-4096", "NIST-P256", "WebServer", "Https", "2030-01-01T00:00:00Z", "soon",
+    "Self-signed HTTPS", "A" * 3000, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "AAAA", "====",
+    "CN=x,O=y", "CN=", "\u202e\U0001f4a9", "&amp;&lt;", "x" * 200,
+)  # fmt: skip
+
+
+def soap_elements(depth: int) -> st.SearchStrategy[str]:
+    names = st.sampled_from(SOAP_WORDS)
+    prefixes = st.sampled_from(("tds:", "tt:", "acert:", "acertificates:", "aweb:", ""))
+    texts = st.one_of(st.sampled_from(SOAP_VALUES).map(escape), st.text(max_size=20).map(escape))
+    inner = texts if depth == 0 else st.one_of(texts, st.lists(soap_elements(depth - 1), max_size=3).map("".join))
+    return st.builds(lambda p, n, content: f"<{p}{n}>{content}</{p}{n}>", prefixes, names, inner)
+
+
+def soap_requests(namespace: str, name: str) -> st.SearchStrategy[Request]:
+    declared = (
+        'xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl" '
+        'xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:acert="http://www.axis.com/vapix/ws/cert" '
+        'xmlns:acertificates="http://www.axis.com/vapix/ws/certificates" '
+        'xmlns:aweb="http://www.axis.com/vapix/ws/webserver"'
+    )
+
+    def build(children: list[str], admin: bool) -> Request:
+        body = (f"<s:Envelope {declared}><s:Body><op:{name} xmlns:op=\"{namespace}\">{''.join(children)}"
+                f"</op:{name}></s:Body></s:Envelope>")  # fmt: skip
+        headers = {"Content-Type": "application/soap+xml"}
+        return Request("POST", "/vapix/services", body.encode("utf-8", "surrogatepass"), headers, admin)
+
+    return st.builds(build, st.lists(soap_elements(2), max_size=4), st.booleans())
+
+
+@pytest.mark.parametrize(("namespace", "name"), sorted(SOAP_SERVICES), ids=lambda v: str(v).rsplit("/", 1)[-1])
+def test_certificate_soap_operations(bench: Bench, namespace: str, name: str) -> None:
+    """Random children under each operation: no 5xx, no error logged, and a fault changes no certificate."""
+    sim = bench.device("S3008")
+
+    async def check(request: Request) -> None:
+        await bench.healthy(sim)
+        bench.errors.take()
+        store = sim.device.certificates
+        before = store.to_state()
+        reply = await bench.send(sim.url, request, sim.device)
+        assert reply.status < 500, f"{reply.status} for {request!r}: {reply.body[:500]!r}"
+        assert not bench.errors.take(), f"logged an error for {request!r}"
+        if refused(reply):
+            assert store.to_state() == before, f"a refused request changed the certificates: {request!r}"
+        await exercise(bench, sim, Request("POST", HEALTH, HEALTH_BODY, admin=False))  # still answering
+
+    @FUZZ_SETTINGS
+    @given(request=soap_requests(namespace, name))
+    def one(request: Request) -> None:
+        bench.run(check(request))
+
+    one()
 
 
 # -- the control API --------------------------------------------------------------------------------
