@@ -74,7 +74,10 @@ def subject_name(fields: dict[str, str]) -> x509.Name:
             continue
         if len(value) > MAX_SUBJECT or (key == "C" and len(value) != 2):
             raise MaterialError(f"subject {key} is not valid")
-        attributes.append(x509.NameAttribute(oid, value))
+        try:
+            attributes.append(x509.NameAttribute(oid, value))
+        except ValueError as exc:
+            raise MaterialError(f"subject {key} is not valid") from exc
     return x509.Name(attributes)
 
 

@@ -166,12 +166,17 @@ class CertificateStore:
         if key_type not in material.KEY_TYPES:
             raise CertificateRefused(Refusal.BAD_ARGUMENT, f"unsupported key type {key_type!r}")
         now = datetime.datetime.fromtimestamp(self._wall(), datetime.UTC)
-        start = not_before or now - datetime.timedelta(minutes=5)
-        end = not_after or start + datetime.timedelta(days=VALID_DAYS)
-        if end <= start:
-            raise CertificateRefused(Refusal.BAD_ARGUMENT, "ValidNotAfter is not later than ValidNotBefore")
-        key = material.generate_key(key_type)
-        certificate = material.self_signed(key, subject, start, end)
+        try:
+            start = not_before or now - datetime.timedelta(minutes=5)
+            end = not_after or start + datetime.timedelta(days=VALID_DAYS)
+            if end <= start:
+                raise CertificateRefused(Refusal.BAD_ARGUMENT, "ValidNotAfter is not later than ValidNotBefore")
+            key = material.generate_key(key_type)
+            certificate = material.self_signed(key, subject, start, end)
+        except (OverflowError, ValueError) as exc:  # a date X.509 cannot carry (before 1950, past 9999)
+            if isinstance(exc, CertificateRefused):
+                raise
+            raise CertificateRefused(Refusal.BAD_ARGUMENT, f"invalid validity: {exc}") from exc
         entry = KeyedCertificate(identifier, material.pem(certificate), material.key_pem(key), key_type)
         return self._add(entry)
 

@@ -344,6 +344,8 @@ GARBAGE = b64(b"-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFI
         ("<tds:CreateCertificate><tds:CertificateID>d</tds:CertificateID><tds:ValidNotBefore>2030-01-01T00:00:00Z"
          "</tds:ValidNotBefore><tds:ValidNotAfter>2029-01-01T00:00:00Z</tds:ValidNotAfter></tds:CreateCertificate>",
          ["SOAP-ENV:Sender", "ter:InvalidArgVal"]),
+        ("<tds:CreateCertificate><tds:CertificateID>d</tds:CertificateID><tds:ValidNotBefore>1900-01-01T00:00:00"
+         "</tds:ValidNotBefore></tds:CreateCertificate>", ["SOAP-ENV:Sender", "ter:InvalidArgVal"]),  # X.509: >= 1950
         ("<tds:CreateCertificate><tds:CertificateID>d</tds:CertificateID><tds:ValidNotBefore>soon"
          "</tds:ValidNotBefore></tds:CreateCertificate>", ["SOAP-ENV:Sender", "ter:InvalidArgs"]),
         ("<acertificates:CreateCertificate2><acertificates:Id>k</acertificates:Id><acertificates:Subject>"
@@ -358,7 +360,7 @@ GARBAGE = b64(b"-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFI
         ("<aweb:SetWebServerTlsConfiguration><Configuration><Tls>true</Tls></Configuration>"
          "</aweb:SetWebServerTlsConfiguration>", ["SOAP-ENV:Sender", "ter:TagMismatch"]),  # 12.11: unqualified
     ],
-    ids=["garbage-pem", "oversize", "delete-unknown", "csr-unknown", "duplicate-id", "dates", "bad-date",
+    ids=["garbage-pem", "oversize", "delete-unknown", "csr-unknown", "duplicate-id", "dates", "year-1900", "bad-date",
          "key-type", "not-pkcs12", "https-unknown", "unqualified"],
 )  # fmt: skip
 async def test_bad_input_is_the_documented_fault_and_changes_nothing(
