@@ -64,6 +64,7 @@ class Fleet:
         self.control_url: str | None = None  # set by whoever serves the control API for it
         self.devices = [SimulatedDevice(spec) for spec in specs]
         self._by_serial = {d.serial: d for d in self.devices}
+        self._by_index = {d.spec.index: d for d in self.devices}  # global site indexes (a shard's start late)
         if len(self._by_serial) != len(self.devices):
             raise FleetError("two devices of the fleet have the same serial; use distinct indexes")
 
@@ -81,11 +82,11 @@ class Fleet:
         return self.devices[index]
 
     def get(self, key: str) -> SimulatedDevice | None:
-        """A device by serial (any case) or by its index in the fleet."""
+        """A device by serial (any case) or by its index in the site (a shard's own indexes only)."""
         found = self._by_serial.get(key.upper())
-        index = whole_number(key, high=len(self.devices) - 1)
-        if found is None and index is not None:
-            found = self.devices[index]
+        if found is None:
+            index = whole_number(key)
+            found = self._by_index.get(index) if index is not None else None
         return found
 
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
