@@ -134,20 +134,34 @@ class Fleet:
         return [d.inventory() for d in self.devices]
 
     def inventory_json(self) -> str:
-        return json.dumps({"devices": self.inventory()}, indent=1) + "\n"
+        return inventory_json(self.inventory())
 
     def inventory_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=INVENTORY_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for row in self.inventory():
-            writer.writerow({k: "" if row[k] is None else row[k] for k in INVENTORY_FIELDS})
-        return out.getvalue()
+        return inventory_csv(self.inventory())
 
     def write_inventory(self, stem: Path) -> tuple[Path, Path]:
         """`<stem>.json` and `<stem>.csv`."""
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        json_path, csv_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".csv")
-        json_path.write_text(self.inventory_json(), encoding="utf-8")
-        csv_path.write_text(self.inventory_csv(), encoding="utf-8")
-        return json_path, csv_path
+        return write_inventory(self.inventory(), stem)
+
+
+def inventory_json(rows: list[dict[str, Any]]) -> str:
+    """The inventory a VMS imports, as JSON (a fleet's, or a site's merged from its shards)."""
+    return json.dumps({"devices": rows}, indent=1) + "\n"
+
+
+def inventory_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=INVENTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in INVENTORY_FIELDS})
+    return out.getvalue()
+
+
+def write_inventory(rows: list[dict[str, Any]], stem: Path) -> tuple[Path, Path]:
+    """`<stem>.json` and `<stem>.csv`."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    json_path, csv_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".csv")
+    json_path.write_text(inventory_json(rows), encoding="utf-8")
+    csv_path.write_text(inventory_csv(rows), encoding="utf-8")
+    return json_path, csv_path

@@ -36,6 +36,7 @@ from .fleet_plan import (
 )
 from .rtsp import RTSP_OFFSET, RtspListenError
 from .server import ListenError
+from .site.run import run_site
 
 DEFAULT_CONTROL_PORT = 8079
 DEFAULT_INVENTORY = "axisim-inventory"
@@ -47,6 +48,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     fleet.add_argument(
         "--count", type=whole(1, MAX_SITE), default=10,
         help="how many devices in the site, default 10 (without --file)",
+    )  # fmt: skip
+    fleet.add_argument(
+        "--workers", type=whole(1, 256), nargs="?", const=os.cpu_count() or 1, metavar="N",
+        help="run the site as N worker processes (one shard each, --workers alone: one per core, "
+        f"{os.cpu_count() or 1} here) behind one control API; a worker that dies is restarted",
     )  # fmt: skip
     fleet.add_argument(
         "--shard", metavar="K/N",
@@ -215,6 +221,8 @@ def _listen_hint(exc: ListenError, from_file: bool) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.workers is not None:
+        return await _run_workers(args)
     try:
         plan = plan_from_args(args)
         fleet = Fleet.from_plan(plan)
@@ -287,6 +295,23 @@ async def run(args: argparse.Namespace) -> int:
         await fleet.stop()
         fleet_addresses.remove(added, plan.addressing.interface)
     return 0
+
+
+async def _run_workers(args: argparse.Namespace) -> int:
+    """The site as worker processes (axisim/site/): checked here first, so a bad site fails once."""
+    if args.shard is not None:
+        print("axisim: --workers runs every shard of the site; leave out --shard", file=sys.stderr)
+        return 2
+    try:
+        plan = make_plan(
+            list((base := plan_from_args(args)).groups), seed=base.seed, addressing=base.addressing,
+            state_dir=base.state_dir, shard=Shard(0, args.workers),
+        )  # fmt: skip
+    except FleetError as exc:
+        print(f"axisim: {exc}", file=sys.stderr)
+        return 2
+    stem = args.inventory or (plan.state_dir / "inventory" if plan.state_dir else Path(DEFAULT_INVENTORY))
+    return await run_site(args, plan, args.workers, stem)
 
 
 def _provide_addresses(plan: FleetPlan, fleet: Fleet) -> list[str]:
