@@ -100,6 +100,18 @@ def check_id(identifier: str) -> str:
 class CertificateStore:
     """Lazy and cheap until used: a fleet's devices make no key and parse no CA before a client asks."""
 
+    __slots__ = (
+        "_added_cas",
+        "_builtin_deleted",
+        "_changed",
+        "_https",
+        "_keyed",
+        "_removed_preinstalled",
+        "_wall",
+        "on_tls_change",
+        "policy",
+    )  # fmt: skip
+
     def __init__(self, wall: Callable[[], float], changed: Callable[[], None]) -> None:
         self._wall = wall
         self._changed = changed  # the device's: persistence saves
