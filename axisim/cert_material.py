@@ -127,6 +127,13 @@ def signing_request(key: PrivateKey, subject: x509.Name) -> bytes:
     return request.public_bytes(serialization.Encoding.DER)
 
 
+def csr_pem(request_der: bytes) -> str:
+    """A PKCS#10 request (DER) as PEM text."""
+    body = base64.encodebytes(request_der).decode().replace("\n", "")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN CERTIFICATE REQUEST-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE REQUEST-----\n"
+
+
 def pem(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.PEM)
 
