@@ -13,6 +13,8 @@ import json
 import shlex
 import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,34 @@ def test_a_bad_fleet_option_is_refused_as_fleet_refuses_it(capsys: pytest.Captur
     with pytest.raises(SystemExit) as refused:
         main(["serve", "--no-such-option"])  # only compose passes options on (to fleet)
     assert refused.value.code == 2 and "--no-such-option" in capsys.readouterr().err
+
+
+def test_the_build_context_the_containerfile_copies_builds_the_package(tmp_path: Path) -> None:
+    """`pip install /src` as the image runs it: only what the COPY lines bring (less .dockerignore's
+    files), built offline into a wheel that holds every model."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for args in (args for verb, args in instructions() if verb == "COPY"):
+        *sources, _ = shlex.split(args)
+        for source in sources:
+            origin = REPO / source
+            if origin.is_dir():
+                shutil.copytree(
+                    origin, src / source.rstrip("/"), symlinks=True,
+                    ignore=lambda folder, names: [n for n in names if n == "__pycache__" or n.endswith(".pyc")],
+                )  # fmt: skip
+            else:
+                shutil.copy2(origin, src / source)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w",
+         str(tmp_path / "out"), str(src)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    wheels = sorted((tmp_path / "out").glob("axisim-*.whl"))
+    if built.returncode != 0 and ("bdist_wheel" in built.stderr or "No matching distribution" in built.stderr):
+        pytest.skip(f"cannot build a wheel offline here: {built.stderr[-300:]}")
+    assert built.returncode == 0 and wheels, built.stderr[-2000:]
+    names = set(zipfile.ZipFile(wheels[0]).namelist())
+    for model in ("S3008", "S3016", "S4000", "C1410MkII", "W401"):
+        assert f"axisim/fixtures/{model}/params.xml" in names
+    assert "axisim/site/remote.py" in names and "cgi_handlers/__init__.py" in names
