@@ -15,12 +15,12 @@ import functools
 import inspect
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
 from axisim.device import make_device
-from cgi_handlers import HANDLER_MODULES, ROUTES
+from cgi_handlers import HANDLER_MODULES, ROUTES, config_rest
 from cgi_handlers.routing import Route
 from param_tree import Role
 
@@ -56,6 +56,7 @@ class Endpoint:
     multipart: bool  # the handler reads multipart uploads
     actions: tuple[str, ...]  # values the handler compares `action`, `method`, `cmd` or `mode` with
     anonymous: bool  # the route answers anonymous clients (its least role)
+    route: str = ""  # the route's path when `path` is one URL it serves (the DCA's /config/rest/...)
 
     @property
     def id(self) -> str:
@@ -122,8 +123,25 @@ def _actions(text: str) -> tuple[str, ...]:
     return tuple(sorted(set(_CHOICE.findall(text)) | tables))
 
 
+def _urls(model: str, route: Route) -> list[str]:
+    """The URLs a route with a path pattern serves (the Device Configuration APIs' trees); the
+    route's path itself otherwise."""
+    if route.path.startswith(config_rest.REST):
+        return [*config_rest.paths(make_device(model)), f"{config_rest.REST}nope/v1"]
+    if route.path.startswith(config_rest.DISCOVER):
+        apis = [f"{config_rest.DISCOVER}/apis/{a.name}/v{a.major}" for a in config_rest.registered()]
+        return [config_rest.DISCOVER, f"{config_rest.DISCOVER}/apis", *apis]
+    return [route.path]
+
+
 def endpoints(models: list[str]) -> list[Endpoint]:
-    return [endpoint(model, route) for model in models for route in served_routes(model)]
+    return [
+        replace(found, path=url, route=route.path)
+        for model in models
+        for route in served_routes(model)
+        for found in (endpoint(model, route),)
+        for url in _urls(model, route)
+    ]
 
 
 def one_model_each(all_endpoints: list[Endpoint]) -> list[Endpoint]:

@@ -17,6 +17,7 @@ import asyncio
 import copy
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -273,7 +274,8 @@ def json_bodies(endpoint: Endpoint) -> st.SearchStrategy[bytes]:
         lambda ns, name, message: {f"{ns}:{name}": message},
         st.sampled_from(("axcall", "axast", "x")), st.sampled_from(names), json_values,
     )  # fmt: skip
-    documents = st.one_of(envelope, command, json_values)
+    dca = st.fixed_dictionaries({"data": json_values})  # the Device Configuration APIs' {"data": ...}
+    documents = st.one_of(envelope, command, dca, json_values)
     return st.one_of(
         documents.map(lambda document: json.dumps(document, allow_nan=True).encode()),
         st.sampled_from(list(deep_json().values())),
@@ -462,4 +464,4 @@ def test_every_served_route_is_fuzzed() -> None:
 
     for model in MODELS:
         served = {r.resource.canonical for r in build_app(make_device(model)).router.routes()} - {"/{unrouted}"}
-        assert served == {e.path for e in ENDPOINTS if e.model == model}
+        assert served == {re.sub(r"\{(\w+):[^}]*\}", r"{\1}", e.route) for e in ENDPOINTS if e.model == model}
