@@ -15,7 +15,7 @@ envelope, the errors, the body, the roles and discovery. The whole interface:
   recursively; actions are left out). The root entity is mapped to the API's root URL.
 - `Property(get, set)`: GET -> `get(call)`; PATCH `{"data": value}` -> `set(call, value)`.
 - `Action(trigger)`: POST `{"data": ...}` -> `trigger(call, data)`; a result other than None is the
-  reply's `data`.
+  reply's `data` (None: `{"status": "success"}` alone, as the firewall API's actions answer).
 - `Collection(items, item, add, remove)`: GET -> `items(call)` (a list); `<key>` -> `item(call, key)`
   (a node, None: 404); POST `{"data": ...}` -> `add(call, data)` (201); DELETE `<key>` ->
   `remove(call, key)`.
@@ -304,7 +304,7 @@ async def _operate(
         return success()
     if method == "POST" and isinstance(node, Action):
         result = node.trigger(call, await _data(request))
-        return success({} if result is None else result)
+        return success() if result is None else success(result)
     if method == "POST" and isinstance(node, Collection) and node.add is not None:
         result = node.add(call, await _data(request))
         return success(status=201) if result is None else success(result, status=201)
