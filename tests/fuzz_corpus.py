@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import sys
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -78,6 +79,8 @@ def _wire_modules(route: Route) -> list[ModuleType]:
     """The handler's module, the module declaring the route (a shared handler such as the /vapix
     services' is declared by its feature's module) and the wire-layer modules that one imports."""
     found = [inspect.getmodule(route.handler)]
+    if route.handler.__module__ == config_rest.__name__:  # the Device Configuration APIs' own modules
+        found += [m for m in list(sys.modules.values()) if isinstance(getattr(m, "API", None), config_rest.ConfigApi)]
     declaring = [m for m in HANDLER_MODULES if any(r is route for r in m.ROUTES)]
     for module in declaring:
         found.append(module)
