@@ -54,7 +54,7 @@ WIRING_KEY: web.AppKey[Wiring] = web.AppKey("wiring", Wiring)
 def piped(handler: Handler, role: Role) -> Handler:
     """A route's handler behind the device's request pipeline.
 
-    journal -> faults -> error pages -> lifecycle gate -> brute-force block -> authentication
+    journal -> faults -> error pages -> lifecycle gate -> firewall -> brute-force block -> authentication
     -> handler (DESIGN.md "Data flow"), as plain calls around each route rather than aiohttp
     middlewares: aiohttp pays for its middleware chain on every request, and `param.cgi`
     is asked thousands of times a second. Unrouted paths go through it too (a catch-all
