@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -314,18 +315,26 @@ async def _operate(
     raise _method_not_allowed(method)
 
 
+def _segments(request: web.Request) -> list[str]:
+    """The URL's segments after /config/rest/, each percent-decoded on its own, so that a collection
+    key may hold any character ("a%2Fb" is one key)."""
+    raw = request.raw_path.partition("?")[0]
+    text = raw if raw.startswith(REST) else request.path  # a client that encoded the prefix too
+    return [unquote(part) for part in text.removeprefix(REST).split("/")]
+
+
 async def rest(request: web.Request) -> web.Response:
     """Every `/config/rest/...` request."""
     device = device_of(request)
     path = request.path
     call = Call(device, actor_of(request), role_of(request))
     try:
-        name, _, rest_path = path.removeprefix(REST).partition("/")
-        segment, _, tail = rest_path.partition("/")
+        name, segment, *segments = [*_segments(request), ""]
         api = _REGISTRY.get((name, segment))
         if api is None or not api.served_by(device):
             raise _not_found(path)
-        segments = tail.split("/") if tail else []
+        if segments and segments[-1] == "":  # the root's URL with a trailing slash (or none)
+            segments.pop()
         parent = _walk(call, api, segments[:-1], path) if segments else None
         node = _walk(call, api, segments, path)
         in_collection = parent if isinstance(parent, Collection) else None

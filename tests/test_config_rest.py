@@ -131,6 +131,11 @@ async def test_collections(device_client: DeviceClientFactory, store: Store) -> 
     assert (reply.status, await _json(reply)) == (201, {"status": "success"})  # "Add an entity instance"
     reply = await client.get(f"{BASE}/notes/b/text")
     assert await _json(reply) == {"status": "success", "data": "second"}
+    reply = await client.post(f"{BASE}/notes", json={"data": {"name": "x/y z", "text": "odd"}})
+    assert reply.status == 201
+    reply = await client.get(f"{BASE}/notes/x%2Fy%20z/text")  # a key with any character, percent-encoded
+    assert await _json(reply) == {"status": "success", "data": "odd"}
+    store.notes.pop("x/y z")
     reply = await client.request("DELETE", f"{BASE}/notes/b")  # "Delete an entity instance"
     assert (reply.status, await _json(reply)) == (200, {"status": "success"})
     assert store.notes == {"a": "first"}
@@ -145,6 +150,9 @@ async def test_collections(device_client: DeviceClientFactory, store: Store) -> 
         ("GET", "/config/rest/axisim-test/v1", None, 404, 1),  # a beta API is only at v1beta
         ("GET", f"{BASE}/missing", None, 404, 1),
         ("GET", f"{BASE}/on/deeper", None, 404, 1),
+        ("GET", f"{BASE}//on", None, 404, 1),
+        ("GET", "/config/rest/", None, 404, 1),
+        ("GET", "/config/rest/axisim-test", None, 404, 1),
         ("GET", f"{BASE}/hidden", None, 405, 2),  # write-only
         ("PUT", f"{BASE}/on", b'{"data": true}', 405, 2),  # AXIS OS 11.10 and earlier only
         ("POST", f"{BASE}/on", b'{"data": true}', 405, 2),
