@@ -1,5 +1,5 @@
-"""The Device Configuration APIs (DCA) framework: `/config/rest/<api>/v<major>[beta|alpha]/...` and
-`/config/discover` (developer.axis.com, VAPIX "Device Configuration APIs": REST API, Discovery).
+"""The Device Configuration APIs (DCA) framework: `/config/rest/<api>/v<major>[beta|alpha]/...`
+(developer.axis.com, VAPIX "Device Configuration APIs": REST API); `config_discover` lists them.
 
 An API module describes its tree once and registers it; the framework does the REST mapping, the
 envelope, the errors, the body, the roles and discovery. The whole interface:
@@ -11,16 +11,18 @@ envelope, the errors, the body, the roles and discovery. The whole interface:
         "conf": Entity({"setRules": Action(lambda call, data: ...)}),
     })))
 
-- `Entity(children)`: GET answers the object of its gettable children (properties and entities,
-  recursively; actions are left out). The root entity is mapped to the API's root URL.
+- `Entity(children, set=None)`: GET answers the object of its gettable children (properties and
+  entities, recursively; actions are left out); PATCH `{"data": {...}}` -> `set(call, data)`. The
+  root entity is mapped to the API's root URL; a collection's `item` gives one per key.
 - `Property(get, set)`: GET -> `get(call)`; PATCH `{"data": value}` -> `set(call, value)`.
 - `Action(trigger)`: POST `{"data": ...}` -> `trigger(call, data)`; a result other than None is the
   reply's `data` (None: `{"status": "success"}` alone, as the firewall API's actions answer).
 - `Collection(items, item, add, remove)`: GET -> `items(call)` (a list); `<key>` -> `item(call, key)`
   (a node, None: 404); POST `{"data": ...}` -> `add(call, data)` (201); DELETE `<key>` ->
   `remove(call, key)`.
-- Every node has `role` (the least role; Role.ADMIN unless said): a caller below it gets the
-  pipeline's 401 challenge, as every route does.
+- Every node has `role` (the least role to read it, walk through it or trigger it; Role.ADMIN unless
+  said) and properties, entities and collections a `set_role` for PATCH, add and remove (None: the
+  same): a caller below it gets the pipeline's 401 challenge, as every route does.
 - A callback refuses with `DcaError(code, message, status=400)`; `DcaError.validation(text)` is
   the framework's own "wrong type / out of range" refusal; `want_bool`, `want_int`, `want_str`,
   `want_object`, `want_list` check a request value and raise it. `Call` carries the device, the
@@ -57,10 +59,8 @@ from .replies import json_text, text_reply
 from .request_context import AccessDenied, actor_of, device_of, role_of
 from .routing import Route
 
-FRAMEWORK_VERSION = "1.0.0"  # /config/discover's framework_version [DOC example]
 MAX_BODY = 256 * 1024  # GUESS: the most a DCA request body may be (a firewall rule list is a few KB)
 REST = "/config/rest/"
-DISCOVER = "/config/discover"
 
 
 class DcaError(Exception):
@@ -75,7 +75,7 @@ class DcaError(Exception):
         return cls(5, f"Validation error: {detail}", 400)
 
 
-def _not_found(path: str) -> DcaError:
+def not_found(path: str) -> DcaError:
     return DcaError(1, f"Resource not found: {path}", 404)
 
 
@@ -93,6 +93,7 @@ class Property:
     get: Callable[[Call], Any] | None = None
     set: Callable[[Call, Any], None] | None = None
     role: Role = Role.ADMIN
+    set_role: Role | None = None  # the least role of a change; None: `role`
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,8 @@ class Action:
 class Entity:
     children: dict[str, Node] = field(default_factory=dict)
     role: Role = Role.ADMIN
+    set: Callable[[Call, Any], None] | None = None  # PATCH on the entity ("Set an entity")
+    set_role: Role | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,7 @@ class Collection:
     add: Callable[[Call, Any], Any] | None = None
     remove: Callable[[Call, str], None] | None = None
     role: Role = Role.ADMIN
+    set_role: Role | None = None  # the least role of an add or a remove; None: `role`
 
 
 Node = Property | Action | Entity | Collection
@@ -240,6 +244,12 @@ def _allowed(call: Call, node: Node) -> None:
         raise AccessDenied(node.role)
 
 
+def _may_change(call: Call, node: Property | Entity | Collection) -> None:
+    needed = node.role if node.set_role is None else node.set_role
+    if call.role < needed:
+        raise AccessDenied(needed)
+
+
 def _value_of(call: Call, node: Node) -> Any:
     """GET of a node; _NO_DATA for what cannot be read (actions, write-only properties, what the
     caller's role may not read)."""
@@ -264,10 +274,10 @@ def _walk(call: Call, api: ConfigApi, segments: list[str], path: str) -> Node:
         elif isinstance(node, Collection) and segment:
             found = node.item(call, segment)
             if found is None:
-                raise _not_found(path)
+                raise not_found(path)
             node = found
         else:
-            raise _not_found(path)
+            raise not_found(path)
     _allowed(call, node)
     return node
 
@@ -300,16 +310,19 @@ async def _operate(
         if value is _NO_DATA:
             raise _method_not_allowed(method)
         return success(value)
-    if method == "PATCH" and isinstance(node, Property) and node.set is not None:
+    if method == "PATCH" and isinstance(node, Property | Entity) and node.set is not None:
+        _may_change(call, node)
         node.set(call, await _data(request))
         return success()
     if method == "POST" and isinstance(node, Action):
         result = node.trigger(call, await _data(request))
         return success() if result is None else success(result)
     if method == "POST" and isinstance(node, Collection) and node.add is not None:
+        _may_change(call, node)
         result = node.add(call, await _data(request))
         return success(status=201) if result is None else success(result, status=201)
     if method == "DELETE" and in_collection is not None and in_collection.remove is not None:
+        _may_change(call, in_collection)
         in_collection.remove(call, key)
         return success()
     raise _method_not_allowed(method)
@@ -332,7 +345,7 @@ async def rest(request: web.Request) -> web.Response:
         name, segment, *segments = [*_segments(request), ""]
         api = _REGISTRY.get((name, segment))
         if api is None or not api.served_by(device):
-            raise _not_found(path)
+            raise not_found(path)
         if segments and segments[-1] == "":  # the root's URL with a trailing slash (or none)
             segments.pop()
         parent = _walk(call, api, segments[:-1], path) if segments else None
@@ -343,60 +356,6 @@ async def rest(request: web.Request) -> web.Response:
         return failure(error)
 
 
-# -- discovery -------------------------------------------------------------------------------------
-
-
-def _entry(api: ConfigApi) -> dict[str, str]:
-    where = f"{DISCOVER}/apis/{api.name}/v{api.major}"
-    return {
-        "doc": f"{where}/doc.md",
-        "doc_html": f"/config/web-ui/cu-doc.html?md-doc-loc={where}/doc.md",
-        "model": f"{where}/model.json",
-        "rest_api": api.rest_api,
-        "rest_openapi": f"{where}/openapi.json",
-        "rest_ui": f"/config/web-ui/swagger-ui/?url={where}/openapi.json",
-        "state": api.state,
-        "version": api.version,
-    }
-
-
-def _apis(device: Device) -> dict[str, dict[str, dict[str, str]]]:
-    found: dict[str, dict[str, dict[str, str]]] = {}
-    for api in registered():
-        if api.served_by(device):
-            found.setdefault(api.name, {})[f"v{api.major}"] = _entry(api)
-    return found
-
-
-async def discover(request: web.Request) -> web.Response:
-    """`/config/discover`, `/apis`, `/apis/<id>`, `/apis/<id>/v<major>` (the linked documents are
-    not served: GUESS, 404)."""
-    path = request.path
-    apis = _apis(device_of(request))
-    parts = [p for p in path.removeprefix(DISCOVER).split("/") if p]
-    try:
-        if request.method != "GET":
-            raise _method_not_allowed(request.method)
-        if not parts:
-            return _bare({"framework_version": FRAMEWORK_VERSION, "apis": apis})
-        if parts[0] != "apis" or len(parts) > 3:
-            raise _not_found(path)
-        if len(parts) == 1:
-            return _bare(apis)
-        versions = apis.get(parts[1])
-        if versions is None or (len(parts) == 3 and parts[2] not in versions):
-            raise _not_found(path)
-        return _bare({parts[1]: versions} if len(parts) == 2 else versions[parts[2]])
-    except DcaError as error:
-        return failure(error)
-
-
-def _bare(document: dict[str, Any]) -> web.Response:
-    """Discovery documents are plain JSON, without the success envelope [DOC examples]."""
-    return text_reply(json_text(document), content_type="application/json")
-
-
 ROUTES = [
     Route(REST + "{tail:.*}", rest, Role.VIEWER, ("GET", "PATCH", "POST", "PUT", "DELETE")),
-    Route(DISCOVER + "{tail:.*}", discover, Role.VIEWER, ("GET", "POST", "PATCH", "PUT", "DELETE")),
 ]

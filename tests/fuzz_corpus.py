@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 from axisim.device import make_device
-from cgi_handlers import HANDLER_MODULES, ROUTES, config_rest
+from cgi_handlers import HANDLER_MODULES, ROUTES, config_discover, config_rest
 from cgi_handlers.routing import Route
 from param_tree import Role
 
@@ -131,9 +131,9 @@ def _urls(model: str, route: Route) -> list[str]:
     route's path itself otherwise."""
     if route.path.startswith(config_rest.REST):
         return [*config_rest.paths(make_device(model)), f"{config_rest.REST}nope/v1"]
-    if route.path.startswith(config_rest.DISCOVER):
-        apis = [f"{config_rest.DISCOVER}/apis/{a.name}/v{a.major}" for a in config_rest.registered()]
-        return [config_rest.DISCOVER, f"{config_rest.DISCOVER}/apis", *apis]
+    if route.path.startswith(config_discover.DISCOVER):
+        apis = [f"{config_discover.DISCOVER}/apis/{a.name}/v{a.major}" for a in config_rest.registered()]
+        return [config_discover.DISCOVER, f"{config_discover.DISCOVER}/apis", *apis]
     return [route.path]
 
 

@@ -56,7 +56,12 @@ class Store:
     def note(self, call: Call, key: str) -> Entity | None:
         if key not in self.notes:
             return None
-        return Entity({"text": Property(get=lambda c: self.notes[key])})
+        return Entity({"text": Property(get=lambda c: self.notes[key])}, set=lambda c, data: self.edit(key, data))
+
+    def edit(self, key: str, data: Any) -> None:
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            raise DcaError.validation("text must be a string")
+        self.notes[key] = data["text"]
 
 
 @pytest.fixture
@@ -73,7 +78,9 @@ def store() -> Iterator[Store]:
                 "hidden": Property(set=lambda c, v: None),
                 "service": Entity(
                     {
-                        "level": Property(get=lambda c: state.level, set=state.set_level, role=Role.VIEWER),
+                        "level": Property(
+                            get=lambda c: state.level, set=state.set_level, role=Role.VIEWER, set_role=Role.OPERATOR
+                        ),
                         "bump": Action(state.bump),
                     },
                     role=Role.VIEWER,
@@ -136,6 +143,8 @@ async def test_collections(device_client: DeviceClientFactory, store: Store) -> 
     reply = await client.get(f"{BASE}/notes/x%2Fy%20z/text")  # a key with any character, percent-encoded
     assert await _json(reply) == {"status": "success", "data": "odd"}
     store.notes.pop("x/y z")
+    reply = await client.request("PATCH", f"{BASE}/notes/b", json={"data": {"text": "edited"}})  # "Set an entity"
+    assert (reply.status, store.notes["b"]) == (200, "edited")
     reply = await client.request("DELETE", f"{BASE}/notes/b")  # "Delete an entity instance"
     assert (reply.status, await _json(reply)) == (200, {"status": "success"})
     assert store.notes == {"a": "first"}
@@ -189,6 +198,8 @@ async def test_roles(device_client: DeviceClientFactory, store: Store) -> None:
     assert await _json(reply) == {"status": "success", "data": 3}
     reply = await client.request("PATCH", f"{BASE}/on", json={"data": True}, auth=VIEWER)
     assert reply.status == 401
+    reply = await client.request("PATCH", f"{BASE}/service/level", json={"data": 5}, auth=VIEWER)
+    assert reply.status == 401  # readable by a viewer, changed by an operator
     reply = await client.get(BASE, auth=VIEWER)  # the entity shows only what the viewer may read
     assert (await _json(reply))["data"] == {"service": {"level": 3}}
     assert store.on is False
