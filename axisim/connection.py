@@ -128,7 +128,7 @@ class DeviceProtocol(RequestHandler):
     ) -> Coroutine[Any, Any, tuple[web.StreamResponse, bool]]:
         """Every reply leaves through here, so the Server header is set here, once. Not a coroutine
         itself: it hands back aiohttp's, one coroutine less per reply."""
-        if isinstance(resp, web.StreamResponse) and not resp.prepared:
+        if (type(resp) is web.Response or isinstance(resp, web.StreamResponse)) and not resp.prepared:
             resp.headers["Server"] = self._server_header
         return super().finish_response(request, resp, start_time)
 
