@@ -231,6 +231,7 @@ async def serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)[1:]  # after the command: `fleet --workers` passes them on
     if args.command == "models":
         return list_models()
     verbose = getattr(args, "verbose", False)
