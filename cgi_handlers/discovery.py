@@ -190,9 +190,20 @@ async def apidiscovery_cgi(request: web.Request) -> web.Response:
 def _advertised_entries(device: Device) -> list[tuple[Api, dict[str, str]]]:
     """`advertised` with each API's entry, once per device: what a device serves is fixed when it
     is made (its subsystems, switched-off APIs and variant), and VMSs ask for it on every
-    connection. Kept in the parameter store's memo, so it goes with the device. The entries are
-    shared: replies only serialise them."""
-    return device.params.memo(("apidiscovery", "entries"), lambda: [(a, _api_entry(a)) for a in advertised(device)])
+    connection. Kept in the parameter store's memo, so it goes with the device; the list itself
+    is shared by every device that advertises the same APIs (a fleet holds a handful of them).
+    The entries are shared: replies only serialise them."""
+    return device.params.memo(("apidiscovery", "entries"), lambda: _shared_entries(tuple(advertised(device))))
+
+
+_SHARED_ENTRIES: dict[tuple[Api, ...], list[tuple[Api, dict[str, str]]]] = {}
+
+
+def _shared_entries(apis: tuple[Api, ...]) -> list[tuple[Api, dict[str, str]]]:
+    found = _SHARED_ENTRIES.get(apis)
+    if found is None:
+        found = _SHARED_ENTRIES[apis] = [(api, _api_entry(api)) for api in apis]
+    return found
 
 
 def _api_entry(api: Api) -> dict[str, str]:
