@@ -177,8 +177,11 @@ def test_requests_reach_the_owning_shard_and_reset_reaches_every_shard(remote: R
 def test_a_shard_that_goes_away_is_reported_and_seen_when_it_returns(remote: RemoteSite) -> None:
     rows = remote.get("/inventory.json").json()["devices"]
     stop(remote.shards[1])
-    wait_for(lambda: remote.get("/healthz").status_code == 503, 15)
+    # /healthz is 503 as soon as its own look at the shards fails; the poller marks the shard not
+    # ready at its next poll: wait for that
+    wait_for(lambda: remote.get("/healthz").json()["shards"][1]["ready"] is False, 15)
     health = remote.get("/healthz").json()
+    assert remote.get("/healthz").status_code == 503
     assert health["shards"][0]["ready"] is True and health["shards"][1]["ready"] is False
     assert "127.0.0.11" in health["shards"][1]["problem"]
     refused = remote.get(f"/devices/{rows[-1]['index']}")
