@@ -12,10 +12,17 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 SITE_IP_FORMAT = "10.213.{}.1"
 LAN_IP_FORMAT = "10.213.{}.2"
+SITE_MODELS = "S3008,C1410MkII,W401"  # a recorder, a speaker, a W401: one of each announcement
+BASE_PORT = 20000
+CONTROL_PORT = 8079
+CURL = ("curl", "-s", "--max-time", "5")
+DIGEST = (*CURL, "--digest", "-u", "root:pass")
 
 
 def _ip(*args: str) -> None:
@@ -74,6 +81,33 @@ def unavailable() -> str | None:
     finally:
         probe.remove()
     return None
+
+
+async def spawn_site(pair: NetnsPair, inventory: Path, *extra: str) -> asyncio.subprocess.Process:
+    """A mixed fleet of three with discovery on in the site namespace (boot time 1 s), on BASE_PORT and
+    the next two ports of the site address, its control API on CONTROL_PORT."""
+    return await pair.spawn(
+        pair.site, sys.executable, "-m", "axisim", "fleet", "--models", SITE_MODELS, "--count", "3", "--host",
+        pair.site_ip, "--base-port", str(BASE_PORT), "--no-rtsp", "--discovery", "--boot-time", "1",
+        "--control-host", pair.site_ip, "--control-port", str(CONTROL_PORT), "--inventory", str(inventory), "--quiet",
+        *extra,
+    )  # fmt: skip
+
+
+async def until_ok(pair: NetnsPair, url: str, tries: int = 40) -> bool:
+    """GET `url` with Digest from the LAN until the device answers OK (bounded: it may still be booting)."""
+    for _ in range(tries):
+        if (await pair.run(pair.lan, *DIGEST, url)).strip() == "OK":
+            return True
+        await asyncio.sleep(0.25)
+    return False
+
+
+async def enable_upnp(pair: NetnsPair, ports: list[int]) -> None:
+    """Network.UPnP.Enabled=yes through param.cgi from the LAN (off by factory default, events.md §6)."""
+    for port in ports:
+        url = f"http://{pair.site_ip}:{port}/axis-cgi/param.cgi?action=update&Network.UPnP.Enabled=yes"
+        assert await until_ok(pair, url), url
 
 
 @contextlib.contextmanager

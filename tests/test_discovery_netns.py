@@ -15,15 +15,22 @@ from typing import Any
 
 import pytest
 
-from tests.netns import NetnsPair, netns_pair, stop, unavailable
+from tests.netns import (
+    BASE_PORT,
+    CONTROL_PORT,
+    CURL,
+    DIGEST,
+    NetnsPair,
+    enable_upnp,
+    netns_pair,
+    spawn_site,
+    stop,
+    unavailable,
+)
 
 REASON = unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
-BASE_PORT = 20000
-CONTROL_PORT = 8079
 VIDEO = "_axis-video._tcp.local."
-CURL = ("curl", "-s", "--max-time", "5")
-DIGEST = (*CURL, "--digest", "-u", "root:pass")
 
 
 class Watch:
@@ -58,12 +65,7 @@ class Watch:
 async def site(tmp_path: Path) -> AsyncIterator[tuple[NetnsPair, asyncio.subprocess.Process]]:
     """A mixed fleet with discovery on, in the site namespace (boot time 1 s)."""
     with netns_pair(os.getpid()) as pair:
-        fleet = await pair.spawn(
-            pair.site, sys.executable, "-m", "axisim", "fleet", "--models", "S3008,C1410MkII,W401", "--count", "3",
-            "--host", pair.site_ip, "--base-port", str(BASE_PORT), "--no-rtsp", "--discovery", "--boot-time", "1",
-            "--control-host", pair.site_ip, "--control-port", str(CONTROL_PORT), "--inventory",
-            str(tmp_path / "inventory"), "--quiet",
-        )  # fmt: skip
+        fleet = await spawn_site(pair, tmp_path / "inventory")
         try:
             yield pair, fleet
         finally:
@@ -124,12 +126,7 @@ async def test_an_ssdp_search_from_the_lan_finds_each_device_once(site: tuple[Ne
     device, each LOCATION a description Home Assistant's SSDP matcher accepts (manufacturer AXIS)."""
     pair, _fleet = site
     ports = [BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]
-    for port in ports:
-        url = f"http://{pair.site_ip}:{port}/axis-cgi/param.cgi?action=update&Network.UPnP.Enabled=yes"
-        for _ in range(40):  # bounded: the fleet may still be starting
-            if (await pair.run(pair.lan, *DIGEST, url)).strip() == "OK":
-                break
-            await asyncio.sleep(0.25)
+    await enable_upnp(pair, ports)
     replies = json.loads(await pair.run(pair.lan, sys.executable, "tests/ssdp_search.py", "ssdp:all", "1.5"))
     assert sorted(r["LOCATION"] for r in replies) == [f"http://{pair.site_ip}:{p}/rootdesc1.xml" for p in ports]
     for found in replies:
