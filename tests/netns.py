@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 SITE_IP_FORMAT = "10.213.{}.1"
 LAN_IP_FORMAT = "10.213.{}.2"
@@ -108,6 +111,81 @@ async def enable_upnp(pair: NetnsPair, ports: list[int]) -> None:
     for port in ports:
         url = f"http://{pair.site_ip}:{port}/axis-cgi/param.cgi?action=update&Network.UPnP.Enabled=yes"
         assert await until_ok(pair, url), url
+
+
+async def site_devices(pair: NetnsPair, inventory: Path) -> dict[str, dict[str, Any]]:
+    """MAC -> what a browser should list: the inventory's address and port, the model the device reports."""
+    for _ in range(40):  # bounded: the inventory is written once every device listens
+        if inventory.exists():
+            break
+        await asyncio.sleep(0.25)
+    devices = json.loads(inventory.read_text())["devices"]
+    expected = {}
+    for row in devices:
+        url = f"{row['url']}/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr"
+        product = (await pair.run(pair.lan, *DIGEST, url)).strip().split("=", 1)[1]
+        expected[row["serial"]] = {"address": row["address"], "port": row["http_port"], "product": product}
+    return expected
+
+
+class JsonLines:
+    """A browser script's output (one JSON line per change it sees) read as far as a test needs."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    def take(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def view(self) -> Any:
+        """What `until`'s predicate is given."""
+        return self
+
+    async def until(self, predicate: Any, timeout: float = 15.0) -> bool:
+        """Read lines until `predicate(self.view())` holds; False when `timeout` passes or the script ends."""
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while not predicate(self.view()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                line = await asyncio.wait_for(self.process.stdout.readline(), left)
+            except TimeoutError:
+                return False
+            if not line:
+                return False
+            self.take(json.loads(line))
+        return True
+
+    async def ready(self) -> JsonLines:
+        """Wait for the script's {"ready": true} (bounded)."""
+        assert self.process.stdout is not None
+        assert json.loads(await asyncio.wait_for(self.process.stdout.readline(), 15)) == {"ready": True}
+        return self
+
+
+class Watch(JsonLines):
+    """tests/mdns_browser.py running in the LAN namespace: what it lists now (name -> Home Assistant's view)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        super().__init__(process)
+        self.seen: dict[str, dict[str, Any]] = {}
+
+    def view(self) -> dict[str, dict[str, Any]]:
+        return self.seen
+
+    def take(self, message: dict[str, Any]) -> None:
+        if message.get("change") == "added":
+            self.seen[message["name"]] = message["view"]
+        elif message.get("change") == "removed":
+            self.seen.pop(message["name"], None)
+
+
+async def watch_mdns(pair: NetnsPair, seconds: float = 60) -> Watch:
+    watch = Watch(await pair.spawn(pair.lan, sys.executable, "tests/mdns_browser.py", str(seconds)))
+    await watch.ready()
+    return watch
 
 
 @contextlib.contextmanager

@@ -8,12 +8,12 @@ prints one JSON line per event the packages emit. `NpmWatch` keeps what each pac
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
+
+from tests.netns import JsonLines
 
 NPM_DIR = Path(__file__).parent / "npm"
 PACKAGES = ("axis-discovery-bonjour", "axis-discovery-ssdp")
@@ -38,40 +38,25 @@ def unavailable() -> str | None:
     return None
 
 
-class NpmWatch:
+class NpmWatch(JsonLines):
     """tests/npm/browse.js running: `listed[package][MAC]` is the device as the package reports it now
     (the SSDP package's first hello carries only address and MAC; the one after its root description
     the rest: merged)."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
+        super().__init__(process)
         self.listed: dict[str, dict[str, dict[str, Any]]] = {"bonjour": {}, "ssdp": {}}
         self.events: list[tuple[str, str, str]] = []  # (package, event, MAC), in order
 
-    async def until(self, predicate: Any, timeout: float = 15.0) -> bool:
-        """Read events until `predicate(self)` holds (False when `timeout` passes or the script ends)."""
-        deadline = time.monotonic() + timeout
-        assert self.process.stdout is not None
-        while not predicate(self):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            try:
-                line = await asyncio.wait_for(self.process.stdout.readline(), left)
-            except TimeoutError:
-                return False
-            if not line:
-                return False
-            message = json.loads(line)
-            package, event, device = message["package"], message["event"], message["device"]
-            mac = device["macAddress"]
-            self.events.append((package, event, mac))
-            if event == "hello":
-                known = self.listed[package].setdefault(mac, {})
-                known.update({k: v for k, v in device.items() if v is not None})
-            else:
-                self.listed[package].pop(mac, None)
-        return True
+    def take(self, message: dict[str, Any]) -> None:
+        package, event, device = message["package"], message["event"], message["device"]
+        mac = device["macAddress"]
+        self.events.append((package, event, mac))
+        if event == "hello":
+            known = self.listed[package].setdefault(mac, {})
+            known.update({k: v for k, v in device.items() if v is not None})
+        else:
+            self.listed[package].pop(mac, None)
 
     def complete(self, package: str, count: int) -> bool:
         """`count` devices listed, each with its port (the SSDP package: from the description)."""

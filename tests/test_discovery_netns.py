@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,39 +25,12 @@ from tests.netns import (
     spawn_site,
     stop,
     unavailable,
+    watch_mdns,
 )
 
 REASON = unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 VIDEO = "_axis-video._tcp.local."
-
-
-class Watch:
-    """tests/mdns_browser.py running in the LAN namespace: what it lists now."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.seen: dict[str, dict[str, Any]] = {}
-
-    async def until(self, predicate: Any, timeout: float = 15.0) -> bool:
-        deadline = time.monotonic() + timeout
-        assert self.process.stdout is not None
-        while not predicate(self.seen):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            try:
-                line = await asyncio.wait_for(self.process.stdout.readline(), left)
-            except TimeoutError:
-                return False
-            if not line:
-                return False
-            message = json.loads(line)
-            if message.get("change") == "added":
-                self.seen[message["name"]] = message["view"]
-            elif message.get("change") == "removed":
-                self.seen.pop(message["name"], None)
-        return True
 
 
 @pytest.fixture
@@ -72,20 +44,13 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[NetnsPair, asyncio.subproc
             await stop(fleet, interrupt=True)  # as Ctrl-C: the fleet says goodbye and stops
 
 
-async def _watch(pair: NetnsPair) -> Watch:
-    browser = await pair.spawn(pair.lan, sys.executable, "tests/mdns_browser.py", "60")
-    assert browser.stdout is not None
-    assert json.loads(await asyncio.wait_for(browser.stdout.readline(), 15)) == {"ready": True}
-    return Watch(browser)
-
-
 async def test_a_browser_on_the_lan_lists_the_site_and_follows_it(site: tuple[NetnsPair, Any]) -> None:
     """A mixed fleet started with discovery on: a browser in the other namespace lists every device as
     Home Assistant reads it (host, port, MAC with an Axis OUI), the URL answers with the model; a device
     taken off the network disappears and comes back; a restart removes it until it is ready; turning
     Bonjour off in its parameters removes it."""
     pair, _fleet = site
-    watch = await _watch(pair)
+    watch = await watch_mdns(pair)
     try:
         assert await watch.until(lambda seen: len(seen) == 5, timeout=30), watch.seen
         video = sorted((v for v in watch.seen.values() if v["type"] == VIDEO), key=lambda v: v["port"])
@@ -147,7 +112,7 @@ async def test_interface_addressing_gives_each_device_an_address_of_the_lan(tmp_
             "--interface", f"v{pair.tag}s", "--first-address", first, "--base-port", "8080", "--no-rtsp",
             "--discovery", "--control-host", pair.site_ip, "--inventory", str(tmp_path / "inventory"), "--quiet",
         )  # fmt: skip
-        watch = await _watch(pair)
+        watch = await watch_mdns(pair)
         try:
             three = lambda seen: len([v for v in seen.values() if v["type"] == VIDEO]) == 3  # noqa: E731
             assert await watch.until(three, timeout=30), watch.seen

@@ -8,7 +8,6 @@ rootdesc1.xml. Skipped, with the reason, when not root or node/npm are missing."
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,28 +16,24 @@ from typing import Any
 import pytest
 
 from tests import npm_clients
-from tests.netns import BASE_PORT, CONTROL_PORT, CURL, DIGEST, NetnsPair, enable_upnp, netns_pair, spawn_site, stop
+from tests.netns import (
+    BASE_PORT,
+    CONTROL_PORT,
+    CURL,
+    DIGEST,
+    NetnsPair,
+    enable_upnp,
+    netns_pair,
+    site_devices,
+    spawn_site,
+    stop,
+)
 from tests.netns import unavailable as netns_unavailable
 from tests.npm_clients import NpmWatch
 
 REASON = netns_unavailable() or npm_clients.unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 PORTS = [BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]
-
-
-async def _expected(pair: NetnsPair, inventory: Path) -> dict[str, dict[str, Any]]:
-    """MAC -> what a browser should list: the inventory's address and port, the model the device reports."""
-    for _ in range(40):  # bounded: the inventory is written once every device listens
-        if inventory.exists():
-            break
-        await asyncio.sleep(0.25)
-    devices = json.loads(inventory.read_text())["devices"]
-    expected = {}
-    for row in devices:
-        url = f"{row['url']}/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr"
-        product = (await pair.run(pair.lan, *DIGEST, url)).strip().split("=", 1)[1]
-        expected[row["serial"]] = {"address": row["address"], "port": row["http_port"], "product": product}
-    return expected
 
 
 @pytest.fixture
@@ -48,17 +43,16 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[NetnsPair, asyncio.subproc
         fleet = await spawn_site(pair, tmp_path / "inventory")
         try:
             await enable_upnp(pair, PORTS)
-            yield pair, fleet, await _expected(pair, tmp_path / "inventory.json")
+            yield pair, fleet, await site_devices(pair, tmp_path / "inventory.json")
         finally:
             await stop(fleet, interrupt=True)
 
 
 async def _browse(pair: NetnsPair, seconds: float = 60) -> NpmWatch:
     script = str(npm_clients.NPM_DIR / "browse.js")
-    process = await pair.spawn(pair.lan, "node", script, str(seconds))
-    assert process.stdout is not None
-    assert json.loads(await asyncio.wait_for(process.stdout.readline(), 15)) == {"ready": True}
-    return NpmWatch(process)
+    watch = NpmWatch(await pair.spawn(pair.lan, "node", script, str(seconds)))
+    await watch.ready()
+    return watch
 
 
 async def test_the_npm_clients_list_every_device_of_a_mixed_site(site: tuple[NetnsPair, Any, dict]) -> None:
