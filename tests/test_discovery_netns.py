@@ -25,6 +25,7 @@ from tests.netns import (
     spawn_site,
     stop,
     unavailable,
+    until_ok,
     watch_mdns,
 )
 
@@ -103,7 +104,8 @@ async def test_an_ssdp_search_from_the_lan_finds_each_device_once(site: tuple[Ne
 
 async def test_interface_addressing_gives_each_device_an_address_of_the_lan(tmp_path: Path) -> None:
     """`--interface` adds the addresses the interface lacks (root), each device listens on its own on one
-    port, announces that address over mDNS, and the addresses go when the fleet stops."""
+    port, announces that address over mDNS and answers SSDP from it (the npm client takes a device's
+    address from the reply's source), and the addresses go when the fleet stops."""
     with netns_pair(os.getpid() + 1) as pair:
         first = pair.site_ip.rsplit(".", 1)[0] + ".10"
         addresses = [first.rsplit(".", 1)[0] + f".{10 + i}" for i in range(3)]
@@ -121,6 +123,13 @@ async def test_interface_addressing_gives_each_device_an_address_of_the_lan(tmp_
             for address in addresses:
                 url = f"http://{address}:8080/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr"
                 assert (await pair.run(pair.lan, *DIGEST, url)).startswith("Brand.ProdNbr=")
+                upnp = f"http://{address}:8080/axis-cgi/param.cgi?action=update&Network.UPnP.Enabled=yes"
+                assert await until_ok(pair, upnp)
+            st = "urn:axis-com:service:BasicService:1"
+            replies = json.loads(await pair.run(pair.lan, sys.executable, "tests/ssdp_search.py", st, "1.5"))
+            assert sorted((r["_from"], r["LOCATION"]) for r in replies) == [
+                (a, f"http://{a}:8080/rootdesc1.xml") for a in addresses
+            ]
         finally:
             await stop(watch.process)
             await stop(fleet, interrupt=True)
