@@ -136,3 +136,29 @@ async def test_interface_addressing_gives_each_device_an_address_of_the_lan(tmp_
         left = await pair.run(pair.site, "ip", "-4", "-o", "addr", "show", "dev", f"v{pair.tag}s")
         assert not any(a + "/32" in left for a in addresses)
 
+
+
+async def test_a_device_on_an_ipv6_address_announces_it_in_an_aaaa_record(tmp_path: Path) -> None:
+    """`axisim serve --host <IPv6>` with discovery: its announcement carries an AAAA record for that address
+    (next to the 169.254 A record), and the device answers there from the LAN."""
+    with netns_pair(os.getpid() + 5) as pair:
+        site6, lan6 = f"fd00:213:{pair.tag}::1", f"fd00:213:{pair.tag}::2"
+        await pair.run(pair.site, "ip", "-6", "addr", "add", f"{site6}/64", "dev", f"v{pair.tag}s", "nodad")
+        await pair.run(pair.lan, "ip", "-6", "addr", "add", f"{lan6}/64", "dev", f"v{pair.tag}l", "nodad")
+        serve = await pair.spawn(
+            pair.site, sys.executable, "-m", "axisim", "serve", "--model", "W401", "--host", site6, "--port",
+            str(BASE_PORT), "--no-https", "--no-rtsp", "--discovery",
+        )  # fmt: skip
+        watch = None
+        try:
+            watch = await watch_mdns(pair)
+            assert await watch.until(lambda seen: len(seen) == 1, timeout=20), watch.seen
+            (view,) = watch.seen.values()
+            assert view["addresses6"] == [site6] and view["port"] == BASE_PORT
+            assert all(a.startswith("169.254.") for a in view["addresses"])
+            url = f"http://[{site6}]:{BASE_PORT}/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr"
+            assert (await pair.run(pair.lan, *DIGEST, url)).startswith("Brand.ProdNbr=W401")
+        finally:
+            if watch is not None:
+                await stop(watch.process)
+            await stop(serve)

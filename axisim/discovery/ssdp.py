@@ -62,7 +62,8 @@ def presence(running: RunningDevice) -> Presence | None:
     if device.param(ENABLED, "no") != "yes":
         return None
     address = running.host if running.host not in WILDCARDS else _first_address()
-    return Presence(f"http://{address}:{running.port}{DESCRIPTION_PATH}", udn(device), address)
+    literal = f"[{address}]" if ":" in address else address
+    return Presence(f"http://{literal}:{running.port}{DESCRIPTION_PATH}", udn(device), address)
 
 
 def _first_address() -> str:
