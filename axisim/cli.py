@@ -261,6 +261,7 @@ async def until_terminated(main: Coroutine[Any, Any, int]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)[1:]  # after the command: `fleet --workers` passes them on
     if args.command == "models":
         return list_models()
     verbose = getattr(args, "verbose", False)

@@ -64,6 +64,7 @@ class Fleet:
         self.control_url: str | None = None  # set by whoever serves the control API for it
         self.devices = [SimulatedDevice(spec) for spec in specs]
         self._by_serial = {d.serial: d for d in self.devices}
+        self._by_index = {d.spec.index: d for d in self.devices}  # global site indexes (a shard's start late)
         if len(self._by_serial) != len(self.devices):
             raise FleetError("two devices of the fleet have the same serial; use distinct indexes")
 
@@ -81,11 +82,11 @@ class Fleet:
         return self.devices[index]
 
     def get(self, key: str) -> SimulatedDevice | None:
-        """A device by serial (any case) or by its index in the fleet."""
+        """A device by serial (any case) or by its index in the site (a shard's own indexes only)."""
         found = self._by_serial.get(key.upper())
-        index = whole_number(key, high=len(self.devices) - 1)
-        if found is None and index is not None:
-            found = self.devices[index]
+        if found is None:
+            index = whole_number(key)
+            found = self._by_index.get(index) if index is not None else None
         return found
 
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
@@ -133,20 +134,34 @@ class Fleet:
         return [d.inventory() for d in self.devices]
 
     def inventory_json(self) -> str:
-        return json.dumps({"devices": self.inventory()}, indent=1) + "\n"
+        return inventory_json(self.inventory())
 
     def inventory_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=INVENTORY_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for row in self.inventory():
-            writer.writerow({k: "" if row[k] is None else row[k] for k in INVENTORY_FIELDS})
-        return out.getvalue()
+        return inventory_csv(self.inventory())
 
     def write_inventory(self, stem: Path) -> tuple[Path, Path]:
         """`<stem>.json` and `<stem>.csv`."""
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        json_path, csv_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".csv")
-        json_path.write_text(self.inventory_json(), encoding="utf-8")
-        csv_path.write_text(self.inventory_csv(), encoding="utf-8")
-        return json_path, csv_path
+        return write_inventory(self.inventory(), stem)
+
+
+def inventory_json(rows: list[dict[str, Any]]) -> str:
+    """The inventory a VMS imports, as JSON (a fleet's, or a site's merged from its shards)."""
+    return json.dumps({"devices": rows}, indent=1) + "\n"
+
+
+def inventory_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=INVENTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in INVENTORY_FIELDS})
+    return out.getvalue()
+
+
+def write_inventory(rows: list[dict[str, Any]], stem: Path) -> tuple[Path, Path]:
+    """`<stem>.json` and `<stem>.csv`."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    json_path, csv_path = stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".csv")
+    json_path.write_text(inventory_json(rows), encoding="utf-8")
+    csv_path.write_text(inventory_csv(rows), encoding="utf-8")
+    return json_path, csv_path

@@ -7,8 +7,10 @@ import argparse
 import asyncio
 import errno
 import gc
+import os
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,19 +21,22 @@ from .device import AccountSpec
 from .fleet import Fleet
 from .fleet_file import load_fleet_file
 from .fleet_plan import (
-    MAX_DEVICES,
     MAX_SECONDS,
+    MAX_SITE,
     RTSP_AUTO_MAX,
     Addressing,
     FleetError,
     FleetPlan,
     Group,
     Options,
+    Shard,
     make_plan,
     parse_mix,
+    parse_shard,
 )
 from .rtsp import RTSP_OFFSET, RtspListenError
 from .server import ListenError
+from .site.run import run_site
 
 DEFAULT_CONTROL_PORT = 8079
 DEFAULT_INVENTORY = "axisim-inventory"
@@ -41,7 +46,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     fleet = commands.add_parser("fleet", help="start many simulated devices in one process")
     fleet.add_argument("--file", type=Path, help="fleet file (TOML): models, variants, counts, accounts, options")
     fleet.add_argument(
-        "--count", type=whole(1, MAX_DEVICES), default=10, help="how many devices, default 10 (without --file)"
+        "--count", type=whole(1, MAX_SITE), default=10,
+        help="how many devices in the site, default 10 (without --file)",
+    )  # fmt: skip
+    fleet.add_argument(
+        "--workers", type=whole(1, 256), nargs="?", const=os.cpu_count() or 1, metavar="N",
+        help="run the site as N worker processes (one shard each, --workers alone: one per core, "
+        f"{os.cpu_count() or 1} here) behind one control API; a worker that dies is restarted",
+    )  # fmt: skip
+    fleet.add_argument(
+        "--shard", metavar="K/N",
+        help="serve shard K (0 to N-1) of the site cut into N: a contiguous run of its devices, the same identities, "
+        "addresses and state as in one process (default: $AXISIM_SHARD, or $AXISIM_SHARD_INDEX of "
+        "$AXISIM_SHARD_COUNT, else the whole site)",
     )  # fmt: skip
     fleet.add_argument(
         "--models", default="S3008", metavar="MIX",
@@ -108,11 +125,31 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     fleet.add_argument("--quiet", action="store_true", help="print a summary, not every device")
 
 
+def shard_from(args: argparse.Namespace, environ: dict[str, str] | os._Environ[str] = os.environ) -> Shard:
+    """--shard, else AXISIM_SHARD (`K/N`), else AXISIM_SHARD_INDEX and AXISIM_SHARD_COUNT (a
+    StatefulSet's pod ordinal and its replicas), else the whole site."""
+    if args.shard is not None:
+        return parse_shard(args.shard)
+    if environ.get("AXISIM_SHARD"):
+        return parse_shard(environ["AXISIM_SHARD"])
+    index, count = environ.get("AXISIM_SHARD_INDEX"), environ.get("AXISIM_SHARD_COUNT")
+    if index is not None or count is not None:
+        if index is None or count is None:
+            raise FleetError("set both AXISIM_SHARD_INDEX and AXISIM_SHARD_COUNT (or AXISIM_SHARD=K/N)")
+        return parse_shard(f"{index}/{count}")
+    return Shard()
+
+
 def plan_from_args(args: argparse.Namespace) -> FleetPlan:
+    shard = shard_from(args)
     if args.file is not None:
         plan = load_fleet_file(args.file)
         if args.rtsp is None and args.rtsp_port is None and args.websocket_events and not args.discovery:
-            return plan
+            if shard == plan.shard:
+                return plan
+            return make_plan(
+                list(plan.groups), seed=plan.seed, addressing=plan.addressing, state_dir=plan.state_dir, shard=shard
+            )  # fmt: skip
         groups = [
             replace(g, options=replace(
                 g.options, rtsp=g.options.rtsp if args.rtsp is None else args.rtsp,
@@ -124,9 +161,9 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
         addressing = plan.addressing
         if args.rtsp_port is not None:
             addressing = replace(addressing, rtsp_port=args.rtsp_port)
-        return make_plan(groups, seed=plan.seed, addressing=addressing, state_dir=plan.state_dir)
-    if not 1 <= args.count <= 65000:
-        raise FleetError("--count is 1 to 65000")
+        return make_plan(groups, seed=plan.seed, addressing=addressing, state_dir=plan.state_dir, shard=shard)
+    if not 1 <= args.count <= MAX_SITE:
+        raise FleetError(f"--count is 1 to {MAX_SITE}")
     if not (0 <= args.boot_time <= MAX_SECONDS and 0 <= args.ready_time <= MAX_SECONDS):
         raise FleetError(f"boot and ready times are seconds, 0 to {MAX_SECONDS:g}")
     options = Options(
@@ -155,7 +192,7 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
     else:
         base = 20000 if args.base_port is None else args.base_port
         addressing = Addressing("ports", args.host, base, https_port=args.https_base_port, rtsp_port=args.rtsp_port)
-    return make_plan(groups, seed=args.seed, addressing=addressing, state_dir=args.state_dir)
+    return make_plan(groups, seed=args.seed, addressing=addressing, state_dir=args.state_dir, shard=shard)
 
 
 def _progress(done: int, total: int) -> None:
@@ -184,6 +221,8 @@ def _listen_hint(exc: ListenError, from_file: bool) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.workers is not None:
+        return await _run_workers(args)
     try:
         plan = plan_from_args(args)
         fleet = Fleet.from_plan(plan)
@@ -226,15 +265,20 @@ async def run(args: argparse.Namespace) -> int:
         await fleet.stop()
         return 1
     fleet.control_url = f"http://{args.control_host}:{control_port}"
-    stem = args.inventory or (plan.state_dir / "inventory" if plan.state_dir else Path(DEFAULT_INVENTORY))
+    default_stem = "inventory" if plan.shard.count == 1 else f"inventory-shard-{plan.shard.index}-of-{plan.shard.count}"
+    stem = args.inventory or (plan.state_dir / default_stem if plan.state_dir else Path(DEFAULT_INVENTORY))
     try:
         json_path, csv_path = fleet.write_inventory(stem)
     except OSError as exc:
         print(f"axisim: cannot write the inventory {stem}: {exc.strerror or exc}", file=sys.stderr)
         json_path = csv_path = None
     _print_inventory(fleet, args.quiet)
-    models = ", ".join(f"{g.count} {g.model}" for g in plan.groups)
+    counts = Counter(d.spec.model for d in fleet)
+    models = ", ".join(f"{n} {model}" for model, n in counts.items())
     print(f"fleet:     {len(fleet)} devices ({models}), seed {plan.seed!r}, started in {elapsed:.2f} s")
+    if plan.shard.count > 1:
+        span = plan.span
+        print(f"shard:     {plan.shard} of a site of {plan.size}: indexes {span.start} to {span.stop - 1}")
     if json_path and csv_path:
         print(f"inventory: {json_path} and {csv_path}")
     if plan.state_dir:
@@ -251,6 +295,23 @@ async def run(args: argparse.Namespace) -> int:
         await fleet.stop()
         fleet_addresses.remove(added, plan.addressing.interface)
     return 0
+
+
+async def _run_workers(args: argparse.Namespace) -> int:
+    """The site as worker processes (axisim/site/): checked here first, so a bad site fails once."""
+    if args.shard is not None:
+        print("axisim: --workers runs every shard of the site; leave out --shard", file=sys.stderr)
+        return 2
+    try:
+        plan = make_plan(
+            list((base := plan_from_args(args)).groups), seed=base.seed, addressing=base.addressing,
+            state_dir=base.state_dir, shard=Shard(0, args.workers),
+        )  # fmt: skip
+    except FleetError as exc:
+        print(f"axisim: {exc}", file=sys.stderr)
+        return 2
+    stem = args.inventory or (plan.state_dir / "inventory" if plan.state_dir else Path(DEFAULT_INVENTORY))
+    return await run_site(args, plan, args.workers, stem)
 
 
 def _provide_addresses(plan: FleetPlan, fleet: Fleet) -> list[str]:

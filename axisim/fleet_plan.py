@@ -12,6 +12,8 @@ import ipaddress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from param_tree import whole_number
+
 from .accounts import AccountError
 from .device import DEFAULT_ACCOUNT, AccountSpec, identity_for, initial_accounts
 from .lifecycle import BootTimes
@@ -20,7 +22,9 @@ from .rtsp import RTSP_OFFSET, RTSP_PORT, rtsp_block_problem
 from .server import HTTPS_OFFSET
 from .simulated import DeviceSpec
 
-MAX_DEVICES = 65_000  # ports on one address; loopback addresses run out much later
+MAX_DEVICES = 65_000  # in one process: ports on one address; loopback addresses run out much later
+MAX_SITE = 1_000_000  # in a site cut into shards (identity indexes repeat only after 2**24)
+MAX_SHARDS = 4096
 FIRST_LOOPBACK = "127.0.1.1"
 ROLES = ("admin", "operator", "viewer")
 MAX_SECONDS = 3600.0  # boot and ready times (NaN and infinity are refused too)
@@ -112,27 +116,66 @@ class Addressing:
 
 
 @dataclass(frozen=True)
+class Shard:
+    """Shard `index` (0-based, as a StatefulSet's pod ordinal) of `count`: a contiguous run of the
+    site's global indexes. Identity, addresses and state directories are functions of the global
+    index, so the shards of a site together hold exactly the devices one process would."""
+
+    index: int = 0
+    count: int = 1
+
+    def span(self, size: int) -> range:
+        """The global indexes this shard owns in a site of `size` devices (sizes differ by one at most)."""
+        return range(self.index * size // self.count, (self.index + 1) * size // self.count)
+
+    def owner(self, index: int, size: int) -> int:
+        """The shard that owns global `index` in a site of `size`: the last K whose span starts at
+        or before it (K * size // count <= index)."""
+        return ((index + 1) * self.count - 1) // size
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def parse_shard(text: str) -> Shard:
+    """`K/N`: shard K (0 to N-1) of N."""
+    index, sep, count = text.strip().partition("/")
+    k, n = whole_number(index, high=MAX_SHARDS - 1), whole_number(count, high=MAX_SHARDS)
+    if not sep or k is None or n is None or not k < n:
+        raise FleetError(f"shard {text!r}: use K/N with 0 <= K < N <= {MAX_SHARDS} (K counts from 0)")
+    return Shard(k, n)
+
+
+@dataclass(frozen=True)
 class FleetPlan:
     groups: tuple[Group, ...]
     seed: str = "axisim"
     addressing: Addressing = Addressing()
     state_dir: Path | None = None
+    shard: Shard = Shard()
 
     @property
     def size(self) -> int:
+        """Devices in the whole site (every shard)."""
         return sum(g.count for g in self.groups)
+
+    @property
+    def span(self) -> range:
+        """The global indexes this process serves."""
+        return self.shard.span(self.size)
 
     def rtsp_on(self, group: Group) -> bool:
         """A group's RTSP as set, else on in a fleet of up to RTSP_AUTO_MAX devices."""
         return group.options.rtsp if group.options.rtsp is not None else self.size <= RTSP_AUTO_MAX
 
     def devices(self) -> list[DeviceSpec]:
-        """One spec per device, in fleet order (groups in the order given)."""
+        """One spec per device of this shard, in fleet order (groups in the order given)."""
         specs = []
-        index = 0
+        span = self.span
+        start = 0  # the group's first global index
         for group in self.groups:
             rtsp = self.rtsp_on(group)
-            for _ in range(group.count):
+            for index in range(max(start, span.start), min(start + group.count, span.stop)):
                 host, port, https_port = self.addressing.place(index, self.size)
                 rtsp_ports = self.addressing.rtsp_ports(index, self.size) if rtsp else ()
                 specs.append(
@@ -141,7 +184,7 @@ class FleetPlan:
                         https_port=https_port, rtsp_ports=rtsp_ports,
                     )
                 )  # fmt: skip
-                index += 1
+            start += group.count
         if self.state_dir is not None:
             specs = [replace(s, state_dir=self.state_dir / _serial_of(s)) for s in specs]
         return specs
@@ -241,9 +284,10 @@ def _check_https_ports(addressing: Addressing, size: int) -> None:
 
 
 def make_plan(
-    groups: list[Group], *, seed: str = "axisim", addressing: Addressing = Addressing(), state_dir: Path | None = None
+    groups: list[Group], *, seed: str = "axisim", addressing: Addressing = Addressing(), state_dir: Path | None = None,
+    shard: Shard = Shard(),
 ) -> FleetPlan:
-    """Check a fleet before anything starts: models, variants, size, addresses, ports."""
+    """Check a fleet before anything starts: models, variants, size, shard, addresses, ports."""
     checked = []
     for group in groups:
         try:
@@ -255,11 +299,18 @@ def make_plan(
         except AccountError as exc:
             raise FleetError(f"{group.model} accounts: {exc}") from exc
         checked.append(replace(group, model=model.id, variant=variant))
-    plan = FleetPlan(tuple(checked), seed, addressing, state_dir)
+    plan = FleetPlan(tuple(checked), seed, addressing, state_dir, shard)
     if plan.size == 0:
         raise FleetError("the fleet has no devices")
-    if plan.size > MAX_DEVICES:
-        raise FleetError(f"a fleet has at most {MAX_DEVICES} devices")
+    if plan.size > MAX_SITE:
+        raise FleetError(f"a site has at most {MAX_SITE} devices")
+    if shard.count > plan.size:
+        raise FleetError(f"{shard.count} shards for {plan.size} devices: every shard needs one at least")
+    if len(plan.span) > MAX_DEVICES:
+        raise FleetError(
+            f"one process holds at most {MAX_DEVICES} devices; cut the site of {plan.size} into shards "
+            f"(--shard K/N, --workers N)"
+        )
     try:
         ipaddress.ip_address(addressing.host)
     except ValueError:

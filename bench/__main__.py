@@ -24,6 +24,7 @@ from .mqtt import mqtt_fleet
 from .report import Row, table
 from .servers import BenchError
 from .single import brand_anonymous, digest_vs_anonymous, full_list
+from .site import largest_site, workers_speedup
 from .ws_events import ws_events
 
 MIX = "S3008,S3016,S4000,C1410MkII,W401"
@@ -36,6 +37,7 @@ class Settings:
     mixed_size: int
     mix: str
     duration: float = 3.0
+    site_size: int = 10_000
 
 
 BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
@@ -49,6 +51,8 @@ BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
     8: ("MQTT: a fleet publishing to one broker", lambda s: mqtt_fleet(s.fleet_size)),
     9: ("discovery: a fleet announced over mDNS (root: two network namespaces)",
         lambda s: discovery(s.fleet_size, max(s.duration, 5.0))),
+    10: ("a site on 2 workers against 1", lambda s: workers_speedup(s.load, s.mixed_size, s.mix)),
+    11: ("the largest site across workers", lambda s: largest_site(s.site_size, s.mix)),
 }
 
 
@@ -60,6 +64,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--fleet-size", type=int, default=1000, help="devices in benchmark 4 (default 1000)")
     parser.add_argument("--mixed-size", type=int, default=100, help="devices in benchmark 5 (default 100)")
+    parser.add_argument("--site-size", type=int, default=10_000,
+                        help="devices in benchmark 11 (default 10000; 100000 for the issue's target: ~12 GB, minutes)")
     parser.add_argument("--mix", default=MIX, help=f"fleet models, as `axisim fleet --mix` (default {MIX})")
     parser.add_argument("--no-wrk", action="store_true", help="use the fallback client even if wrk is installed")
     parser.add_argument("--client", choices=["aiohttp", "raw"], default="raw",
@@ -75,7 +81,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--only: benchmarks are {', '.join(map(str, BENCHMARKS))}")
     if args.duration is None:
         args.duration = 1.0 if args.quick else 3.0
-    if not 0 < args.duration <= 600 or args.connections < 1 or args.fleet_size < 1 or args.mixed_size < 1:
+    sizes = (args.fleet_size, args.mixed_size, args.site_size)
+    if not 0 < args.duration <= 600 or args.connections < 1 or min(sizes) < 1:
         parser.error("--duration (0-600 s), --connections and the sizes must be positive")
     return args
 
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
     load = LoadGenerator(args.connections, args.duration, use_wrk=not args.no_wrk, engine=args.client)
-    settings = Settings(load, args.fleet_size, args.mixed_size, args.mix, args.duration)
+    settings = Settings(load, args.fleet_size, args.mixed_size, args.mix, args.duration, args.site_size)
     print(f"load generator: {load.describe()}", flush=True)
     started = time.perf_counter()
     rows: list[Row] = []

@@ -169,7 +169,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
-def start(command: list[str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
+def start(command: list[str], cwd: Path, port: int, seconds: float = 20.0) -> subprocess.Popen[bytes]:
     """Start a device or fleet (its output to a file: a pipe nobody reads could stall it)."""
     log = cwd / f".readme-server-{port}.log"
     with log.open("wb") as output:
@@ -177,7 +177,7 @@ def start(command: list[str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
             command, cwd=cwd, env=env(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        wait_listening(port, process, log)
+        wait_listening(port, process, log, seconds)
     except BaseException:
         stop(process)
         raise
@@ -277,7 +277,8 @@ def run_block(block: Block, folder: Path) -> str | None:
         elif block.verb == "fleet":
             args = shlex.split(with_ports(block.args, ports))
             command = [sys.executable, "-m", "axisim", "fleet", *args, "--control-port", str(ports["8079"])]
-            processes.append(start(command, folder, ports["8079"]))
+            # a site of worker processes answers once every worker has started (blocks run side by side)
+            processes.append(start(command, folder, ports["8079"], 60.0 if "--workers" in args else 20.0))
         elif block.verb == "after-python":
             server = folder / "server.py"
             server.write_text(with_ports(previous_python(block).text, ports), encoding="utf-8")

@@ -361,6 +361,20 @@ async def shift_clock(request: web.Request) -> web.Response:
         raise _Refused(400, f"clock: {exc}") from exc
 
 
+async def healthz(request: web.Request) -> web.Response:
+    """Readiness for an orchestrator (Kubernetes, `--workers`): the control API answers only once
+    every device of the process listens; the states say how many are ready, booting or offline."""
+    fleet = request.app[FLEET_KEY]
+    states: dict[str, int] = {}
+    for device in fleet:
+        state = device.device.lifecycle.state.name.lower()
+        states[state] = states.get(state, 0) + 1
+    plan = fleet.plan
+    shard = str(plan.shard) if plan is not None else "0/1"
+    site = plan.size if plan is not None else len(fleet)
+    return _reply({"ready": True, "devices": len(fleet), "site": site, "shard": shard, "states": states})
+
+
 def build_control_app(fleet: Fleet) -> web.Application:
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[FLEET_KEY] = fleet
@@ -368,6 +382,7 @@ def build_control_app(fleet: Fleet) -> web.Application:
     one = "/devices/{device}"
     app.add_routes([
         web.get("/", index),
+        web.get("/healthz", healthz),
         web.get("/devices", list_devices),
         web.get("/inventory.json", inventory_json),
         web.get("/inventory.csv", inventory_csv),

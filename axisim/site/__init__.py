@@ -1,0 +1,1 @@
+"""A site beyond one process: worker processes, one shard each, behind one control API."""

@@ -1,0 +1,193 @@
+"""The site's control API when its shards run in worker processes (`fleet --workers N`) or pods.
+
+It answers as one fleet's control API does (README "Control API"): `/devices` and the inventory
+merged from every shard in site order, `/devices/<serial or index>/...` passed to the shard that
+owns the device (streams such as the event feed included), `POST /reset` fanned out to every
+shard, and `/healthz` ready (200) only when every shard is (503 otherwise, saying which is not).
+Indexes are routed by arithmetic (a shard owns a contiguous run of them); serials by the table
+read from the shards' inventories when they started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import aiohttp
+from aiohttp import web
+
+from param_tree import whole_number
+
+from ..fleet import inventory_csv, inventory_json
+from ..fleet_plan import Shard
+
+MAX_BODY = 2 * 1024 * 1024
+UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5, sock_read=None)
+PASSED_HEADERS = ("Content-Type", "Cache-Control")
+
+
+class ShardView(Protocol):
+    """What the aggregator needs of a shard: where its control API is, and whether it is up."""
+
+    shard: Shard
+    control: str
+    ready: bool
+    restarts: int
+
+
+class Site:
+    """The shards of one site and the table of serials to shards."""
+
+    def __init__(self, shards: Sequence[ShardView], size: int) -> None:
+        self.shards = list(shards)
+        self.size = size
+        self.serials: dict[str, int] = {}
+        self.session: aiohttp.ClientSession | None = None
+
+    def owner(self, key: str) -> int | None:
+        index = whole_number(key, high=self.size - 1)
+        if index is not None:
+            return Shard(0, len(self.shards)).owner(index, self.size)
+        return self.serials.get(key.upper())
+
+    async def fetch_json(self, shard: ShardView, path: str) -> Any:
+        assert self.session is not None
+        async with self.session.get(shard.control + path) as reply:
+            reply.raise_for_status()
+            return await reply.json()
+
+    async def inventory(self) -> list[dict[str, Any]]:
+        """Every shard's inventory, in site order; refreshes the serial table."""
+        parts = await asyncio.gather(*(self.fetch_json(s, "/inventory.json") for s in self.shards))
+        rows: list[dict[str, Any]] = []
+        for number, part in enumerate(parts):
+            for row in part["devices"]:
+                self.serials[str(row["serial"]).upper()] = number
+                rows.append(row)
+        return rows
+
+
+SITE_KEY: web.AppKey[Site] = web.AppKey("site", Site)
+
+
+def _reply(document: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=json.dumps(document, indent=1) + "\n", content_type="application/json")
+
+
+def _shard_state(view: ShardView) -> dict[str, Any]:
+    return {"shard": str(view.shard), "control": view.control, "ready": view.ready, "restarts": view.restarts}
+
+
+async def healthz(request: web.Request) -> web.Response:
+    site = request.app[SITE_KEY]
+    shards = [_shard_state(s) for s in site.shards]
+    ready = all(s.ready for s in site.shards)
+    if ready:  # each worker's own readiness too (it answers only once its devices listen)
+        try:
+            await asyncio.gather(*(site.fetch_json(s, "/healthz") for s in site.shards))
+        except (aiohttp.ClientError, TimeoutError):
+            ready = False
+    return _reply({"ready": ready, "site": site.size, "shards": shards}, 200 if ready else 503)
+
+
+async def list_devices(request: web.Request) -> web.Response:
+    site = request.app[SITE_KEY]
+    parts = await asyncio.gather(*(site.fetch_json(s, "/devices") for s in site.shards))
+    return _reply({"devices": [row for part in parts for row in part["devices"]]})
+
+
+async def get_inventory_json(request: web.Request) -> web.Response:
+    rows = await request.app[SITE_KEY].inventory()
+    return web.Response(text=inventory_json(rows), content_type="application/json")
+
+
+async def get_inventory_csv(request: web.Request) -> web.Response:
+    rows = await request.app[SITE_KEY].inventory()
+    return web.Response(text=inventory_csv(rows), content_type="text/csv")
+
+
+async def reset_site(request: web.Request) -> web.Response:
+    site = request.app[SITE_KEY]
+    assert site.session is not None
+
+    async def one(view: ShardView) -> Any:
+        async with site.session.post(view.control + "/reset") as reply:  # type: ignore[union-attr]
+            return await reply.json()
+
+    replies = await asyncio.gather(*(one(s) for s in site.shards))
+    return _reply({"shards": len(replies), "replies": replies})
+
+
+async def to_owner(request: web.Request) -> web.StreamResponse:
+    """Pass a device's request to the shard that serves it, and its reply back as it comes."""
+    site = request.app[SITE_KEY]
+    key = request.match_info["device"]
+    number = site.owner(key)
+    if number is None:
+        return _reply({"error": f"no device {key!r}; name one by serial or index (GET /devices lists them)"}, 404)
+    view = site.shards[number]
+    if not view.ready:
+        return _reply({"error": f"shard {view.shard} (device {key}) is restarting; try again shortly"}, 503)
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return _reply({"error": f"the body is larger than {MAX_BODY} bytes"}, 413)
+    headers = {k: v for k, v in request.headers.items() if k in ("Content-Type", "Accept")}
+    assert site.session is not None
+    try:
+        async with site.session.request(
+            request.method, view.control + request.rel_url.path_qs, data=body or None, headers=headers
+        ) as upstream:
+            reply = web.StreamResponse(status=upstream.status)
+            for name in PASSED_HEADERS:
+                if name in upstream.headers:
+                    reply.headers[name] = upstream.headers[name]
+            await reply.prepare(request)
+            async for chunk in upstream.content.iter_any():
+                await reply.write(chunk)
+            await reply.write_eof()
+            return reply
+    except (aiohttp.ClientConnectionError, TimeoutError):
+        return _reply({"error": f"shard {view.shard} (device {key}) did not answer; it may be restarting"}, 503)
+
+
+async def summary(request: web.Request) -> web.Response:
+    site = request.app[SITE_KEY]
+    return _reply({"site": site.size, "shards": [_shard_state(s) for s in site.shards], "devices": "/devices"})
+
+
+@web.middleware
+async def shard_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A shard that does not answer (restarting, gone) is a 503 that says so, never a 500."""
+    try:
+        return await handler(request)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return _reply({"error": f"a shard did not answer ({exc.__class__.__name__}); it may be restarting"}, 503)
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            return _reply({"error": exc.reason}, exc.status)
+        raise
+
+
+def build_site_app(site: Site) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[shard_errors])
+    app[SITE_KEY] = site
+
+    async def session(app: web.Application) -> Any:
+        site.session = aiohttp.ClientSession(timeout=UPSTREAM_TIMEOUT)
+        yield
+        await site.session.close()
+
+    app.cleanup_ctx.append(session)
+    app.add_routes([
+        web.get("/", summary),
+        web.get("/healthz", healthz),
+        web.get("/devices", list_devices),
+        web.get("/inventory.json", get_inventory_json),
+        web.get("/inventory.csv", get_inventory_csv),
+        web.post("/reset", reset_site),
+        web.route("*", "/devices/{device}", to_owner),
+        web.route("*", "/devices/{device}/{tail:.*}", to_owner),
+    ])  # fmt: skip
+    return app
