@@ -84,29 +84,38 @@ async def test_home_assistant_ssdp_finds_every_device_and_reads_its_description(
 
 
 async def test_a_device_leaving_and_returning_is_seen_on_both_protocols(site: Site) -> None:
-    """Off the network: an mDNS goodbye and an SSDP byebye take it off both lists; back: announced again
-    (NOTIFY alive, no new search needed). A restart: the same once it is ready."""
+    """Off the network, restarting, or powered off (the W401 losing DC and PoE): an mDNS goodbye and an
+    SSDP byebye take it off both lists; back on the network, ready again, or powered again and booted:
+    announced again (NOTIFY alive: no new search needed)."""
     pair, _fleet, expected = site
-    mac = sorted(expected)[0]
-    udn = UDN.format(mac)
-    control = f"http://{pair.site_ip}:{CONTROL_PORT}/devices/{mac}"
-    device = f"http://{expected[mac]['address']}:{expected[mac]['port']}"
+    w401 = next(mac for mac, want in expected.items() if want["product"] == "W401")
+    other = next(mac for mac in sorted(expected) if mac != w401)
+    restarted = f"http://{expected[other]['address']}:{expected[other]['port']}/axis-cgi/restart.cgi"
+    control = f"http://{pair.site_ip}:{CONTROL_PORT}/devices"
+    post = (*CURL, "-X", "POST")
+    steps = {  # (the device, how it goes, how it comes back)
+        "offline": (sorted(expected)[0], [(*post, f"{control}/{sorted(expected)[0]}/offline")],
+                    [(*post, f"{control}/{sorted(expected)[0]}/online")]),
+        "restart": (other, [(*DIGEST, restarted)], []),
+        "power": (w401, [(*post, f"{control}/{w401}/events/power/cable", "-d", '{"connected": true, "poe": false}'),
+                         (*post, f"{control}/{w401}/events/power/dc", "-d", '{"connected": false}')],
+                  [(*post, f"{control}/{w401}/events/power/dc", "-d", '{"connected": true}')]),
+    }  # fmt: skip
     mdns, upnp = await watch_mdns(pair), await _watch_upnp(pair)
     try:
         assert await mdns.until(lambda seen: _macs(mdns) == set(expected), timeout=20), mdns.seen
         assert await upnp.until(lambda w: len(w.listed) == 3, timeout=20), upnp.sources
-        for action in ("offline", "restart"):
-            if action == "offline":
-                await pair.run(pair.lan, *CURL, "-X", "POST", f"{control}/offline")
-            else:
-                await pair.run(pair.lan, *DIGEST, f"{device}/axis-cgi/restart.cgi")
-            assert await mdns.until(lambda seen: mac not in _macs(mdns)), action
-            assert await upnp.until(lambda w: udn not in w.listed), action
-            if action == "offline":
-                await pair.run(pair.lan, *CURL, "-X", "POST", f"{control}/online")
-            assert await mdns.until(lambda seen: mac in _macs(mdns)), action
-            assert await upnp.until(lambda w: udn in w.listed), action
-            assert (udn, "advertisement_alive") in upnp.sources
+        for step, (mac, leave, back) in steps.items():
+            udn, alive = UDN.format(mac), len(upnp.sources)
+            for command in leave:
+                await pair.run(pair.lan, *command)
+            assert await mdns.until(lambda seen, mac=mac: mac not in _macs(mdns)), step
+            assert await upnp.until(lambda w, udn=udn: udn not in w.listed), step
+            for command in back:
+                await pair.run(pair.lan, *command)
+            assert await mdns.until(lambda seen, mac=mac: mac in _macs(mdns)), step
+            assert await upnp.until(lambda w, udn=udn: udn in w.listed), step
+            assert (udn, "advertisement_alive") in upnp.sources[alive:], step
     finally:
         await stop(mdns.process)
         await stop(upnp.process)
