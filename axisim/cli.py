@@ -1,4 +1,5 @@
-"""`axisim serve | fleet | models`: start a simulated device or a fleet, list what can be simulated."""
+"""`axisim serve | fleet | site | compose | models`: start a simulated device or a fleet, serve a sharded
+site's control API or write its compose file, list what can be simulated."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Any
 
-from . import discovery, fleet_cli, notify
+from . import discovery, fleet_cli, notify, site_cli
 from .accounts import AccountError
 from .cli_args import HTTPS_OFFSET, MAX_INDEX, Parser, default_https_port, host, port, seconds, seed, whole
 from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
@@ -92,6 +93,7 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     serve.add_argument("--verbose", action="store_true", help="log every request")
     fleet_cli.add_parser(commands)
+    site_cli.add_parsers(commands)
     commands.add_parser("models", help="list models and variants")
     return top
 
@@ -260,14 +262,21 @@ async def until_terminated(main: Coroutine[Any, Any, int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra and args.command != "compose":  # compose passes the fleet options on to every shard
+        top.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.fleet_options = extra
     args.argv = list(sys.argv[1:] if argv is None else argv)[1:]  # after the command: `fleet --workers` passes them on
     if args.command == "models":
         return list_models()
+    if args.command == "compose":
+        return site_cli.compose(args, top)
     verbose = getattr(args, "verbose", False)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     try:
-        return asyncio.run(until_terminated(fleet_cli.run(args) if args.command == "fleet" else serve(args)))
+        runs = {"fleet": fleet_cli.run, "site": site_cli.site, "serve": serve}
+        return asyncio.run(until_terminated(runs[args.command](args)))
     except KeyboardInterrupt:
         return 0
 

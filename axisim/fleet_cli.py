@@ -265,8 +265,9 @@ async def run(args: argparse.Namespace) -> int:
         await fleet.stop()
         return 1
     fleet.control_url = f"http://{args.control_host}:{control_port}"
-    default_stem = "inventory" if plan.shard.count == 1 else f"inventory-shard-{plan.shard.index}-of-{plan.shard.count}"
-    stem = args.inventory or (plan.state_dir / default_stem if plan.state_dir else Path(DEFAULT_INVENTORY))
+    # shards of one site sharing a folder or state directory each write their own inventory
+    part = "" if plan.shard.count == 1 else f"-shard-{plan.shard.index}-of-{plan.shard.count}"
+    stem = args.inventory or (plan.state_dir / f"inventory{part}" if plan.state_dir else Path(DEFAULT_INVENTORY + part))
     try:
         json_path, csv_path = fleet.write_inventory(stem)
     except OSError as exc:

@@ -58,8 +58,8 @@ class Identity:
     def placeholders(self) -> dict[str, str]:
         """Values for the `{name}` templates of a model's [identity] table."""
         network = self._network()
-        hosts = list(network.hosts()) if network.num_addresses <= 2**16 else []
-        gateway = self.gateway or (str(hosts[0]) if hosts else "")
+        first = next(iter(network.hosts()), None) if network.num_addresses <= 2**16 else None
+        gateway = self.gateway or (str(first) if first is not None else "")  # (not a list of 254 hosts per call)
         return {
             "serial": self.serial,
             "serial_lower": self.serial.lower(),

@@ -149,3 +149,27 @@ def test_two_shard_processes_serve_the_site_one_process_would(tmp_path: Path) ->
         for process in processes:
             process.terminate()
             process.communicate(timeout=10)
+
+
+def test_shards_in_one_folder_write_their_own_inventories(tmp_path: Path) -> None:
+    base = free_ports(0, 1)
+    for k in range(2):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "axisim", "fleet", "--count", "2", "--base-port", str(base), "--no-rtsp",
+             "--control-port", "0", "--quiet", "--shard", f"{k}/2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            for _ in range(10):
+                if process.stdout.readline().startswith("control:"):
+                    break
+            else:
+                raise AssertionError(process.stderr.read() if process.stderr else "no control line")
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+    for k in range(2):
+        rows = json.loads((tmp_path / f"axisim-inventory-shard-{k}-of-2.json").read_text(encoding="utf-8"))["devices"]
+        assert [r["index"] for r in rows] == [k]
+    assert not (tmp_path / "axisim-inventory.json").exists()

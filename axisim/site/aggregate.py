@@ -25,20 +25,24 @@ from ..fleet_plan import Shard
 
 MAX_BODY = 2 * 1024 * 1024
 UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5, sock_read=None)
+HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=5)  # a shard's /healthz: a hung shard is not ready
 PASSED_HEADERS = ("Content-Type", "Cache-Control")
 
 
 class ShardView(Protocol):
-    """What the aggregator needs of a shard: where its control API is, and whether it is up."""
+    """What the aggregator needs of a shard: where its control API is, and whether it is up.
+    A worker process (workers.py) or a shard found by URL (remote.py: `axisim site`)."""
 
     shard: Shard
     control: str
     ready: bool
     restarts: int
+    problem: str  # why it is not ready ("" when it is)
 
 
 class Site:
-    """The shards of one site and the table of serials to shards."""
+    """The shards of one site and the table of serials to shards. `size` is 0 until known (an
+    `axisim site` learns it from the first shard that answers)."""
 
     def __init__(self, shards: Sequence[ShardView], size: int) -> None:
         self.shards = list(shards)
@@ -47,14 +51,21 @@ class Site:
         self.session: aiohttp.ClientSession | None = None
 
     def owner(self, key: str) -> int | None:
-        index = whole_number(key, high=self.size - 1)
+        index = whole_number(key, high=self.size - 1) if self.size > 0 else None
         if index is not None:
             return Shard(0, len(self.shards)).owner(index, self.size)
         return self.serials.get(key.upper())
 
-    async def fetch_json(self, shard: ShardView, path: str) -> Any:
+    def learn(self, number: int, rows: list[dict[str, Any]]) -> None:
+        """The serials of shard `number`'s inventory rows route to it."""
+        for row in rows:
+            self.serials[str(row["serial"]).upper()] = number
+
+    async def fetch_json(
+        self, shard: ShardView, path: str, timeout: aiohttp.ClientTimeout | None = None
+    ) -> Any:  # fmt: skip
         assert self.session is not None
-        async with self.session.get(shard.control + path) as reply:
+        async with self.session.get(shard.control + path, timeout=timeout or UPSTREAM_TIMEOUT) as reply:
             reply.raise_for_status()
             return await reply.json()
 
@@ -63,9 +74,8 @@ class Site:
         parts = await asyncio.gather(*(self.fetch_json(s, "/inventory.json") for s in self.shards))
         rows: list[dict[str, Any]] = []
         for number, part in enumerate(parts):
-            for row in part["devices"]:
-                self.serials[str(row["serial"]).upper()] = number
-                rows.append(row)
+            self.learn(number, part["devices"])
+            rows.extend(part["devices"])
         return rows
 
 
@@ -77,7 +87,8 @@ def _reply(document: Any, status: int = 200) -> web.Response:
 
 
 def _shard_state(view: ShardView) -> dict[str, Any]:
-    return {"shard": str(view.shard), "control": view.control, "ready": view.ready, "restarts": view.restarts}
+    state = {"shard": str(view.shard), "control": view.control, "ready": view.ready, "restarts": view.restarts}
+    return state | ({"problem": view.problem} if view.problem and not view.ready else {})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -86,7 +97,7 @@ async def healthz(request: web.Request) -> web.Response:
     ready = all(s.ready for s in site.shards)
     if ready:  # each worker's own readiness too (it answers only once its devices listen)
         try:
-            await asyncio.gather(*(site.fetch_json(s, "/healthz") for s in site.shards))
+            await asyncio.gather(*(site.fetch_json(s, "/healthz", HEALTH_TIMEOUT) for s in site.shards))
         except (aiohttp.ClientError, TimeoutError):
             ready = False
     return _reply({"ready": ready, "site": site.size, "shards": shards}, 200 if ready else 503)
@@ -125,11 +136,14 @@ async def to_owner(request: web.Request) -> web.StreamResponse:
     site = request.app[SITE_KEY]
     key = request.match_info["device"]
     number = site.owner(key)
+    if number is None and site.size == 0:
+        return _reply({"error": "no shard has answered yet, so the site is not known; try again shortly"}, 503)
     if number is None:
         return _reply({"error": f"no device {key!r}; name one by serial or index (GET /devices lists them)"}, 404)
     view = site.shards[number]
     if not view.ready:
-        return _reply({"error": f"shard {view.shard} (device {key}) is restarting; try again shortly"}, 503)
+        why = f" ({view.problem})" if view.problem else ""
+        return _reply({"error": f"shard {view.shard} (device {key}) is not ready{why}; try again shortly"}, 503)
     body = await request.content.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         return _reply({"error": f"the body is larger than {MAX_BODY} bytes"}, 413)

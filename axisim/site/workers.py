@@ -67,6 +67,7 @@ class Worker:
     control: str = ""  # http://127.0.0.1:<port> once started
     ready: bool = False
     restarts: int = 0
+    problem: str = ""  # the aggregator's ShardView: why it is not ready (keep_running reports it)
     exits: list[int] = field(default_factory=list)  # return codes of past exits, latest last
     started_at: float = 0.0
     _drain: asyncio.Task[None] | None = None
@@ -101,7 +102,7 @@ class Worker:
                 self.control = text.split()[1].removesuffix("/devices")
                 break
         self.started_at = time.monotonic()
-        self.ready = True
+        self.ready, self.problem = True, ""
         self._drain = asyncio.create_task(self._drain_stdout())
 
     async def _drain_stdout(self) -> None:
@@ -133,6 +134,7 @@ class Worker:
             assert self.process is not None
             code = await self.process.wait()
             self.ready = False
+            self.problem = f"exited with status {code}; restarting"
             self.exits.append(code)
             in_a_row = 0 if time.monotonic() - self.started_at > STEADY else min(self.restarts, len(RESTART_DELAYS) - 1)
             delay = RESTART_DELAYS[in_a_row]

@@ -15,6 +15,7 @@ Cost: with no schedule of the user's and no rule on the built-ins there is no ti
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,12 @@ class Scheduled:
     recurrence: Recurrence
 
 
+@functools.cache
+def _builtins() -> dict[str, Scheduled]:
+    """The built-in schedules, parsed once per process (immutable; each device copies the dict)."""
+    return {n: Scheduled(n, nice, text, parse_icalendar(text)) for n, nice, text in BUILTIN_TIMES}
+
+
 class Scheduler:
     def __init__(self, device: DeviceView) -> None:
         self.device = device
@@ -72,7 +79,7 @@ class Scheduler:
         self._active: dict[str, bool] = {}
         self._seen = 0.0  # the device time the last tick covered
         self._timer: DeadlineTimer | None = None
-        self.builtins = {n: Scheduled(n, nice, text, parse_icalendar(text)) for n, nice, text in BUILTIN_TIMES}
+        self.builtins = dict(_builtins())
         self.follow_builtins = False  # a rule watches the Interval topic: publish the built-ins' edges
 
     def _driven(self) -> dict[str, Scheduled]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ...events import Item, TopicDecl
 
 VIRTUAL_INPUT = "tns1:Device/tnsaxis:IO/VirtualInput"
@@ -14,12 +16,14 @@ def _numbers(count: int) -> tuple[tuple[str, str | None], ...]:
     return tuple((str(number), None) for number in range(1, count + 1))
 
 
+@functools.cache  # declarations are immutable: every device with `count` inputs shares one (7 KB each)
 def virtual_input_decl(count: int = VIRTUAL_INPUTS) -> TopicDecl:
     """IO/VirtualInput: `port` 1..count, `active` the state (activate.cgi / deactivate.cgi)."""
     source = (Item("port", "xsd:int", nice="Port number", values=_numbers(count)),)
     return TopicDecl(VIRTUAL_INPUT, True, source, (Item("active", key=True, nice="Active"),), nice="Virtual input")
 
 
+@functools.cache
 def virtual_port_decl(count: int = MANUAL_TRIGGERS) -> TopicDecl:
     """IO/VirtualPort, the manual trigger: `port` the view area 1..count, `state` (io/virtualinput.cgi)."""
     source = (Item("port", "xsd:int", nice="Port", values=_numbers(count)),)
