@@ -39,7 +39,11 @@ MAX_KNOWN_NONCES = 1024
 NC_TABLE_SIZE = 4096  # strict mode: nonces whose highest nc is remembered; older ones go stale
 _ONCE = 1 << 32  # the nc recorded for a qop-less request: above any 8-hex-digit nc
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("[^"\\]*(?:\\.[^"\\]*)*"|[^,]*?)\s*(?:,|$)')  # unrolled: fast
+# one item of the plain shape: key (where a key may begin: linear on a long run of letters), the
+# opening quote (or None), the value; a quoted value closes
+_PLAIN_ITEM = re.compile(r'(?<![A-Za-z0-9_-])([A-Za-z0-9_-]+)=(")?((?(2)[^"\\]*|[^",\s\\]*))(?(2)")')
 _NONCE = re.compile(r"^([A-Za-z0-9+/]{11}=)([0-9a-f]{40})$")
+_REQUIRED = ("username", "realm", "nonce", "uri", "response")  # a Digest header without one is malformed
 _NC = re.compile(r"^[0-9a-fA-F]{8}$")
 _ESCAPE = re.compile(r"\\(.)")
 
@@ -81,11 +85,31 @@ def schemes_for(policy: str, https: bool) -> Schemes:
 
 def parse_digest_params(text: str) -> dict[str, str]:
     """Parse `k=v, k="v"` pairs; malformed input yields what could be read (the pairs before
-    the first one that does not parse). One C-level scan: every Digest request pays for this."""
+    the first one that does not parse). Every Digest request pays for this, so the shape every
+    client sends is read with one split, and anything else by the general scanner."""
+    plain = _parse_plain(text)
+    return plain if plain is not None else _parse_general(text)
+
+
+def _parse_plain(text: str) -> dict[str, str] | None:
+    """`k="v"` and `k=v` items joined by exactly `", "`, no backslash, unquoted values without
+    whitespace: what clients send. One C-level split; None for anything else, so that
+    `_parse_general` decides it (this reads a header exactly as the scanner would, or not at all)."""
+    parts = _PLAIN_ITEM.split(text)  # ["", key, quote, value, ", ", key, quote, value, ..., ""]
+    count = len(parts) // 4
+    if not count or parts[0] or parts[-1] or parts[4:-1:4].count(", ") != count - 1:
+        return None
+    return dict(zip(map(str.lower, parts[1::4]), parts[3::4], strict=True))
+
+
+def _parse_general(text: str) -> dict[str, str]:
+    """Any header: one regular expression per pair, escapes undone, stopping at the first pair
+    that does not parse."""
     params: dict[str, str] = {}
-    position = 0
-    for match in _PARAM.finditer(text):
-        if match.start() != position or match.end() == position:
+    position, end = 0, len(text)
+    while position < end:
+        match = _PARAM.match(text, position)  # anchored: a scan for a later pair would be quadratic
+        if match is None:
             break
         key, value = match.group(1).lower(), match.group(2)
         if value.startswith('"') and value.endswith('"') and len(value) >= 2:
@@ -94,8 +118,6 @@ def parse_digest_params(text: str) -> dict[str, str]:
                 value = _ESCAPE.sub(r"\1", value)
         params[key] = value
         position = match.end()
-        if position >= len(text):
-            break
     return params
 
 
@@ -164,36 +186,36 @@ class DigestAuthority:
 
     def verify(self, header_params: str, method: str, target: str, accounts: AccountStore) -> AuthResult:
         params = parse_digest_params(header_params)
-        username = params.get("username", "")
-        required = ("username", "realm", "nonce", "uri", "response")
-        if any(not params.get(key) for key in required):
-            return AuthResult(Outcome.INVALID, username=username, reason="malformed Digest credentials")
-        if params["uri"] != target and not _same_target(params["uri"], target):
+        get = params.get  # each field read once: every Digest request comes through here
+        username, realm, nonce, uri, response = map(get, _REQUIRED)
+        if not (username and realm and nonce and uri and response):
+            return AuthResult(Outcome.INVALID, username=username or "", reason="malformed Digest credentials")
+        if uri != target and not _same_target(uri, target):
             return AuthResult(Outcome.BAD_REQUEST, username=username, reason="uri mismatch")
-        if params["realm"] != self.realm or params.get("algorithm", "MD5").upper() != "MD5":
+        if realm != self.realm or get("algorithm", "MD5").upper() != "MD5":
             return AuthResult(Outcome.INVALID, username=username, reason="realm or algorithm mismatch")
         account = accounts.get(username)
         if account is None:
             return AuthResult(Outcome.INVALID, username=username, reason="user not found")
-        issued = self._nonce_issued(params["nonce"])
+        issued = self._nonce_issued(nonce)
         if issued is None:
             return AuthResult(Outcome.INVALID, username=username, reason="invalid nonce")
-        qop = params.get("qop")
+        qop = get("qop")
         ha1 = account.ha1  # MD5(user:realm:password), all the device keeps of a password
-        ha2 = _md5(f"{method}:{params['uri']}")
+        ha2 = _md5(f"{method}:{uri}")
         if qop is None:
-            expected = _md5(f"{ha1}:{params['nonce']}:{ha2}")
-        elif qop == "auth" and _NC.match(params.get("nc", "")) and params.get("cnonce"):
-            expected = _md5(f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:{qop}:{ha2}")
+            expected = _md5(f"{ha1}:{nonce}:{ha2}")
+        elif qop == "auth" and _NC.match(nc := get("nc", "")) and (cnonce := get("cnonce")):
+            expected = _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
         else:
             return AuthResult(Outcome.INVALID, username=username, reason="invalid qop, nc or cnonce")
-        if not hmac.compare_digest(expected, params["response"].lower()):
+        if not hmac.compare_digest(expected, response.lower()):
             return AuthResult(Outcome.INVALID, username=username, reason="password mismatch")
         age = time.time() - issued
         if age > self.lifetime or age < -60:
             return AuthResult(Outcome.STALE, username=username)
         if self.strict_nc:
-            return self._strict(params["nonce"], issued, int(params["nc"], 16) if qop else None, account, username)
+            return self._strict(nonce, issued, int(nc, 16) if qop else None, account, username)
         return AuthResult(Outcome.OK, account=account, username=username)
 
     def _strict(self, nonce: str, issued: float, nc: int | None, account: Account, username: str) -> AuthResult:

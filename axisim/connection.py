@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from email.utils import formatdate
 from typing import Any
 
@@ -19,6 +20,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from cgi_handlers.apache_pages import APACHE_PAGES, apache_page
+from cgi_handlers.request_context import DEVICE_KEY
+
+from .device import Device
 
 LOG = logging.getLogger("axisim")
 SERVER_HEADER = "Apache"  # ServerTokens Prod: AXIS OS 10.6+ can hide Apache's version (a guess, see README)
@@ -57,13 +61,14 @@ class DeviceProtocol(RequestHandler):
       and a compressed form is not a form. (aiohttp would inflate it while parsing, unbounded,
       and refuse a broken stream before the method is known.)"""
 
-    __slots__ = ("_header_bytes", "_header_handle", "_header_timeout", "_server_header")
+    __slots__ = ("_device", "_header_bytes", "_header_handle", "_header_timeout", "_server_header")
 
     def __init__(
         self, manager: web.Server, *, header_timeout: float = HEADER_TIMEOUT, server_header: str = SERVER_HEADER,
-        **kwargs: Any,
+        device: Device | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(manager, **{**kwargs, "auto_decompress": False})
+        self._device = device  # whose firewall (`packet_filter`) sees each new connection; None: the control API
         self._server_header = server_header
         self._header_timeout = header_timeout
         self._header_handle: asyncio.TimerHandle | None = None
@@ -71,6 +76,10 @@ class DeviceProtocol(RequestHandler):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        device = self._device
+        if device is not None and device.packet_filter is not None and not admitted(device, transport):
+            transport.abort()  # the device's firewall drops it: no answer, as a real DROP
+            return
         self._start_header_clock()
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -122,13 +131,14 @@ class DeviceProtocol(RequestHandler):
         peer = self.transport.get_extra_info("peername") if self.transport is not None else None
         return str(peer[0]) if isinstance(peer, tuple) and peer else "-"
 
-    async def finish_response(
+    def finish_response(
         self, request: web.BaseRequest, resp: web.StreamResponse, start_time: float | None
-    ) -> tuple[web.StreamResponse, bool]:
-        """Every reply leaves through here, so the Server header is set here, once."""
-        if isinstance(resp, web.StreamResponse) and not resp.prepared:
+    ) -> Coroutine[Any, Any, tuple[web.StreamResponse, bool]]:
+        """Every reply leaves through here, so the Server header is set here, once. Not a coroutine
+        itself: it hands back aiohttp's, one coroutine less per reply."""
+        if (type(resp) is web.Response or isinstance(resp, web.StreamResponse)) and not resp.prepared:
             resp.headers["Server"] = self._server_header
-        return await super().finish_response(request, resp, start_time)
+        return super().finish_response(request, resp, start_time)
 
     def handle_error(
         self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
@@ -161,11 +171,22 @@ def one_line(exc: BaseException) -> str:
     return text[:200]
 
 
+def admitted(device: Device, transport: asyncio.BaseTransport) -> bool:
+    """Whether the device's firewall passes a connection (its peer, to its local port)."""
+    packet_filter = device.packet_filter
+    peer, local = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+    if packet_filter is None or not isinstance(peer, tuple) or not isinstance(local, tuple):
+        return True
+    return packet_filter(str(peer[0]), int(local[1]))
+
+
 class _DeviceServer(web.Server):
     """aiohttp's low-level server making DeviceProtocol connections."""
 
+    device: Device | None = None
+
     def __call__(self) -> RequestHandler:
-        return DeviceProtocol(self, loop=self._loop, **self._kwargs)
+        return DeviceProtocol(self, loop=self._loop, device=self.device, **self._kwargs)
 
 
 class DeviceRunner(web.AppRunner):
@@ -176,6 +197,8 @@ class DeviceRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         server.__class__ = _DeviceServer  # the same server, with the one method that picks the protocol
+        assert isinstance(server, _DeviceServer)
+        server.device = self.app.get(DEVICE_KEY)  # a device's application (the control API's has none)
         return server
 
 

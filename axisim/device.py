@@ -86,6 +86,9 @@ class Device:
         self.on_factory_default: list[Callable[[RestartKind], None]] = []  # e.g. certificates
         self.vetoes: list[Callable[[dict[str, str]], list[str]]] = []  # the server's: ports it cannot listen on
         self.link_up = True  # a network link (cable or WLAN) reaches the device; the wlan subsystem says
+        # the firewall's verdict (client address, local port) -> passes, while it is activated; the
+        # server drops what it refuses. None: every connection passes (one attribute test a request)
+        self.packet_filter: Callable[[str, int], bool] | None = None
         self.brute_force = BruteForceGuard(
             lambda: self.params.memo(SWITCH, lambda: Limits.read(self.param)), self.clock.now, self.logs, self.bus
         )  # System.PreventDoSAttack: asked by the request pipeline before authentication

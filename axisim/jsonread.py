@@ -60,7 +60,8 @@ def read_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH, max_bytes: int = 
         raise JsonError(f"nested deeper than {max_depth}") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int() digit limit
         raise JsonError(str(exc)) from None
-    _check_depth(document, max_depth)
+    if text.count("{") + text.count("[") > max_depth:  # else no nesting can be deeper (the usual)
+        _check_depth(document, max_depth)
     return document
 
 

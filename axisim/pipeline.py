@@ -1,6 +1,6 @@
 """The request pipeline of one device's aiohttp application, and the application itself.
 
-Request path: journal and faults -> error pages -> lifecycle gate -> brute-force block
+Request path: journal and faults -> error pages -> lifecycle gate -> firewall -> brute-force block
 -> authentication -> connection policy (HTTP/HTTPS per role) -> handler (DESIGN.md "Data flow").
 """
 
@@ -25,7 +25,7 @@ from param_tree import Role
 
 from .access_policy import denied
 from .auth import NO_CREDENTIALS, Outcome, authenticate
-from .connection import CLIENT_BODY_FAULTS, one_line
+from .connection import CLIENT_BODY_FAULTS, admitted, one_line
 from .control.faults import Faults
 from .control.journal import DROPPED, Entry, Journal
 from .control.stream_hooks import STREAM_HOOKS_KEY, ControlStreamHooks
@@ -55,7 +55,7 @@ WIRING_KEY: web.AppKey[Wiring] = web.AppKey("wiring", Wiring)
 def piped(handler: Handler, role: Role) -> Handler:
     """A route's handler behind the device's request pipeline.
 
-    journal -> faults -> error pages -> lifecycle gate -> brute-force block -> authentication
+    journal -> faults -> error pages -> lifecycle gate -> firewall -> brute-force block -> authentication
     -> handler (DESIGN.md "Data flow"), as plain calls around each route rather than aiohttp
     middlewares: aiohttp pays for its middleware chain on every request, and `param.cgi`
     is asked thousands of times a second. Unrouted paths go through it too (a catch-all
@@ -130,6 +130,8 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
             refused = _gate(request, device, state)
             if refused is not None:
                 return refused
+        if device.packet_filter is not None and _dropped(request, device):
+            return apache_page(403)  # never sent: the firewall dropped the connection
         if device.brute_force.holding and _blocked(request, device):
             return apache_page(403)
         if handler is _unrouted:
@@ -165,6 +167,17 @@ def _gate(request: web.Request, device: Device, state: State) -> web.StreamRespo
     if state is State.BOOTING and request.path not in BOOT_PATHS:
         return apache_page(503)
     return None
+
+
+def _dropped(request: web.Request, device: Device) -> bool:
+    """The firewall (axisim/subsystems/firewall): a request on a connection its active rules now
+    drop (they changed since the connection was accepted) gets no answer; the connection goes, as
+    a real firewall's DROP leaves the client waiting. Asked only while the firewall is activated."""
+    transport = request.transport
+    if transport is None or admitted(device, transport):
+        return False
+    transport.abort()
+    return True
 
 
 def _blocked(request: web.Request, device: Device) -> bool:

@@ -42,10 +42,18 @@ async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
     (UnreadableBody, 400) a body whose framing breaks."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge
+    content = request.content
     chunks: list[bytes] = []
     size = 0
     try:
-        async for chunk in request.content.iter_chunked(16384):
+        if content.is_eof():  # all of it came with the headers, as small bodies do: no read loop
+            while not content.at_eof():
+                chunks.append(content.read_nowait())
+                size += len(chunks[-1])
+            if size > limit:
+                raise BodyTooLarge
+            return b"".join(chunks)
+        async for chunk in content.iter_chunked(16384):
             size += len(chunk)
             if size > limit:
                 raise BodyTooLarge

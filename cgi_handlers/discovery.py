@@ -54,13 +54,23 @@ RESTRICTED_PROPERTIES = {"Architecture": "Properties.System.Architecture", "Soc"
 
 
 def unrestricted_properties(device: Device) -> dict[str, str]:
-    return {key: device.param(name) for key, name in UNRESTRICTED_PROPERTIES.items()}
+    """Read by every poll of a VMS: remembered until the device's parameters change (a copy each
+    time, so that no caller can change what is remembered)."""
+    return dict(device.params.memo(("basicdeviceinfo", "unrestricted"), lambda: _unrestricted(device)))
 
 
 def all_properties(device: Device) -> dict[str, str]:
-    found = unrestricted_properties(device)
+    return dict(device.params.memo(("basicdeviceinfo", "all"), lambda: _all(device)))
+
+
+def _unrestricted(device: Device) -> dict[str, str]:
+    return {key: device.param(name) for key, name in UNRESTRICTED_PROPERTIES.items()}
+
+
+def _all(device: Device) -> dict[str, str]:
+    found = _unrestricted(device)
     found.update({key: device.param(name) for key, name in RESTRICTED_PROPERTIES.items()})
-    found["SocSerialNumber"] = device.identity.soc_serial
+    found["SocSerialNumber"] = device.identity.soc_serial  # the identity: fixed for the device's life
     return {key: found[key] for key in ALL_PROPERTY_ORDER}
 
 
@@ -164,16 +174,36 @@ async def apidiscovery_cgi(request: web.Request) -> web.Response:
         params = document.get("params", {})
         id_glob = _string_param(params, "id") or "*"
         version_glob = _string_param(params, "version") or "*"
-        apis = [
-            api
-            for api in advertised(device)
-            if fnmatchcase(api.id, id_glob) and fnmatchcase(api.version, version_glob)
-        ]
-        return _discovery_reply(method, version, _context(document), data={"apiList": [_api_entry(a) for a in apis]})
+        entries = [
+            entry
+            for api, entry in _advertised_entries(device)
+            if (id_glob == "*" or fnmatchcase(api.id, id_glob))
+            and (version_glob == "*" or fnmatchcase(api.version, version_glob))
+        ]  # "*" matches every string: the usual request skips fnmatch
+        return _discovery_reply(method, version, _context(document), data={"apiList": entries})
     except JsonRequestError as exc:
         method = document.get("method") if isinstance(document.get("method"), str) else None
         error = {"code": exc.code, "message": exc.message}
         return _discovery_reply(method, version, _context(document), error=error)
+
+
+def _advertised_entries(device: Device) -> list[tuple[Api, dict[str, str]]]:
+    """`advertised` with each API's entry, once per device: what a device serves is fixed when it
+    is made (its subsystems, switched-off APIs and variant), and VMSs ask for it on every
+    connection. Kept in the parameter store's memo, so it goes with the device; the list itself
+    is shared by every device that advertises the same APIs (a fleet holds a handful of them).
+    The entries are shared: replies only serialise them."""
+    return device.params.memo(("apidiscovery", "entries"), lambda: _shared_entries(tuple(advertised(device))))
+
+
+_SHARED_ENTRIES: dict[tuple[Api, ...], list[tuple[Api, dict[str, str]]]] = {}
+
+
+def _shared_entries(apis: tuple[Api, ...]) -> list[tuple[Api, dict[str, str]]]:
+    found = _SHARED_ENTRIES.get(apis)
+    if found is None:
+        found = _SHARED_ENTRIES[apis] = [(api, _api_entry(api)) for api in apis]
+    return found
 
 
 def _api_entry(api: Api) -> dict[str, str]:

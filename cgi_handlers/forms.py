@@ -54,7 +54,10 @@ async def read_form(request: web.Request) -> list[tuple[str, str]]:
 
 
 def first(pairs: list[tuple[str, str]], key: str) -> str | None:
-    return next((value for name, value in pairs if name == key), None)
+    for name, value in pairs:  # a loop, not next(generator): read on every request
+        if name == key:
+            return value
+    return None
 
 
 def check_schema_version(form: list[tuple[str, str]], *, required: bool) -> None:

@@ -106,7 +106,10 @@ class UpdateError(Exception):
 class ParamStore:
     """One device's view of its model: identity values and an overlay of changes."""
 
-    __slots__ = ("_added", "_groups", "_identity", "_memo", "_overlay", "_providers", "_removed", "_view", "model")
+    __slots__ = (
+        "_added", "_groups", "_identity", "_memo", "_overlay", "_providers", "_read_provided", "_removed", "_view",
+        "model",
+    )  # fmt: skip
 
     def __init__(self, model: ModelTree, identity: Mapping[str, str] | None = None) -> None:
         self.model = model
@@ -118,24 +121,41 @@ class ParamStore:
         self._view: _View | None = None  # None: same structure as the model
         self._memo: dict[Hashable, Any] | None = None  # renderings of the current state (see memo)
         self._providers: dict[str, Callable[[], str]] | None = None  # read-time values (see provide)
+        self._read_provided = False  # a provided value was read since memo began computing
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()` once per state: a list body or an auth policy is read on every request and
-        changes rarely. Every change to the store forgets what was remembered."""
-        providers = self._providers
-        if providers:  # a rendering holds provided values: remembered only with the values it showed
-            key = (key, tuple(provider() for provider in providers.values()))
+        changes rarely. Every change to the store forgets what was remembered. A rendering that
+        read a provided value (see provide) is kept with the provided values of the moment and
+        recomputed when they differ; the others never ask the providers again."""
         memo = self._memo
         if memo is None:
             memo = self._memo = {}
+        else:
+            kept = memo.get(key)
+            if kept is not None:
+                if kept[1] is None:
+                    return kept[0]  # type: ignore[no-any-return]
+                if kept[1] == self._provided():
+                    self._read_provided = True  # for a rendering that holds this one
+                    return kept[0]  # type: ignore[no-any-return]
+        provided = self._provided() if self._providers else None
+        outer, self._read_provided = self._read_provided, False
         try:
-            return memo[key]  # type: ignore[no-any-return]
-        except KeyError:
-            pass
+            value = compute()
+            read = self._read_provided
+        finally:
+            self._read_provided = outer or self._read_provided
+        if self._memo is not memo:  # compute changed the store: nothing to remember
+            return value
         if len(memo) >= MEMO_SIZE:
             memo.clear()
-        value = memo[key] = compute()
+        memo[key] = (value, provided if read else None)
         return value
+
+    def _provided(self) -> tuple[str, ...]:
+        providers = self._providers
+        return tuple(provider() for provider in providers.values()) if providers else ()
 
     # -- reading -----------------------------------------------------------
 
@@ -173,6 +193,7 @@ class ParamStore:
         """The current raw value (unmasked)."""
         providers = self._providers
         if providers is not None and name in providers:
+            self._read_provided = True
             return providers[name]()
         if name in self._overlay:
             return self._overlay[name]

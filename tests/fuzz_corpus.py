@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import sys
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
 from axisim.device import make_device
-from cgi_handlers import HANDLER_MODULES, ROUTES
+from cgi_handlers import HANDLER_MODULES, ROUTES, config_discover, config_rest
 from cgi_handlers.routing import Route
 from param_tree import Role
 
@@ -56,6 +57,7 @@ class Endpoint:
     multipart: bool  # the handler reads multipart uploads
     actions: tuple[str, ...]  # values the handler compares `action`, `method`, `cmd` or `mode` with
     anonymous: bool  # the route answers anonymous clients (its least role)
+    route: str = ""  # the route's path when `path` is one URL it serves (the DCA's /config/rest/...)
 
     @property
     def id(self) -> str:
@@ -77,6 +79,8 @@ def _wire_modules(route: Route) -> list[ModuleType]:
     """The handler's module, the module declaring the route (a shared handler such as the /vapix
     services' is declared by its feature's module) and the wire-layer modules that one imports."""
     found = [inspect.getmodule(route.handler)]
+    if route.handler.__module__ == config_rest.__name__:  # the Device Configuration APIs' own modules
+        found += [m for m in list(sys.modules.values()) if isinstance(getattr(m, "API", None), config_rest.ConfigApi)]
     declaring = [m for m in HANDLER_MODULES if any(r is route for r in m.ROUTES)]
     for module in declaring:
         found.append(module)
@@ -122,8 +126,25 @@ def _actions(text: str) -> tuple[str, ...]:
     return tuple(sorted(set(_CHOICE.findall(text)) | tables))
 
 
+def _urls(model: str, route: Route) -> list[str]:
+    """The URLs a route with a path pattern serves (the Device Configuration APIs' trees); the
+    route's path itself otherwise."""
+    if route.path.startswith(config_rest.REST):
+        return [*config_rest.paths(make_device(model)), f"{config_rest.REST}nope/v1"]
+    if route.path.startswith(config_discover.DISCOVER):
+        apis = [f"{config_discover.DISCOVER}/apis/{a.name}/v{a.major}" for a in config_rest.registered()]
+        return [config_discover.DISCOVER, f"{config_discover.DISCOVER}/apis", *apis]
+    return [route.path]
+
+
 def endpoints(models: list[str]) -> list[Endpoint]:
-    return [endpoint(model, route) for model in models for route in served_routes(model)]
+    return [
+        replace(found, path=url, route=route.path)
+        for model in models
+        for route in served_routes(model)
+        for found in (endpoint(model, route),)
+        for url in _urls(model, route)
+    ]
 
 
 def one_model_each(all_endpoints: list[Endpoint]) -> list[Endpoint]:

@@ -137,6 +137,9 @@ ROUTE_APIS: dict[str, str | None] = {
     "/axis-cgi/mqtt/event.cgi": "event-mqtt-bridge",
     "/vapix/services": None,  # SOAP web services (event1): no apidiscovery id on real firmware
     "/axis-cgi/virtualinput/": None,  # virtual input API: no apidiscovery id (Properties.VirtualInput says it)
+    # the Device Configuration APIs: listed by /config/discover, never by getApiList (a recorded 12.x device)
+    "/config/rest/{tail:.*}": None,
+    "/config/discover{tail:.*}": None,
     "/axis-cgi/io/virtualinput.cgi": None,  # the manual trigger
     "/": None,
     "/index.html": None,

@@ -206,7 +206,8 @@ async def test_device_by_serial_any_case_or_by_index(control: Control) -> None:
     assert by_index["serial"] == by_serial["serial"] == by_lower["serial"] == device.serial
     assert by_index["model"] == "W401" and by_index["url"] == device.url
     assert by_index["state"] == "ready" and by_index["reachable"] is True and by_index["faults"] == []
-    assert set(by_index["subsystems"]) == {"time", "network", "io", "power", "wlan", "virtualinput", "rules", "mqtt"}
+    words = {"time", "network", "io", "power", "wlan", "virtualinput", "firewall", "rules", "mqtt"}
+    assert set(by_index["subsystems"]) == words
 
 
 @pytest.mark.parametrize("key", ["4", "99", "ACCC00000000", "nope", "-1"])

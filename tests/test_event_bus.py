@@ -98,6 +98,7 @@ def test_every_subsystem_stimulus_is_found_on_its_class() -> None:
         "power": {"ignition", "dc", "cable"},
         "wlan": {"add_network", "remove_network"},
         "virtualinput": set(),  # driven by clients (virtualinput/*.cgi), nothing physical
+        "firewall": set(),  # driven by /config/rest/firewall/v1 and the device clock
         "rules": set(),  # driven by the device's own events
         "network": set(),  # driven by network_settings.cgi and param.cgi
         "mqtt": set(),  # driven by mqtt/client.cgi and its broker (a broker fault is the control API's "mqtt" fault)

@@ -204,3 +204,25 @@ def test_upgraded_firmware_survives_a_simulator_restart(tmp_path: Any) -> None:
     assert StateDir(tmp_path).attach(again)
     assert again.firmware.active == "12.7.1" and again.firmware.inactive == "12.6.94"
     assert again.param("Properties.Firmware.Version") == "12.7.1"
+
+
+async def test_basicdeviceinfo_read_before_an_upgrade_shows_the_new_version_after(
+    device_client: DeviceClientFactory,
+) -> None:
+    # §5.2: the properties are remembered per parameter state; an upgrade changes the version
+    client = await device_client("S3016")
+    bdi = "/axis-cgi/basicdeviceinfo.cgi"
+
+    async def versions() -> tuple[str, str]:
+        found = []
+        for method in ("getAllUnrestrictedProperties", "getAllProperties"):
+            reply = await client.post(bdi, json={"apiVersion": "1.0", "method": method})
+            found.append((await reply.json())["data"]["propertyList"]["Version"])
+        return found[0], found[1]
+
+    assert await versions() == ("12.6.94", "12.6.94")
+    response = await client.post(URL, data=upgrade_form(image("S3016", "12.7.1")))
+    assert (await response.json())["data"] == {"firmwareVersion": "12.7.1"}
+    assert await versions() == ("12.7.1", "12.7.1")
+    assert (await call(client, "rollback"))["data"] == {}
+    assert await versions() == ("12.6.94", "12.6.94")

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from param_tree import Role
 
 from ..auth import Outcome, authenticate, parse_digest_params
+from ..connection import admitted
 from ..lifecycle import State
 from .messages import BadRequest, Reader, Request, reply
 from .stream import Sink, Stream, parse_transport, topic_filters
@@ -81,8 +82,9 @@ class RtspConnection(asyncio.Protocol):
         local = transport.get_extra_info("sockname")
         self.client = peer[0] if peer else "-"
         self.local = local[0] if local else self.server.host
-        if not self.server.admit(self):
-            transport.abort()
+        dropped = self.device.packet_filter is not None and not admitted(self.device, transport)
+        if dropped or not self.server.admit(self):
+            transport.abort()  # the device's firewall drops it (no answer), or too many connections
             return
         self._arm()
 
@@ -138,6 +140,11 @@ class RtspConnection(asyncio.Protocol):
         return self.transport.get_write_buffer_size() if self.transport is not None else 0
 
     def data_received(self, data: bytes) -> None:
+        transport = self.transport
+        if self.device.packet_filter is not None and transport is not None and not admitted(self.device, transport):
+            self.end_stream("dropped by the firewall")  # the firewall's rules changed since it connected
+            transport.abort()
+            return
         self._arm()  # any bytes, interleaved RTCP included, keep the session alive
         try:
             requests = self.reader.feed(data)

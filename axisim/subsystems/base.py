@@ -9,6 +9,7 @@ parameters, reacts to the device's restarts, and saves what is not a parameter
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from param_tree import ParamDef, ParamStore, ParamType, Role, SecurityLevel, Template
@@ -73,6 +74,7 @@ class DeviceView(Protocol):
     identity: Identity  # serial, MAC
     subsystems: dict[str, Subsystem]  # the device's other plugins (a declared dependency: power -> others)
     link_up: bool  # a network link reaches the device (the wlan subsystem says)
+    packet_filter: Callable[[str, int], bool] | None  # the firewall's verdict on a connection (None: all pass)
 
     @property
     def model(self) -> ModelView: ...
