@@ -8,7 +8,10 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import signal
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from . import discovery, fleet_cli, notify, site_cli
 from .accounts import AccountError
@@ -217,8 +220,9 @@ async def serve(args: argparse.Namespace) -> int:
         print("accounts: " + ", ".join(f"{a.name}/{a.password} ({a.role})" for a in accounts))
     if not names:
         print("accounts: none; create the first administrator with pwdgrp.cgi?action=add")
+    member = object()  # the device's key in the responders (a RunningDevice does not hash)
     if args.discovery:
-        await discovery.join(running, lambda: running)
+        await discovery.join(member, lambda: running)
         announced = discovery.announced_services(running)
         if announced is not None:
             print(f"mdns:     {announced.name} on {announced.host} ({', '.join(announced.types)})")
@@ -226,9 +230,35 @@ async def serve(args: argparse.Namespace) -> int:
     try:
         await asyncio.Event().wait()
     finally:
-        await discovery.leave(running)
+        await discovery.leave(member)
         await running.stop()
     return 0
+
+
+async def until_terminated(main: Coroutine[Any, Any, int]) -> int:
+    """Run `main`; SIGTERM (systemd, docker stop, kill) ends it as Ctrl-C does: its finally blocks run, so
+    every device says goodbye (mDNS TTL 0, SSDP byebye) and stops before the process exits (status 0)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers on this loop/thread
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await main
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        return 0
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     try:
         runs = {"fleet": fleet_cli.run, "site": site_cli.site, "serve": serve}
-        return asyncio.run(runs[args.command](args))
+        return asyncio.run(until_terminated(runs[args.command](args)))
     except KeyboardInterrupt:
         return 0
 

@@ -213,6 +213,8 @@ class _AcceptLimit(logging.Filter):
         self._last = -self.INTERVAL
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if self._closed_while_retrying(record):
+            return False
         if not str(record.msg).startswith("socket.accept() out of system resource"):
             return True
         now = time.monotonic()
@@ -228,6 +230,15 @@ class _AcceptLimit(logging.Filter):
         record.exc_text = None
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
+
+    @staticmethod
+    def _closed_while_retrying(record: logging.LogRecord) -> bool:
+        """The accept retry asyncio scheduled after running out of files, firing after the listener closed
+        (a device stopping, SIGTERM): "Invalid file descriptor: -1", nothing to say."""
+        error = record.exc_info[1] if record.exc_info else None
+        return (
+            isinstance(error, ValueError) and "_start_serving" in str(record.msg) and "file descriptor" in str(error)
+        )
 
 
 ACCEPT_LIMIT = _AcceptLimit()

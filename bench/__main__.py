@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from .discovery import discovery
 from .events import events
 from .fleet_start import fleet_start
 from .loadgen import LoadGenerator
@@ -48,6 +49,8 @@ BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
     6: ("device event bus", events),
     7: ("events over WebSocket, fleet", lambda s: ws_events(s.fleet_size, s.duration)),
     8: ("MQTT: a fleet publishing to one broker", lambda s: mqtt_fleet(s.fleet_size)),
+    9: ("discovery: a fleet announced over mDNS (root: two network namespaces)",
+        lambda s: discovery(s.fleet_size, max(s.duration, 5.0))),
     10: ("a site on 2 workers against 1", lambda s: workers_speedup(s.load, s.mixed_size, s.mix)),
     11: ("the largest site across workers", lambda s: largest_site(s.site_size, s.mix)),
 }

@@ -63,7 +63,18 @@ async def rootdesc(request: web.Request) -> web.Response:
     device = device_of(request)
     if device.param(ENABLED, "no") != "yes":
         return apache_page(404)  # no UPnP daemon runs
-    return text_reply(description(device, f"{request.url.origin()}/"), content_type="text/xml")
+    return text_reply(description(device, presentation_url(request)), content_type="text/xml")
+
+
+def presentation_url(request: web.Request) -> str:
+    """`http://<ip>:<port>/` with the address the client reached and the port always written, as the
+    real device writes `http://<ip>:80/` (events.md §6): Home Assistant and the npm client take host and
+    port from it (a `Host` header naming the device, or port 80 left out by URL rules, would lose them)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    host, port = (sockname[0], sockname[1]) if sockname else (request.url.host or "", request.url.port)
+    host = host.removeprefix("::ffff:") if "." in host else host  # IPv4 reached on a dual-stack socket
+    host = f"[{host}]" if ":" in host else host
+    return f"{request.scheme}://{host}:{port}/"
 
 
 ROUTES = [Route(DESCRIPTION_PATH, rootdesc, Role.ANONYMOUS, methods=("GET", "HEAD"))]

@@ -34,6 +34,7 @@ def ha_view(info: AsyncServiceInfo) -> dict[str, Any]:
     return {
         "type": info.type, "name": info.name.split(".", 1)[0], "host": str(host) if host else None, "port": info.port,
         "mac": mac, "server": info.server, "addresses": [str(a) for a in addresses], "accepted": accepted,
+        "addresses6": info.parsed_addresses(IPVersion.V6Only),  # AAAA records (not read by the view above)
     }  # fmt: skip
 
 

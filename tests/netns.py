@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 SITE_IP_FORMAT = "10.213.{}.1"
 LAN_IP_FORMAT = "10.213.{}.2"
+SITE_MODELS = "S3008,C1410MkII,W401"  # a recorder, a speaker, a W401: one of each announcement
+BASE_PORT = 20000
+CONTROL_PORT = 8079
+CURL = ("curl", "-s", "--max-time", "5")
+DIGEST = (*CURL, "--digest", "-u", "root:pass")
 
 
 def _ip(*args: str) -> None:
@@ -74,6 +84,108 @@ def unavailable() -> str | None:
     finally:
         probe.remove()
     return None
+
+
+async def spawn_site(pair: NetnsPair, inventory: Path, *extra: str) -> asyncio.subprocess.Process:
+    """A mixed fleet of three with discovery on in the site namespace (boot time 1 s), on BASE_PORT and
+    the next two ports of the site address, its control API on CONTROL_PORT."""
+    return await pair.spawn(
+        pair.site, sys.executable, "-m", "axisim", "fleet", "--models", SITE_MODELS, "--count", "3", "--host",
+        pair.site_ip, "--base-port", str(BASE_PORT), "--no-rtsp", "--discovery", "--boot-time", "1",
+        "--control-host", pair.site_ip, "--control-port", str(CONTROL_PORT), "--inventory", str(inventory), "--quiet",
+        *extra,
+    )  # fmt: skip
+
+
+async def until_ok(pair: NetnsPair, url: str, tries: int = 40) -> bool:
+    """GET `url` with Digest from the LAN until the device answers OK (bounded: it may still be booting)."""
+    for _ in range(tries):
+        if (await pair.run(pair.lan, *DIGEST, url)).strip() == "OK":
+            return True
+        await asyncio.sleep(0.25)
+    return False
+
+
+async def enable_upnp(pair: NetnsPair, ports: list[int]) -> None:
+    """Network.UPnP.Enabled=yes through param.cgi from the LAN (off by factory default, events.md §6)."""
+    for port in ports:
+        url = f"http://{pair.site_ip}:{port}/axis-cgi/param.cgi?action=update&Network.UPnP.Enabled=yes"
+        assert await until_ok(pair, url), url
+
+
+async def site_devices(pair: NetnsPair, inventory: Path) -> dict[str, dict[str, Any]]:
+    """MAC -> what a browser should list: the inventory's address and port, the model the device reports."""
+    for _ in range(40):  # bounded: the inventory is written once every device listens
+        if inventory.exists():
+            break
+        await asyncio.sleep(0.25)
+    devices = json.loads(inventory.read_text())["devices"]
+    expected = {}
+    for row in devices:
+        url = f"{row['url']}/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr"
+        product = (await pair.run(pair.lan, *DIGEST, url)).strip().split("=", 1)[1]
+        expected[row["serial"]] = {"address": row["address"], "port": row["http_port"], "product": product}
+    return expected
+
+
+class JsonLines:
+    """A browser script's output (one JSON line per change it sees) read as far as a test needs."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    def take(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def view(self) -> Any:
+        """What `until`'s predicate is given."""
+        return self
+
+    async def until(self, predicate: Any, timeout: float = 15.0) -> bool:
+        """Read lines until `predicate(self.view())` holds; False when `timeout` passes or the script ends."""
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while not predicate(self.view()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                line = await asyncio.wait_for(self.process.stdout.readline(), left)
+            except TimeoutError:
+                return False
+            if not line:
+                return False
+            self.take(json.loads(line))
+        return True
+
+    async def ready(self) -> JsonLines:
+        """Wait for the script's {"ready": true} (bounded)."""
+        assert self.process.stdout is not None
+        assert json.loads(await asyncio.wait_for(self.process.stdout.readline(), 15)) == {"ready": True}
+        return self
+
+
+class Watch(JsonLines):
+    """tests/mdns_browser.py running in the LAN namespace: what it lists now (name -> Home Assistant's view)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        super().__init__(process)
+        self.seen: dict[str, dict[str, Any]] = {}
+
+    def view(self) -> dict[str, dict[str, Any]]:
+        return self.seen
+
+    def take(self, message: dict[str, Any]) -> None:
+        if message.get("change") == "added":
+            self.seen[message["name"]] = message["view"]
+        elif message.get("change") == "removed":
+            self.seen.pop(message["name"], None)
+
+
+async def watch_mdns(pair: NetnsPair, seconds: float = 60) -> Watch:
+    watch = Watch(await pair.spawn(pair.lan, sys.executable, "tests/mdns_browser.py", str(seconds)))
+    await watch.ready()
+    return watch
 
 
 @contextlib.contextmanager

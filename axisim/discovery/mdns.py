@@ -3,10 +3,10 @@
 Each device announces, while it is ready, reachable and `Network.Bonjour.Enabled` is yes, the
 service types of its kind (events.md §6): instance `<Bonjour.FriendlyName> - <MAC>` (the factory
 friendly name is `AXIS <ProdNbr>`), host `axis-<mac>.local`, TXT `macaddress=<MAC>`, SRV to its
-HTTP port, an A record for its address and one for a 169.254 address derived from its MAC. The
-responder compares what each device should announce with what it announces (on every change the
-device reports and on a short sweep, which sees restarts, power and the network switch) and
-sends goodbyes and new announcements for the difference. python-zeroconf does the wire.
+HTTP port, an A record for its address (AAAA for an IPv6 one) and one for a 169.254 address derived
+from its MAC. The responder compares what each device should announce with what it announces (on
+every change the device reports and on a short sweep, which sees restarts, power and the network
+switch) and sends goodbyes and new announcements for the difference. python-zeroconf does the wire.
 """
 
 from __future__ import annotations
@@ -54,14 +54,24 @@ def link_local(serial: str) -> str:
     return f"169.254.{1 + (value >> 8) % 254}.{value & 0xFF}"
 
 
-def _interface_addresses() -> list[str]:
-    """The host's IPv4 addresses that are not loopback (for a device listening on every address)."""
+def _interface_addresses(ipv6: bool) -> list[str]:
+    """The host's addresses that are not loopback (for a device listening on every address): IPv4,
+    and IPv6 too when `ipv6` (a device on `::` answers on both)."""
     found = []
     for adapter in ifaddr.get_adapters():
         for ip in adapter.ips:
-            if isinstance(ip.ip, str) and not ipaddress.ip_address(ip.ip).is_loopback:
-                found.append(ip.ip)
+            address = ip.ip if isinstance(ip.ip, str) else ip.ip[0] if ipv6 else None
+            if address is not None and not ipaddress.ip_address(address).is_loopback:
+                found.append(address)
     return found
+
+
+def device_addresses(host: str) -> list[str]:
+    """The addresses a device listening on `host` announces (A, and AAAA for IPv6 ones): its own, or
+    the host's for a wildcard (`0.0.0.0`: IPv4 only; `::` and all: IPv6 as well)."""
+    if host not in WILDCARDS:
+        return [host]
+    return _interface_addresses(ipv6=host != "0.0.0.0")
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,7 @@ def announced_services(running: RunningDevice, with_link_local: bool = True) -> 
         return None
     serial = device.serial
     friendly = device.param(FRIENDLY_NAME) or f"AXIS {device.param(PROD_NBR, device.model.id)}"
-    addresses = [running.host] if running.host not in WILDCARDS else _interface_addresses()
-    addresses = [a for a in addresses if ":" not in a]
+    addresses = device_addresses(running.host)
     if with_link_local:
         addresses.append(link_local(serial))
     types = (VIDEO, *KIND_SERVICES.get(_kind(device), ()))

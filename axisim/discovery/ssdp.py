@@ -16,6 +16,7 @@ import logging
 import random
 import socket
 import struct
+import sys
 from dataclasses import dataclass
 from typing import cast
 
@@ -38,6 +39,7 @@ SERVER = "Linux/2.6.35, UPnP/1.0, Portable SDK for UPnP devices/1.6.18"  # the r
 MAX_AGE = 1800
 SWEEP_SECONDS = 0.5
 MAX_SEARCH = 2048  # an M-SEARCH is a few hundred bytes
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux <netinet/in.h>; Python 3.11 lacks the name
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ def presence(running: RunningDevice) -> Presence | None:
     if device.param(ENABLED, "no") != "yes":
         return None
     address = running.host if running.host not in WILDCARDS else _first_address()
-    return Presence(f"http://{address}:{running.port}{DESCRIPTION_PATH}", udn(device), address)
+    literal = f"[{address}]" if ":" in address else address
+    return Presence(f"http://{literal}:{running.port}{DESCRIPTION_PATH}", udn(device), address)
 
 
 def _first_address() -> str:
@@ -155,20 +158,37 @@ class SsdpResponder(asyncio.DatagramProtocol):
             return
         st, mx = search
         loop = asyncio.get_running_loop()
-        for found in list(self._alive.values()):
+        for key, found in list(self._alive.items()):
             kinds = {SERVICE: SERVICE, ROOT: ROOT, DEVICE_TYPE: DEVICE_TYPE, found.udn: found.udn, "ssdp:all": SERVICE}
             kind = kinds.get(st)
             if kind is not None:  # answered within MX, spread as UPnP 1.0 §1.2.3 asks of devices
-                loop.call_later(random.uniform(0, mx * 0.8), self._send, reply(found, kind), addr, None)
+                loop.call_later(random.uniform(0, mx * 0.8), self._reply, key, found, kind, addr)
 
-    def _send(self, payload: bytes, addr: tuple[str, int], source: str | None) -> None:
-        if self.transport is None or self._sock is None:
+    def _reply(self, key: object, found: Presence, kind: str, addr: tuple[str, int]) -> None:
+        """A search answer due now, unless the device left meanwhile (a reply after its byebye would
+        list a device that is gone)."""
+        if self._alive.get(key) == found:
+            self._send(reply(found, kind), addr, found.address)
+
+    def _send(self, payload: bytes, addr: tuple[str, int], source: str) -> None:
+        """From the device's own address, as a real device's replies come (the npm client takes a
+        device's address from the packet's source): IP_PKTINFO on Linux."""
+        sock = self._sock
+        if self.transport is None or sock is None:
             return
-        if source is not None:
+        try:
+            packed = socket.inet_aton(source)
+        except OSError:  # not IPv4: the kernel chooses
+            packed = None
+        if packed is not None:
             with contextlib.suppress(OSError):
-                self._sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(source))
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, packed)
         with contextlib.suppress(OSError):
-            self.transport.sendto(payload, addr)
+            if packed is None or sys.platform != "linux":
+                self.transport.sendto(payload, addr)
+                return
+            pktinfo = struct.pack("@i4s4s", 0, packed, bytes(4))
+            sock.sendmsg([payload], [(socket.IPPROTO_IP, IP_PKTINFO, pktinfo)], 0, addr)
 
     def _announce(self, found: Presence, alive: bool) -> None:
         for kind in (ROOT, found.udn, DEVICE_TYPE, SERVICE):
