@@ -10,6 +10,7 @@ import argparse
 import ipaddress
 import math
 import socket
+import urllib.parse
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -116,3 +117,33 @@ def default_https_port(http_port: int) -> int | None:
         return 0
     https = http_port + HTTPS_OFFSET
     return https if https <= MAX_PORT else None
+
+
+MAX_BYTES = 1 << 30
+
+
+def byte_size(text: str) -> int:
+    """A size in bytes, 1 to 1 GiB; `k`/`M` suffixes (1024-based) allowed: 512k, 8M."""
+    units = {"k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20}
+    stripped = text.strip()
+    factor = units.get(stripped[-1:], 1)
+    digits = stripped[:-1] if stripped[-1:] in units else stripped
+    value = _whole(digits) * factor if digits.isascii() and digits.isdigit() and len(digits) <= 10 else 0
+    if not 1 <= value <= MAX_BYTES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size from 1 byte to 1G (e.g. 8M, 512k, 65536)")
+    return value
+
+
+def device_url(text: str) -> str:
+    """A device's base URL: http(s)://host[:port], no credentials, no query (paths are the recorder's)."""
+    parsed = urllib.parse.urlsplit(text.strip())
+    try:
+        port_number = parsed.port
+    except ValueError:
+        port_number = -1
+    if (
+        parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.username or parsed.query
+        or parsed.fragment or port_number == -1 or len(text) > 2048 or not text.isprintable()
+    ):  # fmt: skip
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device URL (http://host[:port] or https://...)")
+    return text.strip().rstrip("/")

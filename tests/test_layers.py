@@ -56,6 +56,8 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("axisim/subsystems/io/plugin.py", "import axisim.subsystems.wlan", "Subsystems do not import each other"),
         ("param_tree/__init__.py", "import axisim", "param_tree imports nothing of the project"),
         ("cgi_handlers/param.py", "import axisim.server", "cgi_handlers imports nothing of the top layer"),
+        ("axisim/record/plan.py", "import cgi_handlers", "The recorder is a client of a device"),
+        ("axisim/device.py", "import axisim.record", "The core and the subsystems import no aiohttp"),
     ],
 )
 def test_a_crossed_layer_breaks_the_contract(tmp_path: Path, module: str, line: str, contract: str) -> None:
