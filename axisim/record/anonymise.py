@@ -73,7 +73,8 @@ class Found:
     ipv4: list[str] = field(default_factory=list)  # every other address
     ipv6: list[str] = field(default_factory=list)
     hostnames: list[str] = field(default_factory=list)  # the device's own names
-    names: list[str] = field(default_factory=list)  # site names and domains
+    domains: list[str] = field(default_factory=list)  # the site's DNS domains
+    names: list[str] = field(default_factory=list)  # other site host names
     realms: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     soc_serial: str = ""
@@ -140,12 +141,9 @@ def find(recording: Recording, url_host: str, user: str = "", password: str = ""
     if url_host and not _ipv4(url_host) and not _is_ip(url_host):
         hostnames.append(url_host)
     found.hostnames = [h for h in dict.fromkeys(hostnames) if h and _HOSTNAME.match(h.encode()) and not _public(h)]
-    names = [params.get(n, "") for n in _DOMAIN_PARAMS]
-    names += [value for name, value in params.items() if kinds.get(name) == "hostname"]
-    found.names = [
-        n for n in dict.fromkeys(x for v in names for x in re.split(r"[\s,;]+", v))
-        if "." in n and _HOSTNAME.match(n.encode()) and not _is_ip(n) and not _public(n) and n not in found.hostnames
-    ]  # fmt: skip
+    found.domains = _names([params.get(n, "") for n in _DOMAIN_PARAMS], found.hostnames)
+    hostnames_typed = [value for name, value in params.items() if kinds.get(name) == "hostname"]
+    found.names = _names(hostnames_typed, found.hostnames + found.domains)
     found.realms = [r for r in realms if r]
     found.accounts = [a for a in [*recording.account_names(), user] if a and not _SYSTEM_ACCOUNTS.match(a)]
     found.accounts = list(dict.fromkeys(found.accounts))
@@ -157,6 +155,15 @@ def find(recording: Recording, url_host: str, user: str = "", password: str = ""
         secrets.append(password.encode())
     found.secrets = [s for s in dict.fromkeys(secrets) if len(s) >= SECRET_MIN]
     return found
+
+
+def _names(values: list[str], known: list[str]) -> list[str]:
+    """Dotted DNS names (not addresses, not public services) out of parameter values (lists split)."""
+    split = (part for value in values for part in re.split(r"[\s,;]+", value))
+    return [
+        n for n in dict.fromkeys(split)
+        if "." in n and _HOSTNAME.match(n.encode()) and not _is_ip(n) and not _public(n) and n not in known
+    ]  # fmt: skip
 
 
 def _hex12(text: str) -> str:
@@ -412,8 +419,10 @@ def _tokens(found: Found, placeholder: Identity) -> list[Token]:
     # names
     for host in found.hostnames:
         add(Token(host.encode(), placeholder.hostname.encode(), "host name", caseless=True, edge=b"A-Za-z0-9-"))
+    for index, name in enumerate(found.domains, start=1):
+        add(Token(name.encode(), f"domain{index}.example.com".encode(), "domain", caseless=True, edge=b"A-Za-z0-9-"))
     for index, name in enumerate(found.names, start=1):
-        add(Token(name.encode(), _doc_name(name, index).encode(), "host name", caseless=True, edge=b"A-Za-z0-9-"))
+        add(Token(name.encode(), f"host{index}.example.com".encode(), "host name", caseless=True, edge=b"A-Za-z0-9-"))
     for realm in found.realms:
         add(Token(realm.encode(), placeholder.realm.encode(), "realm", edge=b"A-Za-z0-9_"))
     for index, account in enumerate(found.accounts, start=1):
@@ -435,11 +444,6 @@ def _doc_ipv4(index: int) -> str:
     """The index-th documentation address (RFC 5737): 198.51.100.1-254, then 203.0.113.x."""
     net, host = divmod(index - 1, 254)
     return f"{('198.51.100', '203.0.113', '192.0.2')[net % 3]}.{host + 1}"
-
-
-def _doc_name(name: str, index: int) -> str:
-    """A site name as `hostN.example.com`; a bare domain (the DomainName) as `domainN.example.com`."""
-    return f"host{index}.example.com" if name.count(".") >= 2 else f"domain{index}.example.com"
 
 
 # -- secrets where they stand ----------------------------------------------------------------------
