@@ -30,9 +30,12 @@ from cryptography import x509
 
 from axisim.device import AccountSpec, make_device
 from axisim.identity import Identity
-from axisim.record import Options, record
+from axisim.record import Options, quirks, record
 from axisim.record import run as record_run
 from axisim.record.anonymise import eui64_forms
+from axisim.record.client import Reply
+from axisim.record.plan import PROBE_GROUP, PROBE_LIST
+from axisim.record.recording import Recording
 from axisim.server import start_device
 from param_tree import parse_definitions
 from tests.conftest import digest_request
@@ -217,12 +220,12 @@ async def _fake(request: web.Request) -> web.StreamResponse:
     query = request.query_string
     if path == "/axis-cgi/param.cgi" and "listdefinitions" in query:
         return web.Response(body=DEFINITIONS.encode("latin-1"), headers={"Content-Type": "text/xml"})
-    if path == "/axis-cgi/param.cgi" and "root.Brand" in query:
-        text = "root.Brand.ProdShortName=AXIS M3106-LVE Mk II\nroot.Brand.Brand=AXIS"  # no trailing newline
+    if path == "/axis-cgi/param.cgi" and "root.Properties" in query:  # params.xml's order, no final newline
+        text = f"root.Properties.System.SerialNumber={SERIAL}\nroot.Properties.Firmware.Version=11.11.73"
         return web.Response(body=text.encode(), headers={"Content-Type": "text/plain; charset=ISO-8859-1"})
-    if path == "/axis-cgi/param.cgi":
+    if path == "/axis-cgi/param.cgi":  # the error line with a final "!" (vapix-wire.md §1.1, "legacy")
         group = request.query.get("group", "")
-        return web.Response(body=f"# Request failed: group '{group}' not found\n".encode(),
+        return web.Response(body=f"# Error: Error -1 getting param in group '{group}'!".encode(),
                             headers={"Content-Type": "text/plain; charset=ISO-8859-1"})  # fmt: skip
     if path == "/vapix/services":
         return web.Response(body=EVENTS.encode(), headers={"Content-Type": "application/soap+xml; charset=utf-8"})
@@ -353,8 +356,11 @@ async def test_every_planted_identifier_is_replaced_in_every_file_kind(tmp_path:
         "server_header": SERVER,
         "param_content_type": "text/plain; charset=ISO-8859-1",
         "param_trailing_newline": False,
-        "param_list_error": "# Request failed: group '{group}' not found\n",
+        "param_list_order": "definition",
+        "param_error_style": "legacy",
     }
+    assert [e.get("role") for e in index][:1] == ["anonymous"]  # getApiList, answered without credentials
+    assert all("role" not in e for e in index[1:])
     # README: the failed call and the API it does not know, no identifier
     readme = files["README.md"].decode()
     assert "POST /axis-cgi/lightcontrol.cgi getServiceCapabilities: HTTP 500" in readme
@@ -395,3 +401,13 @@ async def test_a_fixture_that_still_holds_an_identifier_is_not_written(
     assert re.search(r"events\.xml still holds .*MAC", stderr), stderr
     assert "refusing to write" in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_line_in_neither_style_is_a_note_not_a_flag() -> None:
+    recording = Recording("http://device")
+    line = f"# Request failed: group '{PROBE_GROUP}' not found\n".encode()
+    recording.add(PROBE_LIST, Reply(200, {"Content-Type": "text/plain"}, line, 1.0))
+    flags, notes = quirks.detect(recording)
+    assert flags == {}  # no Server header seen: nothing to say
+    assert notes == ["param.cgi answers a missing group with `# Request failed: group '<group>' not found`, "
+                     "in neither style axisim knows"]  # fmt: skip

@@ -35,6 +35,7 @@ class Reply:
     body: bytes
     elapsed_ms: float
     failed: str | None = None  # why the call failed (timeout, connection error, status >= 500, too large)
+    authenticated: bool = True  # False: answered without credentials (an anonymous request)
 
 
 class RecordingClient:
@@ -124,7 +125,7 @@ class RecordingClient:
         except (aiohttp.ClientError, OSError) as exc:
             return Reply(0, {}, b"", _ms(started), f"connection error: {type(exc).__name__}")
         failed = f"HTTP {status}" if status >= 500 else None
-        return Reply(status, headers, body, _ms(started), failed)
+        return Reply(status, headers, body, _ms(started), failed, self._scheme() is not None)
 
     async def _request(self, call: Call) -> tuple[int, dict[str, str], bytes, list[str]]:
         assert self._session is not None, "use `async with RecordingClient(...)`"

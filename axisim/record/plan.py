@@ -129,7 +129,7 @@ EVENT_INSTANCES = (
 
 PARAM = "/axis-cgi/param.cgi"
 DEFINITIONS = get_call("param-cgi", PARAM, "action=listdefinitions&listformat=xmlschema")
-BRAND_LIST = get_call("param-cgi", PARAM, "action=list&group=root.Brand")
+PROPERTIES_LIST = get_call("param-cgi", PARAM, "action=list&group=root.Properties")  # manners: order, newline
 PROBE_GROUP = "root.AxisimRecordProbe"  # a group no device has: its reply is the firmware's error line
 PROBE_LIST = get_call("param-cgi", PARAM, f"action=list&group={PROBE_GROUP}")
 DISCOVERY_PATH = "/axis-cgi/apidiscovery.cgi"
@@ -189,7 +189,7 @@ READ_CALLS: dict[str, ApiReads] = {
     "api-discovery": ApiReads(DISCOVERY_PATH),  # getApiList is the first call of every recording (API_LIST)
     "basic-device-info": ApiReads(BASIC_INFO_PATH, ("getAllProperties", "getAllUnrestrictedProperties")),
     "systemready": ApiReads(SYSTEMREADY_PATH, ("systemready",)),
-    "param-cgi": ApiReads(calls=(DEFINITIONS, BRAND_LIST, PROBE_LIST)),
+    "param-cgi": ApiReads(calls=(DEFINITIONS, PROPERTIES_LIST, PROBE_LIST)),
     "user-management": ApiReads(calls=(PWDGRP, USERGROUP)),
     "fwmgr": ApiReads("/axis-cgi/firmwaremanagement.cgi", ("status",)),
     "time-service": ApiReads("/axis-cgi/time.cgi", ("getDateTimeInfo", "getAll")),

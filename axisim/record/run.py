@@ -136,9 +136,10 @@ async def record(options: Options) -> int:
         print("axisim: WARNING: --keep-identity: the fixture holds the device's real serial, MAC, addresses, "
               "names and secrets; do not share it", file=err)  # fmt: skip
     model_id = model_id_of(recording, options.model_id)
+    flags, notes = quirks.detect(recording)
     fixture = Fixture(
         model_id=model_id, forms=identity_forms(found, anonymiser), oui=found.oui,
-        anonymised=anonymiser is not None, axisim_version=__version__, quirks=quirks.detect(recording),
+        anonymised=anonymiser is not None, axisim_version=__version__, quirks=flags, quirk_notes=notes,
         not_recorded={**planned.nothing, **{api: "no known read-only call" for api in planned.unknown}},
         stopped=recorder.stopped, replaced=anonymiser.replaced() if anonymiser else {},
     )  # fmt: skip

@@ -35,6 +35,7 @@ class Fixture:
     anonymised: bool
     axisim_version: str
     quirks: dict[str, Any] = field(default_factory=dict)
+    quirk_notes: list[str] = field(default_factory=list)  # differences no quirk flag can say
     not_recorded: dict[str, str] = field(default_factory=dict)  # advertised API id -> why it has no calls
     stopped: str = ""  # why the recording stopped early (--max-calls), if it did
     replaced: dict[str, int] = field(default_factory=dict)  # anonymiser: kind -> how many originals
@@ -111,6 +112,8 @@ def fixture_files(recording: Recording, fixture: Fixture, anonymiser: Anonymiser
             "headers": {k: clean(v.encode()).decode("utf-8", "replace") for k, v in reply.headers.items()},
             "body_file": body_file, "elapsed_ms": reply.elapsed_ms, "failed": reply.failed,
         })  # fmt: skip
+        if reply.status == 200 and not reply.authenticated:
+            index[-1]["role"] = "anonymous"  # answered without credentials (the replay's `role`)
     files["replies/index.json"] = (json.dumps(index, indent=1, ensure_ascii=False) + "\n").encode()
     templates = identity_templates(files["params.xml"], fixture.forms)
     quirks = {k: clean(v.encode()).decode() if isinstance(v, str) else v for k, v in fixture.quirks.items()}
@@ -206,7 +209,10 @@ def readme(recording: Recording, fixture: Fixture, templates: dict[str, str], qu
     if fixture.stopped:
         out += [f"Stopped early: {fixture.stopped}.", ""]
     out += ["## Quirks", ""]
-    out += [f"- `{k}` = `{json.dumps(v)}`" for k, v in quirks.items()] or ["None: the firmware answers as axisim does."]
+    out += [f"- `{k}` = `{json.dumps(v)}`" for k, v in quirks.items()]
+    out += [f"- {note}" for note in fixture.quirk_notes]
+    if not quirks and not fixture.quirk_notes:
+        out.append("None: the firmware answers as axisim does.")
     return "\n".join(out) + "\n"
 
 
