@@ -196,7 +196,7 @@ async def test_a_failing_api_is_recorded_as_failed_and_the_rest_goes_on(tmp_path
         status, _, stderr = await run_record(device.url, tmp_path, timeout=1.0)
         device.clear_faults()
     assert status == 0, stderr
-    entries = index_of(tmp_path / "W401")
+    entries = index_of(tmp_path / "W401Recorded")
     failed = {(e["path"], e["failed"]) for e in entries if e["failed"]}
     assert failed == {
         ("/axis-cgi/ntp.cgi", "HTTP 503"), ("/axis-cgi/io/portmanagement.cgi", "timeout"),
@@ -204,13 +204,13 @@ async def test_a_failing_api_is_recorded_as_failed_and_the_rest_goes_on(tmp_path
     }  # fmt: skip
     assert sum(1 for e in entries if e["failed"]) == 2 + 2 + 3  # every call of the three APIs
     ntp = next(e for e in entries if e["path"] == "/axis-cgi/ntp.cgi")
-    assert ntp["status"] == 503 and (tmp_path / "W401" / "replies" / ntp["body_file"]).read_bytes() == b"busy"
+    assert ntp["status"] == 503 and (tmp_path / "W401Recorded" / "replies" / ntp["body_file"]).read_bytes() == b"busy"
     hung = next(e for e in entries if e["path"] == "/axis-cgi/io/portmanagement.cgi")
     assert hung["status"] == 0 and hung["body_file"] is None and hung["elapsed_ms"] >= 1000
     assert all(e["status"] == 200 for e in entries if not e["failed"])
     assert any(e["path"] == "/axis-cgi/power-settings.cgi" for e in entries)  # after the failures
     assert "FAILED (timeout)" in stderr
-    readme = (tmp_path / "W401" / "README.md").read_text()
+    readme = (tmp_path / "W401Recorded" / "README.md").read_text()
     assert "## Failed calls" in readme and "POST /axis-cgi/ntp.cgi getNTPInfo: HTTP 503" in readme
 
 
@@ -218,8 +218,9 @@ async def test_the_bounds_hold(tmp_path: Path) -> None:
     async with served("S3008") as device:
         status, _, stderr = await run_record(device.url, tmp_path / "few", max_calls=5)
         assert status == 0, stderr
-        assert len(index_of(tmp_path / "few" / "S3008")) == 5
-        assert "Stopped early: --max-calls 5 reached" in (tmp_path / "few" / "S3008" / "README.md").read_text()
+        few = tmp_path / "few" / "S3008Recorded"  # a built-in model's id is not the fixture's
+        assert len(index_of(few)) == 5
+        assert "Stopped early: --max-calls 5 reached" in (few / "README.md").read_text()
         status, _, stderr = await run_record(device.url, tmp_path / "small", max_body=4096)
         assert status == 1
         assert "param.cgi listdefinitions failed (body larger than 4096 bytes)" in stderr
@@ -227,7 +228,7 @@ async def test_the_bounds_hold(tmp_path: Path) -> None:
         status, _, stderr = await run_record(device.url, tmp_path / "bad", password="wrong")
         assert status == 1 and "refused the credentials" in stderr
         url = device.url
-    status, _, stderr = await run_record(url, tmp_path / "gone")
+    status, _, stderr = await run_record(url, tmp_path / "gone", model_id="Gone")
     assert status == 1 and "cannot reach" in stderr
 
 
@@ -236,7 +237,7 @@ async def test_over_https_with_a_self_signed_certificate(tmp_path: Path) -> None
         assert device.https_url is not None
         status, _, stderr = await run_record(device.https_url, tmp_path, verify_tls=False)
     assert status == 0, stderr
-    assert all(e["status"] == 200 for e in index_of(tmp_path / "C1410MkII"))
+    assert all(e["status"] == 200 for e in index_of(tmp_path / "C1410MkIIRecorded"))
 
 
 # -- the read-only guard ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,25 @@ class Fixture:
 
 
 def model_id_of(recording: Recording, given: str | None) -> str:
-    """`--model-id`, else the product short name without `AXIS`, spaces and dashes (M3106LVEMkII)."""
+    """`--model-id`, else the product short name without `AXIS`, spaces and dashes (M3106LVEMkII),
+    with `Recorded` added when that is a built-in model's id (a fixture may not take one)."""
     if given:
         return given
     params = recording.params()
     name = params.get("Brand.ProdShortName") or recording.device_properties().get("ProdShortName", "")
     name = re.sub(r"^AXIS\s*", "", name, flags=re.I)
-    return re.sub(r"[^A-Za-z0-9_]", "", name) or "Recorded"
+    model_id = re.sub(r"[^A-Za-z0-9_]", "", name) or "Recorded"
+    return model_id + "Recorded" if _comparable(model_id) in {_comparable(m) for m in _built_in()} else model_id
+
+
+def _comparable(model_id: str) -> str:
+    """Model ids compare as axisim.model.resolve_model_id compares them."""
+    return model_id.upper().removeprefix("AXIS").replace(" ", "").replace("-", "")
+
+
+def _built_in() -> list[str]:
+    shipped = resources.files("axisim") / "fixtures"
+    return [p.name for p in shipped.iterdir() if (p / "model.toml").is_file()] if shipped.is_dir() else []
 
 
 def identity_forms(found: Found, anonymiser: Anonymiser | None) -> dict[str, str]:
