@@ -106,6 +106,36 @@ def test_fleet_refuses_each_bad_input_in_one_line(args: tuple[str, ...], tmp_pat
     assert args[0] in line
 
 
+RECORD = [
+    ("url", "ftp://192.168.0.90"),
+    ("url", "192.168.0.90"),
+    ("url", "http://"),
+    ("url", "http://root:pass@192.168.0.90"),
+    ("url", "http://192.168.0.90:99999"),
+    ("url", "http://192.168.0.90/?x=1"),
+    ("--timeout", "nan"),
+    ("--timeout", "-1"),
+    ("--timeout", "1e9"),
+    ("--max-body", "0"),
+    ("--max-body", "2G"),
+    ("--max-body", "x"),
+    ("--max-calls", "0"),
+    ("--max-calls", "\u00b2"),
+]
+
+
+@pytest.mark.parametrize("args", RECORD, ids=[" ".join(a)[:30] for a in RECORD])
+def test_record_refuses_each_bad_input_in_one_line(args: tuple[str, ...], tmp_path: Path) -> None:
+    """`axisim record` (README "Record a device"): nothing is sent, nothing written."""
+    url = args[1] if args[0] == "url" else "http://127.0.0.1:9"
+    options = () if args[0] == "url" else args
+    result = run("record", url, "--user", "root", "--password", "pass", "--out", str(tmp_path), *options)
+    line = one_line(result)
+    assert result.returncode == 2
+    assert args[0] in line
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_fleet_refuses_https_ports_past_65535(tmp_path: Path) -> None:
     result = run("fleet", "--count", "2", "--https", "--base-port", "65534", "--control-port", "0", cwd=tmp_path)
     assert result.returncode == 2
