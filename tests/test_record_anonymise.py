@@ -125,6 +125,24 @@ async def test_a_served_device_with_site_values_leaves_none_of_them(tmp_path: Pa
     assert manifest["identity"]["Network.HostName"] == "{hostname}"
 
 
+async def test_a_device_at_the_placeholder_address_gets_another_placeholder(tmp_path: Path) -> None:
+    """A device served on 0.0.0.0 reports 192.168.0.90 (`axisim serve`), the usual placeholder: the
+    fixture takes the next one, so the device's address is still nowhere in the folder."""
+    device = make_device("S4000", ip="192.168.0.90")
+    running = await start_device(device, "127.0.0.1", 0, https_port=None)
+    try:
+        status, _, stderr = await run_record(running.url, tmp_path, model_id="Here")
+    finally:
+        await running.stop()
+    assert status == 0, stderr
+    files = files_of(tmp_path / "Here")
+    assert found_in(files, ["192.168.0.90", "192.168.0.255", device.serial, device.identity.hostname]) == []
+    manifest = tomllib.loads(files["model.toml"].decode())
+    assert manifest["recording"]["placeholder_ip"] == "192.168.2.90"
+    params = {d.name: d.value for d in parse_definitions(files["params.xml"]).definitions}
+    assert params["Network.eth0.IPAddress"] == "192.168.2.90" and params["Network.Broadcast"] == "192.168.2.255"
+
+
 # -- a device that says what axisim never does ------------------------------------------------------
 
 SERIAL = "ACCC8E1234AB"

@@ -30,6 +30,7 @@ from .recording import Recording
 
 PLACEHOLDER_SEED = "recorded"
 PLACEHOLDER_IP = "192.168.0.90"
+PLACEHOLDER_IPS = (PLACEHOLDER_IP, "192.168.2.90", "172.16.0.90", "10.0.0.90", "100.64.0.90")
 DEFAULT_OUI = "ACCC8E"
 SECRET_MIN = 6  # secrets shorter than this are blanked where they stand, not searched for everywhere
 
@@ -153,7 +154,7 @@ def find(recording: Recording, url_host: str, user: str = "", password: str = ""
         secrets += _secrets_in(body)
     if password:
         secrets.append(password.encode())
-    found.secrets = [s for s in dict.fromkeys(secrets) if len(s) >= SECRET_MIN]
+    found.secrets = [s for s in dict.fromkeys(secrets) if _searchable_secret(s)]
     return found
 
 
@@ -164,6 +165,12 @@ def _names(values: list[str], known: list[str]) -> list[str]:
         n for n in dict.fromkeys(split)
         if "." in n and _HOSTNAME.match(n.encode()) and not _is_ip(n) and not _public(n) and n not in known
     ]  # fmt: skip
+
+
+def _searchable_secret(secret: bytes) -> bool:
+    """A secret also replaced wherever else it appears: long enough and not a plain word (a password
+    `password` or `enabled` would empty JSON keys); the others are blanked where they stand only."""
+    return len(secret) >= SECRET_MIN and not secret.isalpha()
 
 
 def _hex12(text: str) -> str:
@@ -322,8 +329,19 @@ class Anonymiser:
 
     @classmethod
     def for_found(cls, found: Found) -> Anonymiser:
-        derived = Identity.derive(found.oui, 0, seed=PLACEHOLDER_SEED)
-        placeholder = Identity(derived.serial, PLACEHOLDER_IP, found.prefix_len)
+        """The placeholder identity is `Identity.derive(oui, 0, seed="recorded")` at 192.168.0.90,
+        unless the device itself has that serial or address (a recording of a recording, a device
+        served on 0.0.0.0): then the next index, the next address, so no original stays as it was."""
+        taken = {*found.macs, found.serial}
+        serials = [Identity.derive(found.oui, i, seed=PLACEHOLDER_SEED).serial for i in range(5)]
+        serial = next((s for s in serials if s not in taken), serials[-1])
+        addresses = {a for a in (*found.own_ips, found.gateway, found.broadcast, *found.ipv4) if a}
+
+        def free(ip: str) -> bool:
+            return not set(Identity(serial, ip, found.prefix_len).placeholders().values()) & addresses
+
+        ip = next((a for a in PLACEHOLDER_IPS if free(a)), PLACEHOLDER_IPS[-1])
+        placeholder = Identity(serial, ip, found.prefix_len)
         return cls(found, placeholder, _tokens(found, placeholder))
 
     # -- the passes ------------------------------------------------------------------------------
