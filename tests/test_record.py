@@ -73,6 +73,16 @@ def target(entry: dict[str, Any]) -> str:
     return entry["path"] + ("?" + entry["query"] if entry["query"] else "")
 
 
+async def settled_journal(device: SimulatedDevice, expected: int) -> list[Any]:
+    """The journal once it holds `expected` entries: a request is journaled when its handler ends,
+    which may be just after the client read the reply (bounded: 2 s)."""
+    for _ in range(40):
+        if len(device.journal.entries()) >= expected:
+            break
+        await asyncio.sleep(0.05)
+    return device.journal.entries()
+
+
 def originals(device: SimulatedDevice) -> list[str]:
     """The device's identifiers in every form it may be written in."""
     identity = device.identity
@@ -96,7 +106,7 @@ async def test_a_recording_holds_the_device_and_changes_nothing(model: str, tmp_
         before = json.dumps(snapshot(device.device), sort_keys=True, default=str)
         status, stdout, stderr = await run_record(device.url, tmp_path, model_id=f"{model}Rec")
         after = json.dumps(snapshot(device.device), sort_keys=True, default=str)
-        journal = device.journal.entries()
+        journal = await settled_journal(device, len(index_of(tmp_path / f"{model}Rec")) + 1)
         apis = [(api.id, api.version) for api in advertised(device.device)]
         facts = device.device.variant.facts
         store = device.device.params
@@ -172,7 +182,7 @@ async def test_the_dry_run_lists_the_calls_and_sends_only_the_api_list(tmp_path:
             stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-        journal = device.journal.entries()
+        journal = await settled_journal(device, 1)
         apis = [(api.id, api.version) for api in advertised(device.device)]
     assert process.returncode == 0, stderr.decode()
     lines = stdout.decode().splitlines()
