@@ -12,34 +12,17 @@ import logging
 import signal
 import sys
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any
 
-from . import discovery, fleet_cli, notify, site_cli
+from . import discovery, fleet_cli, notify, record_cli, site_cli
 from .accounts import AccountError
-from .cli_args import (
-    HTTPS_OFFSET,
-    MAX_INDEX,
-    Parser,
-    byte_size,
-    default_https_port,
-    device_url,
-    host,
-    port,
-    seconds,
-    seed,
-    whole,
-)  # fmt: skip
+from .cli_args import HTTPS_OFFSET, MAX_INDEX, Parser, default_https_port, host, port, seconds, seed, whole
 from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
 from .fleet import raise_file_limit
 from .fleet_plan import MAX_SECONDS, FleetError
 from .lifecycle import DEFAULT_BOOTING_SECONDS, DEFAULT_OFFLINE_SECONDS, BootTimes
 from .model import ModelError, load_model, model_ids
 from .persistence import StateDir, StateError
-from .record import Options as RecordOptions
-from .record import record
-from .record.client import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT_S
-from .record.run import DEFAULT_MAX_CALLS
 from .rtsp import RTSP_OFFSET, RTSP_PORT, RtspListenError, default_ports
 from .server import ListenError, start_device
 from .tls import Certificate, CertificateError
@@ -112,52 +95,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--verbose", action="store_true", help="log every request")
     fleet_cli.add_parser(commands)
     site_cli.add_parsers(commands)
-    _record_parser(commands)
+    record_cli.add_parser(commands)
     commands.add_parser("models", help="list models and variants")
     return top
-
-
-def _record_parser(commands: Any) -> None:
-    record_ = commands.add_parser(
-        "record", help="record a device's read-only answers into a fixture folder (README \"Record a device\")",
-        description="Read a device (never write to it) and write an anonymised fixture folder that "
-        "`axisim serve` can serve: params.xml, model.toml, events.xml, replies/, README.md.",
-    )  # fmt: skip
-    record_.add_argument("url", type=device_url, help="the device, e.g. http://192.168.0.90 or https://cam.local:8443")
-    record_.add_argument("--user", required=True, help="an account of the device (an administrator reads the most)")
-    record_.add_argument("--password", required=True, help="its password")
-    record_.add_argument("--out", default=".", help="folder to write the fixture folder in, default .")
-    record_.add_argument("--model-id", help="the fixture's model id (default: the product name, e.g. M3106LVEMkII)")
-    record_.add_argument(
-        "--dry-run", action="store_true", help="print the calls it would make (reads the API list only)"
-    )  # fmt: skip
-    record_.add_argument(
-        "--keep-identity", action="store_true",
-        help="do not anonymise: keep the real serial, MAC, addresses, names and secrets (a warning says so)",
-    )  # fmt: skip
-    record_.add_argument("--force", action="store_true", help="replace the fixture folder if it exists")
-    record_.add_argument(
-        "--timeout", type=seconds(600), default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
-        help=f"per-request timeout, default {DEFAULT_TIMEOUT_S:g}",
-    )  # fmt: skip
-    record_.add_argument(
-        "--max-body", type=byte_size, default=DEFAULT_MAX_BODY, metavar="BYTES",
-        help=f"largest reply body kept (a larger one is a failed call), default {DEFAULT_MAX_BODY}",
-    )  # fmt: skip
-    record_.add_argument(
-        "--max-calls", type=whole(1, 10000), default=DEFAULT_MAX_CALLS, metavar="N",
-        help=f"stop after this many calls, default {DEFAULT_MAX_CALLS}",
-    )  # fmt: skip
-    record_.add_argument("--insecure", action="store_true", help="accept the device's self-signed HTTPS certificate")
-
-
-async def record_device(args: argparse.Namespace) -> int:
-    options = RecordOptions(
-        url=args.url, user=args.user, password=args.password, out=Path(args.out), model_id=args.model_id,
-        dry_run=args.dry_run, keep_identity=args.keep_identity, force=args.force, timeout=args.timeout,
-        max_body=args.max_body, max_calls=args.max_calls, verify_tls=not args.insecure,
-    )  # fmt: skip
-    return await record(options)
 
 
 def list_models() -> int:
@@ -337,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     verbose = getattr(args, "verbose", False)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     try:
-        runs = {"fleet": fleet_cli.run, "site": site_cli.site, "serve": serve, "record": record_device}
+        runs = {"fleet": fleet_cli.run, "site": site_cli.site, "serve": serve, "record": record_cli.run}
         return asyncio.run(until_terminated(runs[args.command](args)))
     except KeyboardInterrupt:
         return 0
