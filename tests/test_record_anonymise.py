@@ -365,6 +365,7 @@ async def test_every_planted_identifier_is_replaced_in_every_file_kind(tmp_path:
     assert manifest["model"]["oui"] == "ACCC8E" and manifest["model"]["id"] == "M3106LVEMkII"
     assert manifest["recording"]["placeholder_serial"] == placeholder.serial
     assert manifest["recording"]["source_firmware"] == "11.11.73"
+    assert manifest["recording"]["placeholder_prefix_len"] == 16
     assert manifest["recording"]["www_authenticate"].startswith(f'Digest realm="{placeholder.realm}"')
     assert manifest["identity"]["Network.UPnP.FriendlyName"] == "AXIS M3106-LVE Mk II - {serial}"
     assert manifest["identity"]["Network.DefaultRouter"] == "{gateway}"

@@ -138,7 +138,7 @@ async def record(options: Options) -> int:
     model_id = model_id_of(recording, options.model_id)
     flags, notes = quirks.detect(recording)
     fixture = Fixture(
-        model_id=model_id, forms=identity_forms(found, anonymiser), oui=found.oui,
+        model_id=model_id, forms=identity_forms(found, anonymiser), oui=found.oui, prefix_len=found.prefix_len,
         anonymised=anonymiser is not None, axisim_version=__version__, quirks=flags, quirk_notes=notes,
         not_recorded={**planned.nothing, **{api: "no known read-only call" for api in planned.unknown}},
         stopped=recorder.stopped, replaced=anonymiser.replaced() if anonymiser else {},

@@ -33,6 +33,7 @@ class Fixture:
     model_id: str
     forms: dict[str, str]  # the fixture's identity forms: serial, serial_lower, mac, hostname, ip, gateway, broadcast
     oui: str
+    prefix_len: int
     anonymised: bool
     axisim_version: str
     quirks: dict[str, Any] = field(default_factory=dict)
@@ -175,6 +176,7 @@ def model_toml(
         f"anonymised = {_toml(fixture.anonymised)}",
         f"placeholder_serial = {_toml(fixture.forms['serial'])}",
         f"placeholder_ip = {_toml(fixture.forms['ip'])}",
+        f"placeholder_prefix_len = {fixture.prefix_len}",
         f"calls = {len(recording.exchanges)}",
         f"failed = {failed}",
     ]
