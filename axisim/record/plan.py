@@ -145,8 +145,9 @@ SYSTEMREADY_PATH = "/axis-cgi/systemready.cgi"
 
 @dataclass(frozen=True, slots=True)
 class ApiReads:
-    """The reads of one API: JSON methods on `path` (getSupportedVersions added), other calls,
-    and calls made from replies."""
+    """The reads of one API: JSON methods on `path` (getSupportedVersions added), each asked with the
+    advertised apiVersion and with `<major>.0` (the `axis` library asks io-port-management with 1.0
+    whatever discovery says; the replay matches the body), other calls, and calls made from replies."""
 
     path: str | None = None
     methods: tuple[str, ...] = ()
@@ -157,8 +158,11 @@ class ApiReads:
     def plan(self, api: str, version: str) -> tuple[list[Call], list[FollowUp]]:
         calls: list[Call] = []
         if self.path is not None:
+            base = version.split(".")[0] + ".0"  # what clients ask when they do not use discovery's version
             for method in (*self.methods, "getSupportedVersions"):
                 calls.append(json_call(api, self.path, method, version, self.params.get(method)))
+                if base != version and method != "getSupportedVersions":
+                    calls.append(json_call(api, self.path, method, base, self.params.get(method)))
         calls.extend(self.calls)
         return calls, list(self.follow)
 
