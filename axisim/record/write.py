@@ -196,7 +196,8 @@ def readme(recording: Recording, fixture: Fixture, templates: dict[str, str], qu
         f"{recording.firmware()}: "
         f"{len(recording.exchanges)} read-only calls, {len(failed)} failed.",
         "",
-        "Serve it: `AXISIM_FIXTURES=<this folder's parent> axisim serve --model " + fixture.model_id + "`.",
+        f"Serve it: `axisim serve --fixture <this folder>`, or put its parent folder in `--fixtures-dir` or "
+        f"`AXISIM_FIXTURES` and serve `--model {fixture.model_id}` (fleet files too).",
         "",
         "## Identity",
         "",
