@@ -5,9 +5,12 @@ the device's `mqtt` subsystem; a device without MQTT, or whose client is inactiv
 costs nothing. While the subsystem `wants_connection`, the task connects with aiomqtt (on
 paho-mqtt), registering the last will; sends the connect message; publishes the device's bus
 events that the event.cgi filters select; and reconnects with a doubling backoff when the
-connection is lost (if `autoReconnect`). A deactivation or a restart disconnects cleanly (the
-disconnect message, then MQTT DISCONNECT); a power-off, a lost network link (cable, WLAN) or the
-control API's "mqtt" fault drops the socket without a word, so the broker sends the last will.
+connection is lost (if `autoReconnect`). The client's own decisions disconnect cleanly (the
+disconnect message, then MQTT DISCONNECT): a deactivation, new settings, the simulator stopping a
+running device. Whatever takes the device's network away drops the socket without a word, so the
+broker publishes the last will: a restart or factory default, a power-off, a lost link (cable,
+WLAN), the control API's "offline" (`set_reachable(False)`) or its "mqtt" fault. The device
+connects again, with its connect message, once it is back (booted, on the network).
 `publish(device, ...)` is the seam for anyone who publishes on the device's behalf.
 """
 
@@ -57,6 +60,7 @@ class MqttLink:
         self.connections = 0  # successful connects, for tests and the bench
         self._subscribed: tuple[SubscriptionFilter, ...] = ()  # what the broker was asked to send
         self._resubscribe = asyncio.Event()  # event.cgi changed the subscriptions
+        self.reachable = True  # False while the control API holds the device off the network
 
     @classmethod
     def attach(cls, device: Device, faults: Faults | None = None) -> MqttLink | None:
@@ -82,13 +86,25 @@ class MqttLink:
     def send(self, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
         return self._enqueue(Outgoing(topic, payload, qos, retain))
 
+    def set_reachable(self, reachable: bool) -> None:
+        """The device goes off the network (its connection drops unannounced) or comes back."""
+        if reachable != self.reachable:
+            self.reachable = reachable
+            self.changed()
+
+    @property
+    def _networked(self) -> bool:
+        """The device runs and reaches its network: a disconnect now is the client's own, clean one."""
+        state = self.device.lifecycle.state
+        return state in (State.READY, State.BOOTING) and self.device.link_up and self.reachable
+
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def _reconcile(self) -> None:
         self._pending = False
-        want = self.mqtt.wants_connection
+        want = self.mqtt.wants_connection and self.reachable
         if self._task is not None and (not want or self.mqtt.config != self._config):
-            abrupt = self.device.lifecycle.state is State.OFF or not self.device.link_up
+            abrupt = not self._networked
             old = self._task
             self._task = None
             asyncio.get_running_loop().create_task(self._finish(old, abrupt))
@@ -120,7 +136,7 @@ class MqttLink:
             self.faults.listeners.remove(self._faults_changed)
         task, self._task = self._task, None
         if task is not None:
-            self._abrupt = self.device.lifecycle.state is State.OFF
+            self._abrupt = not self._networked
             self._stop.set()
             try:
                 await asyncio.wait_for(asyncio.shield(task), STOP_WAIT)
