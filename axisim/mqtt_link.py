@@ -25,10 +25,13 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 
+from .certificates import CertificateRefused
 from .events import Event
 from .lifecycle import State
+from .logs import Severity
 from .mqtt_messages import Outgoing, connect_message, disconnect_message, event_messages, last_will
 from .subsystems.mqtt import ClientConfig, MqttSubsystem, SubscriptionFilter
+from .tls import Certificate, CertificateError, client_context
 
 if TYPE_CHECKING:
     from .control.faults import Faults
@@ -61,6 +64,7 @@ class MqttLink:
         self._subscribed: tuple[SubscriptionFilter, ...] = ()  # what the broker was asked to send
         self._resubscribe = asyncio.Event()  # event.cgi changed the subscriptions
         self.reachable = True  # False while the control API holds the device off the network
+        self._last_failure = ""  # the reason last written to the system log
 
     @classmethod
     def attach(cls, device: Device, faults: Faults | None = None) -> MqttLink | None:
@@ -111,6 +115,8 @@ class MqttLink:
             return  # _finish reconciles again once the old session is gone
         if self._task is not None and self.mqtt.subscriptions != self._subscribed:
             self._resubscribe.set()
+        if self._task is not None and not self.mqtt.connected:
+            self._retry.set()  # "Save and Connect" again (or a new certificate): try now, not after the backoff
         if want and self._task is None:
             self._config = self.mqtt.config
             self._stop = asyncio.Event()
@@ -169,8 +175,8 @@ class MqttLink:
                 try:
                     await self._session(config)
                     backoff = BACKOFF_MIN
-                except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
-                    LOG.info("%s: MQTT connection to %s failed: %s", self.device.serial, config.server.host, exc)
+                except (aiomqtt.MqttError, OSError, ssl.SSLError, CertificateError, CertificateRefused) as exc:
+                    self._failed(config, exc)
                 finally:
                     self._client = None
                     self.mqtt.set_connected(False)
@@ -178,6 +184,18 @@ class MqttLink:
                 return
             await self._pause(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
+
+    def _failed(self, config: ClientConfig, exc: Exception) -> None:
+        """A connection that failed or was lost: the status says disconnected (set_connected), the
+        system log says why, once per reason until a connection succeeds (retries do not flood it)."""
+        server = config.server
+        reason = str(exc.reason if isinstance(exc, CertificateRefused) else exc) or type(exc).__name__
+        LOG.info("%s: MQTT connection to %s failed: %s", self.device.serial, server.host, reason)
+        if reason != self._last_failure:
+            self._last_failure = reason
+            where = f"{server.protocol}://{server.host}:{server.effective_port}"
+            self.device.logs.system_event(f"MQTT client: connection to {where} failed: {reason}",
+                                          source="mqttd", severity=Severity.WARNING)  # fmt: skip
 
     async def _pause(self, seconds: float) -> None:
         """Wait before the next attempt; a stop, or the fault's removal, ends the wait early."""
@@ -189,24 +207,36 @@ class MqttLink:
             for waiter in waiters:
                 waiter.cancel()
 
+    def _tls_for(self, config: ClientConfig) -> ssl.SSLContext | None:
+        """ssl and wss: validate the broker against the device's CA certificates (the one
+        `CACertID` names, else all installed), and present `clientCertID`'s certificate if named.
+        CertificateError / CertificateRefused: a named certificate is not installed or unusable."""
+        if config.server.protocol not in ("ssl", "wss"):
+            return None
+        store = self.device.certificates
+        trusted = None
+        if config.validate_server_cert:
+            chosen = [store.get_ca(config.ca_cert_id)] if config.ca_cert_id else store.ca_certificates()
+            trusted = [ca.cert_pem for ca in chosen]
+        own = None
+        if config.client_cert_id:
+            keyed = store.get(config.client_cert_id)
+            own = Certificate(keyed.cert_pem, keyed.key_pem)
+        return client_context(trusted, own, config.server.alpn_protocol)
+
     def _client_for(self, config: ClientConfig) -> aiomqtt.Client:
         server = config.server
         will = last_will(config, self.device.serial)
-        tls = None
-        if server.protocol in ("ssl", "wss"):
-            tls = ssl.create_default_context()
-            if not config.validate_server_cert:
-                tls.check_hostname = False
-                tls.verify_mode = ssl.CERT_NONE
-            if server.alpn_protocol:
-                tls.set_alpn_protocols([server.alpn_protocol])
+        tls = self._tls_for(config)
+        websockets = server.protocol in ("ws", "wss")
+        path = server.basepath or "/mqtt"  # paho's default path; a bare basepath gets its leading slash
         return aiomqtt.Client(
             server.host, server.effective_port, identifier=config.client_id or None,
             username=config.username or None, password=config.password or None,
             will=None if will is None else aiomqtt.Will(will.topic, will.payload, will.qos, will.retain),
             clean_session=config.clean_session, keepalive=config.keep_alive, timeout=float(config.connect_timeout),
-            transport="websockets" if server.protocol in ("ws", "wss") else "tcp",
-            websocket_path=server.basepath or None, tls_context=tls,
+            transport="websockets" if websockets else "tcp",
+            websocket_path=(path if path.startswith("/") else "/" + path) if websockets else None, tls_context=tls,
         )  # fmt: skip
 
     async def _session(self, config: ClientConfig) -> None:
@@ -215,6 +245,7 @@ class MqttLink:
             while not self._outbox.empty():  # what the last connection left unsent is gone
                 self._outbox.get_nowait()
             self._client = client
+            self._last_failure = ""
             self.connections += 1
             self.mqtt.set_connected(True)
             hello = connect_message(config, self.device.serial, self.device.clock.wall())
