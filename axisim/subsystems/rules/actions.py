@@ -70,6 +70,14 @@ class Phone(Protocol):
     def answer(self, call_id: str) -> None: ...
 
 
+class Recorder(Protocol):
+    """What the rules use of the `storage` subsystem: start a recording, stop it (post-trigger time)."""
+
+    def start_recording(self, disk_id: str, options: str = "", pre_seconds: float = 0.0) -> str: ...
+
+    def stop_recording(self, recording_id: str, post_seconds: float = 0.0) -> None: ...
+
+
 @dataclass(slots=True)
 class Running:
     """What an action left running: `stop` ends it (None: nothing to end); `seconds` (a fixed
@@ -121,6 +129,8 @@ class Actions:
                 return self._notify(config, rule, failed)
             if kind == "mqttpublish":
                 return self._publish(config)
+            if kind == "recording.storage":
+                return self._record(config)
         except ActionError:
             raise
         except Exception as exc:  # the subsystem refused (no such port, clip, account): the action failed
@@ -186,6 +196,14 @@ class Actions:
         if not client.send(topic, payload.encode(), qos, config.value("Retained").lower() in ("1", "yes", "true")):
             raise ActionError("the MQTT client is not connected")
         return Running(f"published to MQTT topic {topic}")
+
+
+    def _record(self, config: Configuration) -> Running:
+        recorder = cast(Recorder, self._need("storage"))
+        disk_id = config.value("storage_id")
+        pre, post = _number(config.value("pre_duration")) / 1000, _number(config.value("post_duration")) / 1000
+        recording = recorder.start_recording(disk_id, unquote(config.value("stream_options")), pre)
+        return Running(f"recording {recording} to {disk_id}", lambda: recorder.stop_recording(recording, post))
 
 
 def _number(text: str) -> float:

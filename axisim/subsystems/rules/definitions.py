@@ -83,6 +83,10 @@ ACTION_TEMPLATES: tuple[Template, ...] = (
     Template("com.axis.action.fixed.notification.https", ("upload_url",),
              (*HTTP_RECIPIENT[1:], "validate_server_cert", *HTTP_ACTION), recipient="com.axis.recipient.https"),
     Template("com.axis.action.fixed.mqttpublish", ("Topic", "Payload"), ("QoS", "Retained"), needs="mqtt"),
+    # "Record video" (edge storage API; events.md §4.2 [CLIENT sample]): records while the rule is
+    # active, plus the pre- and post-trigger times (milliseconds), to the disk `storage_id` names
+    Template("com.axis.action.unlimited.recording.storage",
+             ("stream_options", "pre_duration", "post_duration", "storage_id"), needs="storage"),
 )
 
 RECIPIENT_TEMPLATES: tuple[Template, ...] = (
