@@ -87,6 +87,8 @@ ACTION_TEMPLATES: tuple[Template, ...] = (
     # active, plus the pre- and post-trigger times (milliseconds), to the disk `storage_id` names
     Template("com.axis.action.unlimited.recording.storage",
              ("stream_options", "pre_duration", "post_duration", "storage_id"), needs="storage"),
+    # the W401 manual's "Broadcast signal" (System ID, Message type) [GUESS] token and names
+    Template("com.axis.action.unlimited.bluetooth.broadcast", ("system_id", "message_type"), needs="bluetooth"),
 )
 
 RECIPIENT_TEMPLATES: tuple[Template, ...] = (
