@@ -1,5 +1,5 @@
 """Issue 19, "recording where a recorder records": the Record video action on the S3008, S3016 and
-S4000, through the wire.
+S4000, through the wire; and which action templates each of the five models offers.
 
 Template `com.axis.action.unlimited.recording.storage` (events.md §4.2 [CLIENT sample]; the edge
 storage API's "Record video action template": `stream_options`, `pre_duration` and
@@ -56,19 +56,32 @@ async def ongoing(control: Control, index: int) -> list[str]:
     return [e["data"]["recording"] for e in log["events"]]
 
 
-async def test_the_recorders_offer_the_record_video_action(control: Control) -> None:
-    for index in range(5):
+ACTION = "com.axis.action."
+NOTIFY = {f"{ACTION}fixed.notification.http", f"{ACTION}fixed.notification.https"}
+TEMPLATES = {  # issue 19's templates, each where the hardware is (events.md §4.2 "who")
+    "S3008": NOTIFY | {RECORD}, "S3016": NOTIFY | {RECORD}, "S4000": NOTIFY | {RECORD},
+    "C1410MkII": NOTIFY | {RECORD} | {
+        f"{ACTION}fixed.play.audioclip", f"{ACTION}unlimited.play.audioclip", f"{ACTION}fixed.stop.audioclip",
+        f"{ACTION}fixed.speakertest", f"{ACTION}fixed.sip", f"{ACTION}fixed.sip.answer", f"{ACTION}fixed.mqttpublish",
+    },
+    "W401": NOTIFY | {
+        f"{ACTION}fixed.io.toggle", f"{ACTION}unlimited.io.toggle", f"{ACTION}fixed.mqttpublish",
+        f"{ACTION}unlimited.bluetooth.broadcast",
+    },
+}  # fmt: skip
+
+
+async def test_each_model_offers_the_templates_of_its_hardware(control: Control) -> None:
+    # GetActionTemplates (events.md §4.2): I/O where there are ports, clips/SIP/speaker test on the
+    # speaker, MQTT publish with an MQTT client, Record video where the device records, the beacon
+    for index, model in enumerate((*RECORDERS, "C1410MkII", "W401")):
         reply = await ok(control[index], f'<GetActionTemplates xmlns="{ACTION1}"/>')
         listed = reply.iter(f"{{{ACTION1}}}ActionTemplate")
         templates = {t.findtext("aa:TemplateToken", namespaces=NS): t for t in listed}
-        if index <= 3:  # a recorder's disk, or the C1410 Mk II's network share (W401: no storage)
+        assert set(templates) == TEMPLATES[model], model
+        if RECORD in templates:
             names = {p.get("Name") for p in templates[RECORD].iter(f"{{{ACTION1}}}Parameter")}
             assert names == {"stream_options", "pre_duration", "post_duration", "storage_id"}
-        else:
-            assert RECORD not in templates
-        if index < 3:  # no I/O, no audio on a recorder
-            assert "com.axis.action.unlimited.io.toggle" not in templates
-            assert "com.axis.action.fixed.play.audioclip" not in templates
 
 
 @pytest.mark.parametrize("index", range(3), ids=RECORDERS)
