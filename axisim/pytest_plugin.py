@@ -25,6 +25,10 @@ See SimulatedDevice.wait_for_event.
         fleet = await axisim_fleet_factory("S3008:2,W401", count=3)
         ...fleet.control_url...                               # the control API over HTTP too
 
+    @pytest.mark.axisim(fixture="tests/recorded/M3106LVEMkII")  # a model folder of your own (recorded)
+    async def test_recorded(axisim_device): ...
+    # or model="M3106LVEMkII", fixtures_dir="tests/recorded"; fleets take fixtures_dir= too
+
 Every device and fleet is stopped when the test ends. The fixtures are async and run under
 pytest-asyncio (a dependency of axisim): an async test that uses one of them is marked
 `asyncio` here, so it runs with no configuration, in pytest-asyncio's strict mode as in auto.
@@ -42,6 +46,7 @@ from .control.http import start_control
 from .device import AccountSpec
 from .fleet import Fleet
 from .fleet_plan import Addressing, Group, Options, make_plan, parse_account, parse_mix
+from .model import add_fixture, add_fixtures_dir
 from .simulated import DeviceSpec, SimulatedDevice
 
 try:
@@ -127,11 +132,22 @@ def _options(
     )  # fmt: skip
 
 
+def model_sources(fixture: str | None = None, fixtures_dir: str | list[str] | None = None) -> str | None:
+    """Add a model folder (`fixture`) and folders of models (`fixtures_dir`) to the process's model
+    sources (axisim.model.FixtureSources); the model id of `fixture`, if given."""
+    for folder in [fixtures_dir] if isinstance(fixtures_dir, str) else fixtures_dir or ():
+        add_fixtures_dir(folder)
+    return add_fixture(fixture) if fixture is not None else None
+
+
 def device_spec(
-    model: str = "S3008", *, variant: str | None = None, seed: str | None = None, index: int = 0, **options: Any
+    model: str = "S3008", *, variant: str | None = None, seed: str | None = None, index: int = 0,
+    fixture: str | None = None, fixtures_dir: str | list[str] | None = None, **options: Any,
 ) -> DeviceSpec:
     """What a test asks for, as a DeviceSpec on a free port of 127.0.0.1 (no seed: the model's default,
-    so devices of different models in one test have different serials)."""
+    so devices of different models in one test have different serials). `fixture`: serve that model
+    folder (its id is the model); `fixtures_dir`: models from those folders too."""
+    model = model_sources(fixture, fixtures_dir) or model
     chosen = _options(**options)
     return chosen.spec(
         model, variant, seed=seed, index=index, host="127.0.0.1", port=0, rtsp_ports=(0,) if chosen.rtsp else ()
@@ -178,8 +194,10 @@ async def axisim_fleet_factory() -> AsyncIterator[FleetFactory]:
     started: list[tuple[Fleet, Any]] = []
 
     async def make(
-        models: str = "S3008", count: int = 3, seed: str = "axisim-pytest", variant: str | None = None, **options: Any
+        models: str = "S3008", count: int = 3, seed: str = "axisim-pytest", variant: str | None = None,
+        fixtures_dir: str | list[str] | None = None, **options: Any,
     ) -> Fleet:
+        model_sources(None, fixtures_dir)
         shared = _options(**options)
         groups = [Group(model, n, variant, shared) for model, n in parse_mix(models, count) if n]
         fleet = Fleet.from_plan(make_plan(groups, seed=seed, addressing=Addressing("ports", "127.0.0.1", 0)))
