@@ -10,9 +10,11 @@ an optional `templates.xml` (dynamic-group templates). A recorded model (`record
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -134,6 +136,27 @@ class FixtureSources:
         if folder not in self._folders:
             self._folders.append(folder)
         return _folder_id(folder, declared=True)
+
+    @contextlib.contextmanager
+    def using(
+        self, dirs: Iterable[str | os.PathLike[str]] = (), folders: Iterable[str | os.PathLike[str]] = ()
+    ) -> Iterator[list[str]]:
+        """Directories and folders among the sources for a while (the pytest plugin's, for a test); the
+        folders' model ids. Those that were there before stay after."""
+        had = {*self._dirs, *self._folders}
+        added: list[Path] = []
+        try:
+            for folder in dirs:
+                added.append(self.add_dir(folder))
+            ids = []
+            for folder in folders:
+                ids.append(self.add_folder(folder))
+                added.append(Path(folder).resolve())
+            yield ids
+        finally:
+            for folder in added:
+                if folder not in had:
+                    self.remove(folder)
 
     def remove(self, path: str | os.PathLike[str]) -> None:
         """Forget a directory or folder added before (tests restore the process's sources)."""

@@ -27,7 +27,8 @@ See SimulatedDevice.wait_for_event.
 
     @pytest.mark.axisim(fixture="tests/recorded/M3106LVEMkII")  # a model folder of your own (recorded)
     async def test_recorded(axisim_device): ...
-    # or model="M3106LVEMkII", fixtures_dir="tests/recorded"; fleets take fixtures_dir= too
+    # or model="M3106LVEMkII", fixtures_dir="tests/recorded"; fleets take fixtures_dir= too; the
+    # folders are among the model sources for the test only
 
 Every device and fleet is stopped when the test ends. The fixtures are async and run under
 pytest-asyncio (a dependency of axisim): an async test that uses one of them is marked
@@ -36,6 +37,7 @@ pytest-asyncio (a dependency of axisim): an async test that uses one of them is 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any
@@ -46,7 +48,7 @@ from .control.http import start_control
 from .device import AccountSpec
 from .fleet import Fleet
 from .fleet_plan import Addressing, Group, Options, make_plan, parse_account, parse_mix
-from .model import add_fixture, add_fixtures_dir
+from .model import SOURCES
 from .simulated import DeviceSpec, SimulatedDevice
 
 try:
@@ -132,22 +134,11 @@ def _options(
     )  # fmt: skip
 
 
-def model_sources(fixture: str | None = None, fixtures_dir: str | list[str] | None = None) -> str | None:
-    """Add a model folder (`fixture`) and folders of models (`fixtures_dir`) to the process's model
-    sources (axisim.model.FixtureSources); the model id of `fixture`, if given."""
-    for folder in [fixtures_dir] if isinstance(fixtures_dir, str) else fixtures_dir or ():
-        add_fixtures_dir(folder)
-    return add_fixture(fixture) if fixture is not None else None
-
-
 def device_spec(
-    model: str = "S3008", *, variant: str | None = None, seed: str | None = None, index: int = 0,
-    fixture: str | None = None, fixtures_dir: str | list[str] | None = None, **options: Any,
+    model: str = "S3008", *, variant: str | None = None, seed: str | None = None, index: int = 0, **options: Any
 ) -> DeviceSpec:
     """What a test asks for, as a DeviceSpec on a free port of 127.0.0.1 (no seed: the model's default,
-    so devices of different models in one test have different serials). `fixture`: serve that model
-    folder (its id is the model); `fixtures_dir`: models from those folders too."""
-    model = model_sources(fixture, fixtures_dir) or model
+    so devices of different models in one test have different serials)."""
     chosen = _options(**options)
     return chosen.spec(
         model, variant, seed=seed, index=index, host="127.0.0.1", port=0, rtsp_ports=(0,) if chosen.rtsp else ()
@@ -156,18 +147,29 @@ def device_spec(
 
 @async_fixture
 async def axisim_device_factory() -> AsyncIterator[DeviceFactory]:
-    """`await axisim_device_factory("S3016", variant="16TB", accounts=["admin:secret:admin"])`."""
+    """`await axisim_device_factory("S3016", variant="16TB", accounts=["admin:secret:admin"])`;
+    `fixture="path/to/MODEL"` serves that model folder, `fixtures_dir=` adds folders of models, for
+    the test (axisim.model.FixtureSources)."""
     started: list[SimulatedDevice] = []
+    with contextlib.ExitStack() as sources:
 
-    async def make(model: str = "S3008", **options: Any) -> SimulatedDevice:
-        simulated = SimulatedDevice(device_spec(model, **options))
-        await simulated.start()
-        started.append(simulated)
-        return simulated
+        async def make(
+            model: str = "S3008", *, fixture: str | None = None, fixtures_dir: str | list[str] | None = None,
+            **options: Any,
+        ) -> SimulatedDevice:
+            ids = sources.enter_context(SOURCES.using(_folders(fixtures_dir), [fixture] if fixture else []))
+            simulated = SimulatedDevice(device_spec(ids[0] if ids else model, **options))
+            await simulated.start()
+            started.append(simulated)
+            return simulated
 
-    yield make
-    for simulated in started:
-        await simulated.stop()
+        yield make
+        for simulated in started:
+            await simulated.stop()
+
+
+def _folders(fixtures_dir: str | list[str] | None) -> list[str]:
+    return [fixtures_dir] if isinstance(fixtures_dir, str) else list(fixtures_dir or ())
 
 
 @async_fixture
@@ -192,12 +194,13 @@ async def axisim_fleet_factory() -> AsyncIterator[FleetFactory]:
     """`await axisim_fleet_factory("S3008:2,W401", count=6)`: a fleet on free ports with its control
     API (`fleet.control_url`); options as for a device (accounts, https, boot_time ...)."""
     started: list[tuple[Fleet, Any]] = []
+    sources = contextlib.ExitStack()
 
     async def make(
         models: str = "S3008", count: int = 3, seed: str = "axisim-pytest", variant: str | None = None,
         fixtures_dir: str | list[str] | None = None, **options: Any,
     ) -> Fleet:
-        model_sources(None, fixtures_dir)
+        sources.enter_context(SOURCES.using(_folders(fixtures_dir)))
         shared = _options(**options)
         groups = [Group(model, n, variant, shared) for model, n in parse_mix(models, count) if n]
         fleet = Fleet.from_plan(make_plan(groups, seed=seed, addressing=Addressing("ports", "127.0.0.1", 0)))
@@ -211,7 +214,8 @@ async def axisim_fleet_factory() -> AsyncIterator[FleetFactory]:
         started.append((fleet, runner))
         return fleet
 
-    yield make
-    for fleet, runner in started:
-        await runner.cleanup()
-        await fleet.stop()
+    with sources:
+        yield make
+        for fleet, runner in started:
+            await runner.cleanup()
+            await fleet.stop()

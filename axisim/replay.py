@@ -9,7 +9,9 @@ is refused when the model loads; each body file on its first use).
 Matching: method and path exactly, the query as parsed pairs (order ignored) and the body by kind:
 JSON as parsed JSON with the AJR `context` left out (each client sends its own), form bodies as
 parsed pairs, XML (SOAP) as parsed XML (namespace URIs, not prefixes; whitespace between elements
-ignored), anything else byte for byte.
+ignored), anything else byte for byte. A CGI's form request matches across GET and POST: the pairs
+of the query and of a form body (or none) together, as Apache hands either to the CGI alike
+(vapix-wire.md §0.3: clients POST forms where others GET them).
 """
 
 from __future__ import annotations
@@ -141,6 +143,19 @@ def request_key(query: str, body: bytes, content_type: str) -> tuple[Hashable, s
     return (pairs, key), (f"{query}\n{text}" if query else text)
 
 
+def form_of(key: Hashable) -> tuple[tuple[str, str], ...] | None:
+    """A form request's pairs, query and body together (None: the body is not a form)."""
+    pairs, body = key  # type: ignore[misc]
+    if body[0] == "empty":
+        return pairs  # type: ignore[no-any-return]
+    if body[0] == "form":
+        return tuple(sorted(pairs + body[1]))
+    return None
+
+
+FORM_METHODS = ("GET", "POST")
+
+
 class Substitution:
     """The placeholder identity's forms -> one device's; `apply` rewrites bytes in one pass."""
 
@@ -185,14 +200,18 @@ class Replies:
         self.folder = folder
         self.entries = entries
         self.placeholder = placeholder
-        self._forms = identity_forms(placeholder)
-        self.pattern = _placeholder_pattern(self._forms)
+        self._identity_forms = identity_forms(placeholder)
+        self.pattern = _placeholder_pattern(self._identity_forms)
         self._exact: dict[tuple[str, str, Hashable], RecordedReply] = {}
+        self._forms: dict[tuple[str, Hashable], RecordedReply] = {}  # (path, pairs) of GET/POST form requests
         self._by_path: dict[str, list[RecordedReply]] = {}
         for entry in entries:
             self._by_path.setdefault(entry.path, []).append(entry)
             if entry.replayable:
                 self._exact.setdefault((entry.method, entry.path, entry.key), entry)  # the first recorded wins
+                form = form_of(entry.key) if entry.method in FORM_METHODS else None
+                if form is not None:
+                    self._forms.setdefault((entry.path, form), entry)
         self._bodies: dict[int, tuple[bytes, bool]] = {}
 
     @classmethod
@@ -221,7 +240,11 @@ class Replies:
         if path not in self._by_path:
             return None
         key, _ = request_key(query, body, content_type)
-        return self._exact.get((method, path, key))
+        found = self._exact.get((method, path, key))
+        if found is None and method in FORM_METHODS:
+            form = form_of(key)
+            found = self._forms.get((path, form)) if form is not None else None
+        return found
 
     def nearest(
         self, method: str, path: str, query: str, content_type: str, body: bytes
@@ -263,7 +286,8 @@ class Replies:
         """The rewriting of this recording's placeholder identity into `identity` (each device makes
         its own once: `cgi_handlers/replay.py` keeps it beside the device)."""
         own = identity_forms(identity)
-        return Substitution(self.pattern, {self._forms[k].encode(): own[k].encode() for k in self._forms})
+        forms = self._identity_forms
+        return Substitution(self.pattern, {forms[k].encode(): own[k].encode() for k in forms})
 
 
 def _entry(number: int, item: Any) -> RecordedReply:
