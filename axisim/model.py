@@ -3,7 +3,7 @@
 `fixtures/<MODEL>/params.xml` (parameterDefinitions, values = factory defaults),
 `model.toml` (variants, identity templates, hardware facts, subsystems, `[quirks]`) and
 an optional `templates.xml` (dynamic-group templates). A recorded model (`recorded = true`,
-/work/record-format.md) also has `events.xml` (its event declarations) and `replies/` (read by
+fixtures/README.md "Recorded models") also has `events.xml` (its event declarations) and `replies/` (read by
 `axisim.replay`). Model folders come from the package and from folders of your own
 (`FixtureSources`: `--fixture`, `--fixtures-dir`, `$AXISIM_FIXTURES`).
 """
@@ -46,7 +46,7 @@ class Variant:
 
 @dataclass(frozen=True, slots=True)
 class Recording:
-    """What a recorded model adds (model.toml `[recording]`, /work/record-format.md): its folder (the
+    """What a recorded model adds (model.toml `[recording]`, fixtures/README.md "Recorded models"): its folder (the
     replies are read from `replies/` by `axisim.replay`, once) and the placeholder identity the
     anonymiser put in its files, which the replay replaces by each served device's own."""
 
@@ -357,7 +357,7 @@ def _read_model(model_id: str, folder: Traversable) -> DeviceModel:
 
 def _recording(folder: Traversable, manifest: dict[str, Any], oui: str) -> Recording:
     """A recorded model's `[recording]` table: the placeholder identity (default: the anonymiser's,
-    `Identity.derive(oui, 0, seed="recorded")`, /work/record-format.md)."""
+    `Identity.derive(oui, 0, seed="recorded")`, fixtures/README.md "Recorded models")."""
     table = manifest.get("recording", {})
     if not isinstance(table, dict):
         raise ModelError(f"fixture {folder}: [recording] is a table")

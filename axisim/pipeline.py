@@ -20,7 +20,7 @@ from cgi_handlers import ON_SHUTDOWN, ROUTES
 from cgi_handlers.apache_pages import APACHE_PAGES, apache_page, unauthorized
 from cgi_handlers.bodies import BodyTooLarge, UnreadableBody
 from cgi_handlers.forms import query_text
-from cgi_handlers.replay import REPLAY_FIRST, REPLAY_KEY, answer, lookup, replay_first
+from cgi_handlers.replay import REPLAY_FIRST, REPLAY_KEY, answer, lookup, note_missed, replay_first
 from cgi_handlers.request_context import DEVICE_KEY, ROLE_KEY, USER_KEY, AccessDenied
 from cgi_handlers.routing import Handler
 from param_tree import Role
@@ -107,11 +107,24 @@ async def _recorded(request: web.Request) -> web.StreamResponse:
 
 async def _replayed(request: web.Request, device: Device) -> web.StreamResponse:
     """A recorded model's request that no live route serves: the recorded reply, behind the role the
-    recording gives it; else the 404 (or 405), and the journal lists it with the nearest recorded one."""
-    entry = await lookup(request)
-    if entry is None:
+    recording gives it; else the 404 (or 405), and the journal lists it with the nearest recorded one.
+    On a path the recording knows, authentication comes first, as Apache's does before the CGI runs
+    (curl --digest probes a POST with an empty body and sends its credentials after the 401)."""
+    entry = await lookup(request, note_miss=False)
+    if entry is not None:
+        return await _authenticated(request, functools.partial(answer, entry=entry), device, entry.role)
+    recording = device.model.recording
+    least = recording.replies.least_role(request.path) if recording is not None else None
+    if least is None or least is Role.ANONYMOUS:
+        await note_missed(request)
         return await _unrouted(request)
-    return await _authenticated(request, functools.partial(answer, entry=entry), device, entry.role)
+    return await _authenticated(request, _missed, device, least)
+
+
+async def _missed(request: web.Request) -> web.StreamResponse:
+    """An authenticated request the recording has nothing for: the journal's nearest, then the 404."""
+    await note_missed(request)
+    return await _unrouted(request)
 
 
 async def _faulted(request: web.Request, handler: Handler, wiring: Wiring, role: Role) -> web.StreamResponse:

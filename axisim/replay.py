@@ -34,7 +34,8 @@ from .jsonread import JsonError, read_json
 
 MAX_ENTRIES = 20_000
 MAX_INDEX_BYTES = 64 * 1024 * 1024
-MAX_COMPARED = 2000  # characters of a request compared when looking for the nearest one
+MAX_COMPARED = 1000  # characters of a request compared when looking for the nearest one
+NEAREST_COMPARED = 8  # recorded requests whose similarity is computed in full for one miss
 NEAR_PATH = 0.6  # a path this similar to a recorded one is offered as nearest when its own has none
 ROLES = {"anonymous": Role.ANONYMOUS, "viewer": Role.VIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}
 DEFAULT_ROLE = Role.VIEWER  # GUESS: most read methods of the VAPIX APIs are viewer-level
@@ -235,6 +236,10 @@ class Replies:
     def paths(self) -> set[str]:
         return set(self._by_path)
 
+    def least_role(self, path: str) -> Role | None:
+        """The least role of the replayable requests recorded on `path` (None: none is)."""
+        return min((e.role for e in self._by_path.get(path, ()) if e.replayable), default=None)
+
     def find(self, method: str, path: str, query: str, content_type: str, body: bytes) -> RecordedReply | None:
         """The recorded request this one is (None: none is)."""
         if path not in self._by_path:
@@ -260,13 +265,19 @@ class Replies:
             if best_path[0] < NEAR_PATH:
                 return None
             candidates = self._by_path[best_path[1]]
-        best: tuple[RecordedReply, float] | None = None
-        best_rank = (-1, -1.0)
+        # a cheap bound first (quick_ratio, linear), then the real ratio for the few best: a miss costs
+        # about a millisecond whatever the recording holds
+        ranked = []
         for entry in candidates:
-            score = difflib.SequenceMatcher(None, text, entry.text[:MAX_COMPARED]).ratio()
-            rank = (1 if entry.method == method else 0, score)
-            if rank > best_rank:
-                best, best_rank = (entry, score), rank
+            matcher = difflib.SequenceMatcher(None, text, entry.text[:MAX_COMPARED])
+            ranked.append((entry.method == method, matcher.quick_ratio(), entry.number, entry, matcher))
+        ranked.sort(key=lambda r: (r[0], r[1], -r[2]), reverse=True)
+        best: tuple[RecordedReply, float] | None = None
+        best_rank: tuple[bool, float] = (False, -1.0)
+        for same_method, _, _, entry, matcher in ranked[:NEAREST_COMPARED]:
+            score = matcher.ratio()
+            if (same_method, score) > best_rank:
+                best, best_rank = (entry, score), (same_method, score)
         return best
 
     def body(self, entry: RecordedReply) -> tuple[bytes, bool]:

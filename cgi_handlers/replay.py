@@ -81,9 +81,19 @@ async def lookup(request: web.Request, body: bytes | None = None, *, note_miss: 
     if found is not None:
         request[REPLAY_KEY] = Outcome(found)
     elif note_miss:
-        near = replies.nearest(request.method, request.path, _raw_query(request), content_type, raw)
-        request[REPLAY_KEY] = Outcome(None, near[0].summary(near[1]) if near else None)
+        await note_missed(request)
     return found
+
+
+async def note_missed(request: web.Request) -> None:
+    """Tell the journal that the recording has nothing for this request, and what is nearest."""
+    replies = replies_of(device_of(request))
+    if replies is None:
+        return
+    raw = await read_body(request, MAX_BODY)
+    content_type = request.headers.get("Content-Type", "")
+    near = replies.nearest(request.method, request.path, _raw_query(request), content_type, raw)
+    request[REPLAY_KEY] = Outcome(None, near[0].summary(near[1]) if near else None)
 
 
 async def answer(request: web.Request, entry: RecordedReply) -> web.Response:

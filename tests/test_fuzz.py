@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -36,7 +37,7 @@ from axisim.digest_client import authorization
 from axisim.fleet import Fleet
 from axisim.lifecycle import State
 from axisim.logs import Actor
-from axisim.model import model_ids
+from axisim.model import SOURCES, model_ids
 from axisim.simulated import DeviceSpec, SimulatedDevice
 from axisim.subsystems.firewall import FirewallSubsystem
 from cgi_handlers import certificate_service, webserver_service
@@ -44,6 +45,7 @@ from tests.fuzz_corpus import (
     CONTENT_ENCODINGS,
     CONTENT_TYPES,
     HOSTILE_QUERY_VALUES,
+    REPLAYED,
     Endpoint,
     deep_json,
     endpoints,
@@ -51,8 +53,12 @@ from tests.fuzz_corpus import (
     one_model_each,
 )
 
-MODELS = model_ids()
-ENDPOINTS = endpoints(MODELS)
+# the built-in models and a recorded one (its replayed paths too): a model folder of its own, among the
+# model sources while this module collects and runs (the bench fixture), never beyond
+RECORDED = Path(__file__).resolve().parent / "data" / "recorded" / "M3106LVEMkII"
+with SOURCES.using(folders=[RECORDED]):
+    MODELS = model_ids()
+    ENDPOINTS = endpoints(MODELS)
 EXAMPLES_PER_ENDPOINT = 12  # x ~245 endpoints: the module stays around a minute on two cores
 ROOT = ("root", "pass")
 TIMEOUT = aiohttp.ClientTimeout(total=15)
@@ -181,7 +187,13 @@ class Bench:
 
 
 @pytest.fixture(scope="module")
-def bench() -> Iterator[Bench]:
+def recorded() -> Iterator[None]:
+    with SOURCES.using(folders=[RECORDED]):
+        yield
+
+
+@pytest.fixture(scope="module")
+def bench(recorded: None) -> Iterator[Bench]:
     made = Bench()
     logging.getLogger().addHandler(made.errors)
     try:
@@ -536,11 +548,17 @@ def test_unrouted_paths(bench: Bench, model: str) -> None:
     one()
 
 
-def test_every_served_route_is_fuzzed() -> None:
-    """The endpoint list comes from the code: every route each model's application serves."""
+def test_every_served_route_is_fuzzed(recorded: None) -> None:
+    """The endpoint list comes from the code: every route each model's application serves, and every
+    path a recorded model answers from its recording."""
     from axisim.device import make_device
     from axisim.pipeline import build_app
 
     for model in MODELS:
-        served = {r.resource.canonical for r in build_app(make_device(model)).router.routes()} - {"/{unrouted}"}
-        assert served == {re.sub(r"\{(\w+):[^}]*\}", r"{\1}", e.route) for e in ENDPOINTS if e.model == model}
+        served = {r.resource.canonical for r in build_app(make_device(model)).router.routes()} - {REPLAYED}
+        fuzzed = {re.sub(r"\{(\w+):[^}]*\}", r"{\1}", e.route) for e in ENDPOINTS if e.model == model}
+        assert served == fuzzed - {REPLAYED}
+    replayed = {e.path for e in ENDPOINTS if e.route == REPLAYED}
+    assert replayed == {"/axis-cgi/lightcontrol.cgi", "/axis-cgi/streamprofile.cgi", "/axis-cgi/network_settings.cgi",
+                        "/local/vmd/control.cgi", "/axis-cgi/temperaturecontrol.cgi", "/axis-cgi/admin/paramlist.cgi",
+                        "/axis-cgi/pirsensor.cgi"}  # fmt: skip

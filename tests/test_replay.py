@@ -246,6 +246,12 @@ async def test_replayed_replies_need_their_role(served: RunningDevice) -> None:
     assert anonymous.status == 401 and anonymous.headers["WWW-Authenticate"].startswith("Digest realm=")
     assert (await ajr(served.url, "/axis-cgi/lightcontrol.cgi", light, auth=("eye", "eye"))).status == 200
     assert (await call(served.url, "/axis-cgi/admin/paramlist.cgi", auth=("op", "op"))).status == 401
+    # a path the recording knows authenticates first, as Apache does before the CGI: curl --digest's
+    # empty-bodied probe gets the challenge, not a 404 (and the README's curl examples work)
+    probe = await call(served.url, "/axis-cgi/lightcontrol.cgi", method="POST", auth=None, data=b"", headers=JSON)
+    assert probe.status == 401
+    never = await call(served.url, "/axis-cgi/never-recorded.cgi", method="POST", auth=None, data=b"")
+    assert never.status == 404  # an unknown path: Apache's 404, no challenge
     assert (await call(served.url, "/axis-cgi/temperaturecontrol.cgi?action=statusall")).text.startswith("Sensor.S0")
 
 
