@@ -99,8 +99,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--verbose", action="store_true", help="log every request")
     fleet_cli.add_parser(commands)
     site_cli.add_parsers(commands)
-    models = commands.add_parser("models", help="list models and variants")
-    fleet_cli.add_fixtures_option(models)
+    commands.add_parser("models", help="list models and variants")
+    fleet_cli.add_fixtures_option(commands.choices["models"])
     return top
 
 
