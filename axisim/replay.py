@@ -56,6 +56,7 @@ class RecordedReply:
     method: str
     path: str
     query: str
+    request_content_type: str
     request_body: str
     status: int | None  # None: the call failed without a reply (timeout, connection error)
     headers: tuple[tuple[str, str], ...]
@@ -332,7 +333,7 @@ def _entry(number: int, item: Any) -> RecordedReply:
     failed = item.get("failed")
     key, text = request_key(query, request_body.encode("utf-8", "surrogateescape"), content_type)
     return RecordedReply(
-        number, str(item.get("api") or ""), method.upper(), path, query, request_body, status, kept,
+        number, str(item.get("api") or ""), method.upper(), path, query, content_type, request_body, status, kept,
         body_file, str(failed) if failed else None, ROLES[role_name] if role_name else DEFAULT_ROLE, key, text,
     )  # fmt: skip
 
