@@ -173,7 +173,8 @@ class FixtureSources:
     def catalogue(self) -> dict[str, Traversable]:
         """Model id -> folder, built once for each state of the sources (a fleet asks for every device)."""
         env = self.env_dirs()
-        key = (tuple(self._folders), tuple(self._dirs), tuple(env))
+        # a directory's mtime changes when a folder is added to it or taken out (a recording just written)
+        key = (tuple(self._folders), tuple(self._dirs), tuple(env), tuple(_mtime(d) for d in [*self._dirs, *env]))
         if self._catalogue is not None and self._catalogue[0] == key:
             return self._catalogue[1]
         found: dict[str, Traversable] = {}
@@ -205,6 +206,13 @@ class FixtureSources:
                     add(child.name, child, str(child))
         self._catalogue = (key, found)
         return found
+
+
+def _mtime(directory: Path) -> int:
+    try:
+        return directory.stat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 def normalised(name: str) -> str:

@@ -20,7 +20,15 @@ from cgi_handlers import ON_SHUTDOWN, ROUTES
 from cgi_handlers.apache_pages import APACHE_PAGES, apache_page, unauthorized
 from cgi_handlers.bodies import BodyTooLarge, UnreadableBody
 from cgi_handlers.forms import query_text
-from cgi_handlers.replay import REPLAY_FIRST, REPLAY_KEY, answer, lookup, note_missed, replay_first
+from cgi_handlers.replay import (
+    REPLAY_FIRST,
+    REPLAY_KEY,
+    answer,
+    live_then_replay,
+    lookup,
+    note_missed,
+    replay_first,
+)
 from cgi_handlers.request_context import DEVICE_KEY, ROLE_KEY, USER_KEY, AccessDenied
 from cgi_handlers.routing import Handler
 from param_tree import Role
@@ -278,7 +286,9 @@ def _router_for(device: Device) -> tuple[web.UrlDispatcher, dict[str, frozenset[
         methods: dict[str, set[str]] = {}
         for number in served:  # e.g. nvr/poe is left out on a recorder without a PoE switch, an API switched off
             route = ROUTES[number]
-            handler = _replay_first(route.handler) if recorded and route.path in REPLAY_FIRST else route.handler
+            handler = route.handler
+            if recorded:
+                handler = _replay_first(handler) if route.path in REPLAY_FIRST else _live_then_replay(handler)
             for method in route.methods:
                 router.add_route(method, route.path, piped(handler, route.role))
                 methods.setdefault(route.path, set()).add(method)
@@ -291,6 +301,11 @@ def _router_for(device: Device) -> tuple[web.UrlDispatcher, dict[str, frozenset[
 def _replay_first(handler: Handler) -> Handler:
     """One wrapper per handler (so `piped`'s cache keeps one pipeline per route and role)."""
     return replay_first(handler)
+
+
+@functools.cache
+def _live_then_replay(handler: Handler) -> Handler:
+    return live_then_replay(handler)
 
 
 def build_app(device: Device, journal: Journal | None = None, faults: Faults | None = None) -> web.Application:

@@ -180,19 +180,27 @@ def identity_forms(identity: Identity) -> dict[str, str]:
     MAC; inside the host name `axis-<serial lower>` and the realm `AXIS_<serial>`), the MAC with colons
     and dashes, each in upper and lower case, the IP address, the SoC serial."""
     serial, mac = identity.serial, identity.mac
+    network = identity.placeholders()  # the gateway and broadcast the anonymiser gave the recording
     forms = {
         "serial": serial, "serial_lower": serial.lower(), "mac": mac, "mac_lower": mac.lower(),
-        "mac_dash": mac.replace(":", "-"), "mac_dash_lower": mac.replace(":", "-").lower(), "ip": identity.ip,
+        "mac_dash": mac.replace(":", "-"), "mac_dash_lower": mac.replace(":", "-").lower(),
         "soc": identity.soc_serial, "soc_lower": identity.soc_serial.lower(),
+        "ip": identity.ip, "gateway": network["gateway"], "broadcast": network["broadcast"],
     }  # fmt: skip
     return forms
 
 
+ADDRESS_FORMS = ("ip", "gateway", "broadcast")
+
+
 def _placeholder_pattern(forms: dict[str, str]) -> re.Pattern[bytes]:
-    hexlike = sorted({v for k, v in forms.items() if k != "ip"}, key=len, reverse=True)
-    alternatives = [rb"(?<![0-9A-Fa-f])(?:" + b"|".join(re.escape(v.encode()) for v in hexlike) + rb")(?![0-9A-Fa-f])"]
-    alternatives.append(rb"(?<![0-9.])" + re.escape(forms["ip"].encode()) + rb"(?![0-9])")
-    return re.compile(b"|".join(alternatives))
+    """One pass over a body: hex-like forms not inside a longer hex run, addresses not inside a longer one."""
+    hexlike = sorted({v for k, v in forms.items() if k not in ADDRESS_FORMS}, key=len, reverse=True)
+    addresses = sorted({forms[k] for k in ADDRESS_FORMS if forms[k]}, key=len, reverse=True)
+    return re.compile(
+        rb"(?<![0-9A-Fa-f])(?:" + b"|".join(re.escape(v.encode()) for v in hexlike) + rb")(?![0-9A-Fa-f])"
+        rb"|(?<![0-9.])(?:" + b"|".join(re.escape(v.encode()) for v in addresses) + rb")(?![0-9])"
+    )
 
 
 class Replies:
@@ -299,7 +307,10 @@ class Replies:
         its own once: `cgi_handlers/replay.py` keeps it beside the device)."""
         own = identity_forms(identity)
         forms = self._identity_forms
-        return Substitution(self.pattern, {forms[k].encode(): own[k].encode() for k in forms})
+        mapping: dict[bytes, bytes] = {}
+        for kind, value in forms.items():  # a placeholder address met twice (gateway = ip) keeps its first meaning
+            mapping.setdefault(value.encode(), own[kind].encode())
+        return Substitution(self.pattern, mapping)
 
 
 def _entry(number: int, item: Any) -> RecordedReply:

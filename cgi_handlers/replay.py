@@ -10,6 +10,7 @@ Where it is asked:
 - the pipeline's catch-all route of a recorded model (no live route): the entry's role applies;
 - `REPLAY_FIRST` routes: the recording answers first when it has the request, the live handler
   otherwise (the route's own role applies: apidiscovery stays anonymous);
+- the other live routes, where their handler answers Apache's 404 (`live_then_replay`);
 - handlers that serve a path but not this request on this model: `/vapix/services` operations axisim
   does not serve, `/config/rest` APIs the model lacks (`replayed`);
 - `GetEventInstances` answers the recorded `events.xml` (`recorded_event_instances`).
@@ -139,6 +140,27 @@ def replay_first(handler: Handler) -> Handler:
         return await handler(request)
 
     return first
+
+
+def live_then_replay(handler: Handler) -> Handler:
+    """A live route of a recorded model: its handler, and where that answers Apache's 404 (a feature the
+    model's facts say it lacks: the audit log, the UPnP description), the recording."""
+
+    async def live(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPNotFound:
+            response = None
+        if response is not None and response.status != 404:
+            return response
+        recorded = await replayed(request)
+        if recorded is not None:
+            return recorded
+        if response is None:
+            raise web.HTTPNotFound()
+        return response
+
+    return live
 
 
 def recorded_event_instances(device: Device) -> web.Response | None:
