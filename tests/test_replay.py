@@ -88,7 +88,7 @@ def test_a_recorded_model_loads_from_a_fixtures_dir(sources: None) -> None:
     assert model.recorded and model.subsystems == ()
     assert MODEL in model_ids() and {"S3008", "W401"} <= set(model_ids())
     assert model.recording is not None and model.recording.placeholder == PLACEHOLDER
-    assert len(model.recording.replies) == 12
+    assert len(model.recording.replies) == 13
     assert [t.topic for t in model.topics or ()] == [
         "tns1:Device/tnsaxis:Light/Status", "tns1:Device/tnsaxis:Status/SystemReady",
         "tns1:VideoSource/MotionAlarm", "tns1:VideoSource/tnsaxis:Tampering",
@@ -215,7 +215,9 @@ async def test_a_recorded_json_api_answers_with_the_served_devices_identity(serv
     document = reply.json()
     assert document["data"]["system"]["hostname"]["hostname"] == f"axis-{device.serial.lower()}"
     assert document["data"]["devices"][0]["macAddress"] == device.identity.mac.lower()
-    assert document["data"]["devices"][0]["IPv4"]["addresses"][0]["address"] == "127.0.0.1"
+    ipv4 = document["data"]["devices"][0]["IPv4"]
+    assert ipv4["addresses"][0]["address"] == "127.0.0.1"  # the placeholder's address, gateway and broadcast
+    assert (ipv4["defaultRouter"], ipv4["addresses"][0]["broadcast"]) == ("127.0.0.1", "127.0.0.255")
     assert document["data"]["bonjour"]["name"] == f"AXIS M3106-LVE Mk II - {device.serial}"
     assert document["data"]["lldp"]["chassisId"] == device.identity.mac.replace(":", "-")
     assert "context" not in document  # none sent, none recorded
@@ -253,6 +255,26 @@ async def test_replayed_replies_need_their_role(served: RunningDevice) -> None:
     never = await call(served.url, "/axis-cgi/never-recorded.cgi", method="POST", auth=None, data=b"")
     assert never.status == 404  # an unknown path: Apache's 404, no challenge
     assert (await call(served.url, "/axis-cgi/temperaturecontrol.cgi?action=statusall")).text.startswith("Sensor.S0")
+
+
+async def test_a_live_route_the_model_lacks_falls_back_to_the_recording(served: RunningDevice) -> None:
+    """auditlog.cgi is routed on every model but answers 404 without the S4000's audit_log fact: the
+    recorded model's recorded call is answered (as an administrator's), the others are the 404."""
+    assert (await call(served.url, "/axis-cgi/auditlog.cgi?version=true")).text == "1.0.0\n"
+    assert (await call(served.url, "/axis-cgi/auditlog.cgi?version=true", auth=("op", "op"))).status == 401
+    assert (await call(served.url, "/axis-cgi/auditlog.cgi")).status == 404
+
+
+def test_a_model_folder_written_into_a_known_directory_is_found(tmp_path: Path) -> None:
+    """A recording written while its directory is already among the sources (a test that records, then serves)."""
+    add_fixtures_dir(tmp_path)
+    try:
+        with pytest.raises(ModelError, match="unknown model"):
+            load_model(MODEL)
+        shutil.copytree(FOLDER, tmp_path / MODEL)
+        assert load_model(MODEL).recorded
+    finally:
+        SOURCES.remove(tmp_path)
 
 
 async def test_apidiscovery_advertises_what_the_recorded_device_advertised(served: RunningDevice) -> None:
@@ -533,7 +555,7 @@ def test_fleet_and_serve_take_fixtures_dir_on_the_command_line(tmp_path: Path) -
             key, _, value = line.partition(":")
             banner[key.strip()] = value.strip()
         assert banner["model"] == "AXIS M3106-LVE Mk II Network Camera (recorded)"
-        assert banner["recorded"] == f"{FOLDER} (12 replies)"
+        assert banner["recorded"] == f"{FOLDER} (13 replies)"
         listed = asyncio.run(call(banner["url"], f"{PARAM}?action=list&group=Properties.System.SerialNumber"))
         assert listed.text == f"Properties.System.SerialNumber={banner['serial']}\n"
     finally:
