@@ -41,11 +41,17 @@ def _groups(form: list[tuple[str, str]]) -> str:
     return ",".join(values) if values else ANY_GROUP
 
 
-@functools.cache
+DEFAULT_FORMS = (DEFAULT_STYLE, DEFAULT_QUIRKS.param_content_type)
+
+
 def style_of(quirks: Quirks) -> tuple[ListStyle, str]:
-    """The list style and the Content-Type a model's quirks give (once per set of quirks)."""
-    if quirks == DEFAULT_QUIRKS:
-        return DEFAULT_STYLE, DEFAULT_QUIRKS.param_content_type
+    """The list style and the Content-Type a model's quirks give; a model without quirks pays one
+    identity test (param.cgi is asked thousands of times a second)."""
+    return DEFAULT_FORMS if quirks is DEFAULT_QUIRKS else _quirked_style(quirks)
+
+
+@functools.cache
+def _quirked_style(quirks: Quirks) -> tuple[ListStyle, str]:
     style = ListStyle(
         definition_order=quirks.param_list_order == "definition",
         final_newline=quirks.param_trailing_newline,
