@@ -14,12 +14,15 @@ import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
 from param_tree import whole_number
 
+from ..control import page
+from ..control.listing import ListingError, Query, merge_summaries
 from ..fleet import inventory_csv, inventory_json
 from ..fleet_plan import Shard
 
@@ -104,9 +107,34 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def list_devices(request: web.Request) -> web.Response:
+    """The shards' lists in site order; a page of them (`?offset=&limit=`, filtered by `?q=&status=&faulted=`,
+    axisim/control/listing.py) asks each shard how many it keeps, then only the shards the page spans."""
     site = request.app[SITE_KEY]
-    parts = await asyncio.gather(*(site.fetch_json(s, "/devices") for s in site.shards))
-    return _reply({"devices": [row for part in parts for row in part["devices"]]})
+    try:
+        query = Query.parse(request.query)
+    except ListingError as exc:
+        return _reply({"error": str(exc)}, 400)
+
+    async def ask(shard: ShardView, offset: int, limit: int | None) -> Any:
+        return await site.fetch_json(shard, "/devices?" + urlencode(query.to_params(offset, limit)))
+
+    if query.limit is None and query.offset == 0:  # everything that matches: one round
+        parts = await asyncio.gather(*(ask(s, 0, None) for s in site.shards))
+        rows = [row for part in parts for row in part["devices"]]
+        return _reply({"devices": rows, "total": len(rows), "offset": 0, **merge_summaries(parts)})
+    counts = await asyncio.gather(*(ask(s, 0, 0) for s in site.shards))
+    totals = [int(part["total"]) for part in counts]
+    window = query.window(sum(totals))
+    wanted: list[Any] = []
+    start = 0
+    for shard, total in zip(site.shards, totals, strict=True):  # the part of the window each shard holds
+        low, high = max(window.start, start), min(window.stop, start + total)
+        if low < high:
+            wanted.append(ask(shard, low - start, high - low))
+        start += total
+    pages = await asyncio.gather(*wanted)
+    rows = [row for part in pages for row in part["devices"]]
+    return _reply({"devices": rows, "total": sum(totals), "offset": window.start, **merge_summaries(counts)})
 
 
 async def get_inventory_json(request: web.Request) -> web.Response:
@@ -195,7 +223,7 @@ def build_site_app(site: Site) -> web.Application:
 
     app.cleanup_ctx.append(session)
     app.add_routes([
-        web.get("/", summary),
+        *page.routes(summary),  # the site page for a browser (axisim/control/page.py), this summary for others
         web.get("/healthz", healthz),
         web.get("/devices", list_devices),
         web.get("/inventory.json", get_inventory_json),
