@@ -30,6 +30,7 @@ MAX_BODY = 2 * 1024 * 1024
 UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5, sock_read=None)
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=5)  # a shard's /healthz: a hung shard is not ready
 PASSED_HEADERS = ("Content-Type", "Cache-Control")
+GONE_CHECK = 1.0  # seconds of a silent stream between looks at whether its reader has gone
 
 
 class ShardView(Protocol):
@@ -83,6 +84,7 @@ class Site:
 
 
 SITE_KEY: web.AppKey[Site] = web.AppKey("site", Site)
+STOPPING_KEY: web.AppKey[asyncio.Event] = web.AppKey("stopping", asyncio.Event)
 
 
 def _reply(document: Any, status: int = 200) -> web.Response:
@@ -159,6 +161,24 @@ async def reset_site(request: web.Request) -> web.Response:
     return _reply({"shards": len(replies), "replies": replies})
 
 
+async def _copy(request: web.Request, upstream: aiohttp.ClientResponse, reply: web.StreamResponse) -> None:
+    """The shard's reply as it comes, until it ends, the reader leaves (looked at every GONE_CHECK
+    seconds of silence: a feed whose page was closed must not hold the shard's feed until its next
+    heartbeat) or the site stops."""
+    stopping = request.app[STOPPING_KEY]
+    while not stopping.is_set():
+        try:
+            chunk = await asyncio.wait_for(upstream.content.readany(), GONE_CHECK)
+        except TimeoutError:
+            if request.transport is None or request.transport.is_closing():
+                return
+            continue
+        if not chunk:
+            await reply.write_eof()
+            return
+        await reply.write(chunk)
+
+
 async def to_owner(request: web.Request) -> web.StreamResponse:
     """Pass a device's request to the shard that serves it, and its reply back as it comes."""
     site = request.app[SITE_KEY]
@@ -186,9 +206,7 @@ async def to_owner(request: web.Request) -> web.StreamResponse:
                 if name in upstream.headers:
                     reply.headers[name] = upstream.headers[name]
             await reply.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await reply.write(chunk)
-            await reply.write_eof()
+            await _copy(request, upstream, reply)
             return reply
     except (aiohttp.ClientConnectionError, TimeoutError):
         return _reply({"error": f"shard {view.shard} (device {key}) did not answer; it may be restarting"}, 503)
@@ -222,6 +240,12 @@ def build_site_app(site: Site) -> web.Application:
         await site.session.close()
 
     app.cleanup_ctx.append(session)
+    app[STOPPING_KEY] = asyncio.Event()
+
+    async def stopping(app: web.Application) -> None:  # streams passed on (event feeds) end with the site
+        app[STOPPING_KEY].set()
+
+    app.on_shutdown.append(stopping)
     app.add_routes([
         *page.routes(summary),  # the site page for a browser (axisim/control/page.py), this summary for others
         web.get("/healthz", healthz),

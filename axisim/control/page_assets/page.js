@@ -9,7 +9,7 @@
 // Everything that comes from a device is put in the page as text (textContent), never as HTML.
 
 const SITE_POLL_MS = 2000;
-const DEVICE_POLL_MS = 3000;
+const DEVICE_POLL_MS = 2000;
 const JOURNAL_POLL_MS = 1000;
 const FETCH_TIMEOUT_MS = 10000;
 const MAX_JOURNAL_ROWS = 300;
@@ -745,6 +745,7 @@ const device = {
       const fresh = this.journalTotal !== null;
       if (this.journalTotal !== null && journal.total < this.journalTotal) clear(body);  // cleared since
       for (const entry of journal.entries) body.prepend(journalRow(entry, fresh));
+      if (fresh && journal.entries.length) this.soon();  // requests move the faults' hit counts
       while (body.rows.length > MAX_JOURNAL_ROWS) body.lastElementChild.remove();
       this.journalTotal = journal.total;
       $("journal-total").textContent = `(${plural(journal.total, "request")})`;
