@@ -53,7 +53,13 @@ function el(tag, props = {}, ...children) {
 
 const clear = (node) => node.replaceChildren();
 const plural = (n, word) => `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
-const clock = (iso) => (typeof iso === "string" && iso.length >= 23 ? iso.slice(11, 23) : String(iso ?? ""));
+/** The time of day (UTC, as the control API writes it) of an ISO 8601 time: 12:34:56.789. */
+const clock = (iso) => /T(\d\d:\d\d:\d\d(\.\d+)?)/.exec(String(iso ?? ""))?.[1] ?? String(iso ?? "");
+/** The time of day as seconds and a milliseconds part a narrow window leaves out. */
+function timeParts(iso) {
+  const [seconds, ms] = clock(iso).split(".");
+  return ms === undefined ? [seconds] : [seconds, el("span", { class: "ms", text: `.${ms}` })];
+}
 const items = (object) => Object.entries(object ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
 
 function statusBadge(status) {
@@ -540,7 +546,7 @@ function identityPairs(state) {
 
 function eventItem(event, fresh) {
   return el("li", { class: fresh ? "fresh" : null, "data-topic": event.topic },
-    el("span", { class: "when", text: clock(event.time) }),
+    el("span", { class: "when", title: event.time }, ...timeParts(event.time)),
     el("span", { class: "topic", text: `${event.topic}${event.property ? "" : " (pulse)"}` }),
     el("span", { class: "items", text: [items(event.source), items(event.data)].filter(Boolean).join(" → ") }));
 }
@@ -548,7 +554,7 @@ function eventItem(event, fresh) {
 function journalRow(entry, fresh) {
   const classes = [fresh ? "fresh" : "", entry.supported ? "" : "unsupported", entry.status === 0 || entry.status >= 400 ? "failed" : ""];
   return el("tr", { class: classes.filter(Boolean).join(" ") || null, "data-path": entry.path },
-    el("td", { class: "mono", text: clock(entry.time) }),
+    el("td", { class: "mono when", title: entry.time }, ...timeParts(entry.time)),
     el("td", { text: entry.method }),
     el("td", { class: "path mono", text: entry.path, title: entry.supported ? null : "no route serves this path" }),
     el("td", { text: entry.user || "–" }),
@@ -765,7 +771,7 @@ const device = {
     $("unsupported-total").textContent = rows.length ? `(${rows.length})` : "";
     table.tBodies[0].replaceChildren(...rows.map((row) => el("tr", {},
       el("td", { text: row.method }), el("td", { class: "mono", text: row.path }),
-      el("td", { class: "num", text: row.count }), el("td", { class: "mono", text: clock(row.last) }))));
+      el("td", { class: "num", text: row.count }), el("td", { class: "mono when", text: clock(row.last), title: row.last }))));
   },
 
   renderStreams(rows) {
@@ -774,7 +780,7 @@ const device = {
     table.hidden = !shown.length;
     $("streams-empty").hidden = shown.length > 0;
     table.tBodies[0].replaceChildren(...shown.map((row) => el("tr", {},
-      el("td", { text: row.kind }), el("td", { class: "mono", text: clock(row.opened) }),
+      el("td", { text: row.kind }), el("td", { class: "mono when", text: clock(row.opened), title: row.opened }),
       el("td", { text: row.user || "–" }), el("td", { class: "num", text: row.sent }),
       el("td", { text: row.open ? "open" : `closed: ${row.reason ?? ""}` }))));
   },
