@@ -34,13 +34,11 @@ def status_of(state: str, reachable: bool) -> str:
 
 
 def _text_of(row: Mapping[str, Any]) -> str:
-    """What a search looks in: index, model, variant, serial, MAC, host name, address:port, URL."""
-    port = row.get("http_port")
-    return " ".join((
-        f"#{row.get('index')}", str(row.get("model", "")), str(row.get("variant", "")), str(row.get("serial", "")),
-        str(row.get("mac", "")), str(row.get("hostname", "")), f"{row.get('address', '')}:{port}",
-        str(row.get("url", "")),
-    )).lower()  # fmt: skip
+    """What a search looks in: `#<index>`, model, variant, serial, MAC, host name, address:port."""
+    return (
+        f"#{row.get('index')} {row.get('model', '')} {row.get('variant', '')} {row.get('serial', '')} "
+        f"{row.get('mac', '')} {row.get('hostname', '')} {row.get('address', '')}:{row.get('http_port')}"
+    ).lower()
 
 
 @dataclass(frozen=True)
