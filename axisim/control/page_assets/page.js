@@ -282,7 +282,10 @@ const site = {
     } catch (error) {
       if (asked !== this.asked || !this.active) return;
       setLink(false, error.message);
-      if (error.status === 400) $("empty").textContent = error.message;
+      if (error.status === 400) {  // a search the control API refuses (too long, too many words)
+        $("empty").textContent = error.message;
+        $("empty").hidden = false;
+      }
     }
     if (this.active) this.timer = setTimeout(() => this.refresh(), SITE_POLL_MS);
   },
@@ -707,8 +710,16 @@ const device = {
       this.soon();
     };
     feed.onerror = () => {
-      $("feed-state").textContent = feed.readyState === EventSource.CLOSED ? "(closed)" : "(reconnecting)";
       if (this.held === null) this.held = [];  // a reconnection reads the log again
+      if (feed.readyState !== EventSource.CLOSED) {
+        $("feed-state").textContent = "(reconnecting)";
+        return;
+      }
+      // refused (e.g. a site's shard restarting answers 503): the browser gives up, the page does not
+      $("feed-state").textContent = "(closed, retrying)";
+      this.later(() => {
+        if (this.feed === feed) this.openFeed();
+      }, DEVICE_POLL_MS);
     };
   },
 
