@@ -204,6 +204,8 @@ class RunningDevice:
         if reachable == self.reachable:
             return
         self.reachable = reachable
+        if self.mqtt is not None:
+            self.mqtt.set_reachable(reachable)  # its broker connection drops (last will) or comes back
         if not reachable:
             await self._unbind()
         elif not self.sites and self.device.lifecycle.state in (State.READY, State.BOOTING):
