@@ -173,10 +173,13 @@ async def _copy(request: web.Request, upstream: aiohttp.ClientResponse, reply: w
             if request.transport is None or request.transport.is_closing():
                 return
             continue
-        if not chunk:
-            await reply.write_eof()
+        try:
+            if not chunk:
+                await reply.write_eof()
+                return
+            await reply.write(chunk)
+        except ConnectionError:  # the reader went away mid-write
             return
-        await reply.write(chunk)
 
 
 async def to_owner(request: web.Request) -> web.StreamResponse:
