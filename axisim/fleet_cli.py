@@ -306,6 +306,7 @@ async def run(args: argparse.Namespace) -> int:
     if plan.state_dir:
         print(f"state:     {plan.state_dir}/<serial>")
     print(f"control:   {fleet.control_url}/devices")
+    print(f"page:      {fleet.control_url}/  (the site page: open it in a browser)")
     sys.stdout.flush()
     if added:
         print(f"addresses: {len(added)} added to {plan.addressing.interface}, removed when the fleet stops")

@@ -472,6 +472,8 @@ CONTROL_WORDS = (
 )  # fmt: skip
 
 
+# the query parameters the control API reads (the site page's listing, journal and parameters among them)
+CONTROL_QUERY_NAMES = ("limit", "offset", "q", "status", "faulted", "since", "topic", "rule", "group", "heartbeat")
 STREAMING_ROUTES = {("GET", "/devices/{device}/events/feed")}  # never complete: fuzzed in test_control_events.py
 
 
@@ -488,7 +490,9 @@ def control_requests(method: str, path: str) -> st.SearchStrategy[Request]:
         st.dictionaries(st.sampled_from(CONTROL_WORDS), json_values, max_size=5), json_values
     ).map(lambda d: json.dumps(d, allow_nan=True).encode())
     body = st.one_of(st.none(), json_document, st.sampled_from(list(deep_json().values())), st.binary(max_size=32))
-    query = st.one_of(st.just(""), st.builds(lambda v: f"?limit={v}", st.sampled_from(HOSTILE_QUERY_VALUES)))
+    query = st.one_of(st.just(""), st.builds(
+        lambda name, v: f"?{name}={v}", st.sampled_from(CONTROL_QUERY_NAMES), st.sampled_from(HOSTILE_QUERY_VALUES)
+    ))  # fmt: skip
 
     def build(values: list[str], content: bytes | None, suffix: str) -> Request:
         target = path
@@ -520,6 +524,8 @@ def test_control_api(bench: Bench, method: str, path: str) -> None:
     one()
     for value in HOSTILE_QUERY_VALUES:  # and the systematic table: each hostile value in each hole
         bench.run(exercise_control(bench, Request(method, fill(path, value) + f"?limit={value}", admin=False)))
+        query = "&".join(f"{name}={value}" for name in CONTROL_QUERY_NAMES)  # and in every query parameter
+        bench.run(exercise_control(bench, Request(method, fill(path, "0") + f"?{query}", admin=False)))
     if method != "GET":
         for body in deep_json().values():
             bench.run(exercise_control(bench, Request(method, fill(path, "0"), body, admin=False)))

@@ -156,6 +156,16 @@ class Journal:
             return kept
         return kept[-limit:] if limit else []
 
+    def entries_after(self, seen: int, limit: int | None = None) -> list[Entry]:
+        """Oldest first, those recorded after the first `seen` of `total`: what a reader who saw
+        `seen` requests has not (every kept one when `seen` is past `total`: cleared since); the
+        newest `limit` of them when given."""
+        new = self.total - seen
+        kept = list(self._entries or ())
+        if new >= 0:
+            kept = kept[-new:] if new else []
+        return _newest(kept, limit)
+
     def record_event(self, event: Event) -> None:
         """A device event bus subscriber: keep the newest events."""
         if self._events is None:
