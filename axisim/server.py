@@ -258,7 +258,7 @@ async def start_device(
     app = build_app(device, journal, faults)
     runner = DeviceRunner(
         app, access_log=LOG if access_log else None, shutdown_timeout=2, keepalive_timeout=keepalive_timeout,
-        header_timeout=header_timeout,
+        header_timeout=header_timeout, server_header=device.model.quirks.server_header,
     )  # fmt: skip
     await runner.setup()
     certificates = Certificates(device, certificate, state) if https_port is not None else None

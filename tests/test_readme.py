@@ -269,6 +269,8 @@ def run_block(block: Block, folder: Path) -> str | None:
     """Run one sh or python block against what its annotation starts: None when it worked, else why not."""
     ports = {name: free_port() for name in PORTS}
     prepare(folder, ports)
+    if "tests/data/" in block.note + block.text:  # an example "from the repository's root" (its test fixtures)
+        (folder / "tests").symlink_to(REPO / "tests", target_is_directory=True)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         if block.verb == "serve":
