@@ -173,6 +173,48 @@ async def test_an_https_port_set_while_https_is_off_is_where_it_opens(device: Si
     assert device.https_url == f"https://127.0.0.1:{port}"
 
 
+# -- the same settings through the web server's SOAP service --------------------------------------------
+
+
+async def web_server(url: str, configuration: str) -> Reply:
+    """aweb:SetWebServerTlsConfiguration (developer.axis.com "Certificate management API") on `url`."""
+    aweb, soap = "http://www.axis.com/vapix/ws/webserver", "http://www.w3.org/2003/05/soap-envelope"
+    document = (
+        f'<s:Envelope xmlns:s="{soap}" xmlns:aweb="{aweb}"><s:Body><aweb:SetWebServerTlsConfiguration>'
+        f"<aweb:Configuration>{configuration}</aweb:Configuration></aweb:SetWebServerTlsConfiguration></s:Body></s:Envelope>"
+    )
+    connector = aiohttp.TCPConnector(force_close=True, ssl=NO_VERIFY)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=5)) as session:
+        headers = {"Content-Type": "application/soap+xml"}
+        return await digest_request(session, "POST", url + "/vapix/services", ROOT, data=document, headers=headers)
+
+
+async def test_the_web_server_service_sets_https_and_the_admin_policy_as_param_cgi_does(
+    device: SimulatedDevice,
+) -> None:
+    """Tls=false closes the HTTPS listener (HTTPS.Enabled=no), true opens it; ConnectionPolicies
+    Admin=Https makes the administrator's HTTP requests 403 while HTTPS serves them; a value the API
+    does not know is a SOAP fault and changes nothing."""
+    https = device.https_url
+    assert https is not None
+    assert (await web_server(device.url, "<aweb:Tls>false</aweb:Tls>")).status == 200
+    assert await eventually(lambda: closed(https))
+    assert await param(device.url, "HTTPS.Enabled") == "no"
+    assert (await web_server(device.url, "<aweb:Tls>true</aweb:Tls>")).status == 200
+    assert await eventually(lambda: _answers(https))
+
+    policy = "<aweb:ConnectionPolicies><aweb:Admin>Https</aweb:Admin></aweb:ConnectionPolicies>"
+    assert (await web_server(device.url, policy)).status == 200
+    assert (await call(device.url, f"{PARAM}?action=list&group=Brand.ProdNbr")).status == 403
+    assert await param(https, "System.BoaGroupPolicy.admin") == "https"
+    refused = await web_server(https, "<aweb:ConnectionPolicies><aweb:Admin>Ftp</aweb:Admin></aweb:ConnectionPolicies>")
+    assert refused.status == 400 and b"Fault" in refused.body
+    assert await param(https, "System.BoaGroupPolicy.admin") == "https"
+    both = "<aweb:ConnectionPolicies><aweb:Admin>HttpAndHttps</aweb:Admin></aweb:ConnectionPolicies>"
+    assert (await web_server(https, both)).status == 200
+    assert (await call(device.url, f"{PARAM}?action=list&group=Brand.ProdNbr")).status == 200
+
+
 # -- the ports ------------------------------------------------------------------------------------------
 
 
