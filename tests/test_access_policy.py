@@ -19,6 +19,7 @@ import json
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -372,6 +373,28 @@ async def test_rtsp_off_closes_the_listener_and_on_opens_it_on_its_port(streamin
     assert await update(streaming.url, "Network.RTSP.Enabled=yes") == "OK"
     assert await eventually(lambda: rtsp_answers(new))
     assert streaming.rtsp_port == new
+
+
+async def test_rtsp_turned_off_stays_off_across_a_restart_of_the_simulator(tmp_path: Path) -> None:
+    """Saved in the state directory: the next start serves no RTSP until it is turned on again."""
+    spec = DeviceSpec("W401", https_port=None, rtsp_ports=(0,), seed="rtsp-saved", state_dir=tmp_path / "state")
+    first = SimulatedDevice(spec)
+    await first.start()
+    try:
+        assert await update(first.url, "Network.RTSP.Enabled=no") == "OK"
+    finally:
+        await first.stop()
+    again = SimulatedDevice(spec)
+    await again.start()
+    try:
+        assert again.rtsp_url is None and again.inventory()["rtsp_port"] is None
+        assert await param(again.url, "Network.RTSP.Enabled") == "no"
+        port = free_port()  # it opens on Network.RTSP.Port (the factory 554 needs root)
+        assert await update(again.url, f"Network.RTSP.Port={port}&Network.RTSP.Enabled=yes") == "OK"
+        assert await eventually(lambda: rtsp_answers(port))
+        assert again.rtsp_port == port
+    finally:
+        await again.stop()
 
 
 async def test_rtsp_cannot_be_turned_on_for_a_device_started_without_it() -> None:
