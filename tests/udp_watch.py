@@ -2,8 +2,9 @@
 (an AF_PACKET socket: multicast, broadcast and unicast alike, whoever listens), as a script in the
 LAN namespace: `python3 tests/udp_watch.py INTERFACE SECONDS`. It prints {"ready": true}, sends an
 mDNS query for `_axis-video._tcp.local.` and an SSDP `M-SEARCH ssdp:all` (something for a responder
-to answer), repeats them every second, and after SECONDS prints one JSON line: the datagrams it
-received, each {"src", "dst", "sport", "dport"}. Used by tests/test_discovery_netns.py to show that
+to answer), repeats them every second, and once a datagram to port 9 (discard: the test's end
+marker) arrives, or SECONDS have passed, prints one JSON line: the datagrams it received, each
+{"src", "dst", "sport", "dport"}, the marker last. Used by tests/test_discovery_netns.py to show that
 a site with discovery off sends nothing (events.md §6: the announcements are mDNS on 5353 and SSDP
 on 1900, both UDP). Linux only, root.
 """
@@ -24,6 +25,7 @@ from tests.ssdp_search import search_message
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 MDNS_GROUP = ("224.0.0.251", 5353)
+END_MARKER_PORT = 9  # discard
 
 
 def mdns_query(name: str = "_axis-video._tcp.local.") -> bytes:
@@ -72,6 +74,8 @@ def watch(interface: str, seconds: float) -> list[dict[str, object]]:
             datagram = udp_of(frame)
             if datagram is not None:
                 seen.append(datagram)
+                if datagram["dport"] == END_MARKER_PORT:
+                    break
     finally:
         capture.close()
         asker.close()
