@@ -20,7 +20,7 @@ from .device import DEFAULT_ACCOUNT, AccountSpec, make_device
 from .fleet import raise_file_limit
 from .fleet_plan import MAX_SECONDS, FleetError
 from .lifecycle import DEFAULT_BOOTING_SECONDS, DEFAULT_OFFLINE_SECONDS, BootTimes
-from .model import ModelError, load_model, model_ids
+from .model import ModelError, add_fixture, builtin_ids, load_model, model_folder, model_ids, normalised
 from .persistence import StateDir, StateError
 from .rtsp import RTSP_OFFSET, RTSP_PORT, RtspListenError, default_ports
 from .server import ListenError, start_device
@@ -39,7 +39,12 @@ def parser() -> argparse.ArgumentParser:
     top = Parser(prog="axisim", description="Simulated Axis devices that speak VAPIX.")
     commands = top.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="start one simulated device")
-    serve.add_argument("--model", default="S3008", help="model to simulate (see `axisim models`), default S3008")
+    serve.add_argument("--model", help="model to simulate (see `axisim models`), default S3008 (or --fixture's)")
+    serve.add_argument(
+        "--fixture", metavar="DIR", help="serve the model in folder DIR (params.xml, model.toml: e.g. one "
+        "`axisim record` wrote); --model may then be left out",
+    )  # fmt: skip
+    fleet_cli.add_fixtures_option(serve)
     serve.add_argument("--variant", help="model variant, e.g. 4TB (default: the model's first)")
     serve.add_argument(
         "--host", type=host, default="127.0.0.1", help="address or host name to listen on, default 127.0.0.1"
@@ -95,17 +100,38 @@ def parser() -> argparse.ArgumentParser:
     fleet_cli.add_parser(commands)
     site_cli.add_parsers(commands)
     commands.add_parser("models", help="list models and variants")
+    fleet_cli.add_fixtures_option(commands.choices["models"])
     return top
 
 
-def list_models() -> int:
-    for model_id in model_ids():
-        model = load_model(model_id)
-        variants = ", ".join(model.variants)
-        print(
-            f"{model_id:<10} {model.param('Brand.ProdFullName'):<42} firmware {model.firmware:<10} variants: {variants}"
-        )
+def list_models(args: argparse.Namespace) -> int:
+    try:
+        fleet_cli.use_fixtures_dirs(args)
+        builtin = builtin_ids()
+        for model_id in model_ids():
+            model = load_model(model_id)
+            variants = ", ".join(model.variants)
+            kind = "recorded, " if model.recorded else ""
+            where = "" if model_id in builtin else f"  ({kind}{model_folder(model_id)})"
+            print(
+                f"{model_id:<10} {model.param('Brand.ProdFullName'):<42} firmware {model.firmware:<10} "
+                f"variants: {variants}{where}"
+            )
+    except (ModelError, FleetError) as exc:
+        print(f"axisim: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _model_of(args: argparse.Namespace) -> str:
+    """--model, or the model --fixture names (its folder joins the model sources); --fixtures-dir folders too."""
+    fleet_cli.use_fixtures_dirs(args)
+    if args.fixture is None:
+        return args.model or "S3008"
+    fixture_id = add_fixture(args.fixture)
+    if args.model is not None and normalised(args.model) != normalised(fixture_id):
+        raise ModelError(f"--model {args.model} is not the model of --fixture {args.fixture} ({fixture_id})")
+    return fixture_id
 
 
 def _certificate(args: argparse.Namespace) -> Certificate | None:
@@ -165,7 +191,7 @@ async def serve(args: argparse.Namespace) -> int:
         if args.boot_time < 0 or args.ready_time < 0:
             raise ValueError("boot and ready times are seconds, zero or more")
         device = make_device(
-            args.model, variant=args.variant, accounts=accounts, seed=args.seed, index=args.index, ip=ip,
+            _model_of(args), variant=args.variant, accounts=accounts, seed=args.seed, index=args.index, ip=ip,
             strict_nc=args.strict_nonce, boot_times=BootTimes(args.boot_time, args.ready_time),
             switched_off=("websocket-events",) if args.no_websocket_events else (),
         )  # fmt: skip
@@ -174,7 +200,7 @@ async def serve(args: argparse.Namespace) -> int:
         https_port = _https_port(args)
         rtsp_ports = _rtsp_ports(args)
         restored = state.load_into(device) if state else False  # reads only: a failed start leaves it as it was
-    except (ModelError, AccountError, ValueError, StateError) as exc:
+    except (ModelError, FleetError, AccountError, ValueError, StateError) as exc:
         print(f"axisim: {exc}", file=sys.stderr)
         return 2
     with contextlib.suppress(FleetError):  # every idle client holds a file: take what the system allows
@@ -203,7 +229,10 @@ async def serve(args: argparse.Namespace) -> int:
             await running.stop()
             print(f"axisim: {exc}", file=sys.stderr)
             return 2
+    recorded = device.model.recording
     print(f"model:    {device.param('Brand.ProdFullName')} ({device.variant.name})")
+    if recorded is not None:
+        print(f"recorded: {recorded.folder} ({len(recorded.replies)} replies)")
     print(f"firmware: {device.firmware.active}")
     print(f"serial:   {device.serial}")
     print(f"url:      {running.url}")
@@ -271,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     args.fleet_options = extra
     args.argv = list(sys.argv[1:] if argv is None else argv)[1:]  # after the command: `fleet --workers` passes them on
     if args.command == "models":
-        return list_models()
+        return list_models(args)
     if args.command == "compose":
         return site_cli.compose(args, top)
     verbose = getattr(args, "verbose", False)

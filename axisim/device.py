@@ -317,14 +317,18 @@ class Device:
 
     def event_topics(self) -> list[TopicDecl]:
         """Every topic this device can emit: its own and its subsystems' (what GetEventInstances declares)."""
+        if self.model.topics is not None:  # a recorded model: what the recorded device declared (events.xml)
+            return list(self.model.topics)
         blocking = [BLOCKED_IP] if SWITCH in self.params else []  # models with brute-force blocking
         return [SYSTEM_READY, *blocking, *self.subsystems.topics()]
 
     def event_states(self) -> list[Event]:
         """The current state of every property instance (a new subscriber's Initialized events)."""
         ready = self.lifecycle.state is State.READY
-        own = event_of(SYSTEM_READY, {}, {"ready": ready}, self.clock.wall(), "device")
-        return [own, *self.subsystems.states()]
+        states = self.subsystems.states()
+        if self.model.topics is not None and SYSTEM_READY.topic not in {d.topic for d in self.model.topics}:
+            return states
+        return [event_of(SYSTEM_READY, {}, {"ready": ready}, self.clock.wall(), "device"), *states]
 
     def upgrade(self, image: Image, factory_default_mode: str, actor: Actor = SYSTEM) -> None:
         """Stage an accepted image and restart into it (ImageError when refused)."""

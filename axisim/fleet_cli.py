@@ -34,6 +34,7 @@ from .fleet_plan import (
     parse_mix,
     parse_shard,
 )
+from .model import ModelError, add_fixtures_dir
 from .rtsp import RTSP_OFFSET, RtspListenError
 from .server import ListenError
 from .site.run import run_site
@@ -64,6 +65,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--models", default="S3008", metavar="MIX",
         help="model mix, e.g. S3008:3,S3016,W401 (weights), default S3008",
     )  # fmt: skip
+    add_fixtures_option(fleet)
     fleet.add_argument("--seed", type=seed, default="axisim", help="identity seed: the same seed, the same fleet")
     fleet.add_argument("--loopback", action="store_true", help="each device on its own 127.0.x.y, same port")
     fleet.add_argument(
@@ -140,7 +142,26 @@ def shard_from(args: argparse.Namespace, environ: dict[str, str] | os._Environ[s
     return Shard()
 
 
+def add_fixtures_option(parser: argparse.ArgumentParser) -> None:
+    """`--fixtures-dir DIR` (repeatable): model folders of your own beside the built-in models."""
+    parser.add_argument(
+        "--fixtures-dir", action="append", default=[], metavar="DIR",
+        help="also take models from the folders in DIR (e.g. recorded with `axisim record`; repeatable; "
+        "searched before $AXISIM_FIXTURES and the built-in models, whose ids they may not take)",
+    )  # fmt: skip
+
+
+def use_fixtures_dirs(args: argparse.Namespace) -> None:
+    """Add the --fixtures-dir folders to the process's model sources (FleetError when one is not a folder)."""
+    try:
+        for folder in getattr(args, "fixtures_dir", None) or ():
+            add_fixtures_dir(folder)
+    except ModelError as exc:
+        raise FleetError(str(exc)) from exc
+
+
 def plan_from_args(args: argparse.Namespace) -> FleetPlan:
+    use_fixtures_dirs(args)
     shard = shard_from(args)
     if args.file is not None:
         plan = load_fleet_file(args.file)
@@ -285,6 +306,7 @@ async def run(args: argparse.Namespace) -> int:
     if plan.state_dir:
         print(f"state:     {plan.state_dir}/<serial>")
     print(f"control:   {fleet.control_url}/devices")
+    print(f"page:      {fleet.control_url}/  (the site page: open it in a browser)")
     sys.stdout.flush()
     if added:
         print(f"addresses: {len(added)} added to {plan.addressing.interface}, removed when the fleet stops")

@@ -19,11 +19,17 @@
     boot_time = 0.0           # seconds offline during a restart
     ready_time = 0.0          # seconds booting before systemready says yes
 
+    fixtures_dir = "recorded"  # model folders of your own (a path or a list, relative to this file)
+
     [[group]]
     model = "S3008"
     variant = "4TB"
     count = 10
     accounts = ["admin:secret:admin"]   # any top-level option can be set per group
+
+    [[group]]
+    fixture = "recorded/M3106LVEMkII"  # one model folder (relative to this file) instead of a model name
+    count = 2
 
 """
 
@@ -45,6 +51,7 @@ from .fleet_plan import (
     make_plan,
     parse_account,
 )  # fmt: skip
+from .model import ModelError, add_fixture, add_fixtures_dir
 
 
 def _options(table: dict[str, Any], base: Options, where: str) -> Options:
@@ -90,12 +97,40 @@ def _account_entry(item: Any, where: str) -> AccountSpec:
     raise FleetError(f"{where}: an account is 'NAME:PASSWORD[:ROLE]' or {{name, password, role}}")
 
 
-GROUP_KEYS = {"model", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time", "rtsp",
-              "websocket_events", "discovery"}
-TOP_KEYS = GROUP_KEYS - {"model", "variant", "count"} | {
+GROUP_KEYS = {"model", "fixture", "variant", "count", "accounts", "https", "strict_nonce", "boot_time", "ready_time",
+              "rtsp", "websocket_events", "discovery"}
+TOP_KEYS = GROUP_KEYS - {"model", "fixture", "variant", "count"} | {
     "seed", "addressing", "host", "base_port", "port", "https_port", "rtsp_port", "first_address", "interface",
-    "state_dir", "group",
+    "state_dir", "group", "fixtures_dir",
 }  # fmt: skip
+
+
+def _fixtures(document: dict[str, Any], base_dir: Path, where: str) -> None:
+    """`fixtures_dir`: one path or a list of them, relative to the fleet file; each joins the model sources."""
+    raw = document.get("fixtures_dir", [])
+    folders = [raw] if isinstance(raw, str) else raw
+    if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+        raise FleetError(f"{where}: fixtures_dir is a path or a list of paths")
+    try:
+        for folder in folders:
+            add_fixtures_dir(base_dir / folder)
+    except ModelError as exc:
+        raise FleetError(f"{where}: {exc}") from exc
+
+
+def _group_model(table: dict[str, Any], base_dir: Path, where: str) -> str:
+    """A group's `model`, or the id of its `fixture` folder (relative to the fleet file)."""
+    model, fixture = table.get("model"), table.get("fixture")
+    if fixture is None:
+        if not isinstance(model, str):
+            raise FleetError(f"{where}: model (and variant) are strings")
+        return model
+    if not isinstance(fixture, str) or model is not None:
+        raise FleetError(f"{where}: fixture is a model folder's path, instead of model")
+    try:
+        return add_fixture(base_dir / fixture)
+    except ModelError as exc:
+        raise FleetError(f"{where}: {exc}") from exc
 
 
 def load_fleet_file(path: Path) -> FleetPlan:
@@ -110,6 +145,8 @@ def load_fleet_file(path: Path) -> FleetPlan:
     if unknown:
         raise FleetError(f"{path}: unknown key(s) {', '.join(unknown)}")
     defaults = _options(document, Options(), str(path))
+    base_dir = path.parent
+    _fixtures(document, base_dir, str(path))
     raw_groups = document.get("group", [])
     if not isinstance(raw_groups, list) or not raw_groups:
         raise FleetError(f"{path}: list the devices in [[group]] tables (model, count, ...)")
@@ -124,12 +161,11 @@ def load_fleet_file(path: Path) -> FleetPlan:
         count = table.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise FleetError(f"{where}: count is a whole number, 0 or more")
-        model = table.get("model")
+        model = _group_model(table, base_dir, where)
         variant = table.get("variant")
-        if not isinstance(model, str) or (variant is not None and not isinstance(variant, str)):
+        if variant is not None and not isinstance(variant, str):
             raise FleetError(f"{where}: model (and variant) are strings")
         groups.append(Group(model, count, variant, _options(table, defaults, where)))
-    base_dir = path.parent
     state_dir = document.get("state_dir")
     if state_dir is not None and not isinstance(state_dir, str):
         raise FleetError(f"{path}: state_dir is a path")

@@ -5,9 +5,12 @@ the device's `mqtt` subsystem; a device without MQTT, or whose client is inactiv
 costs nothing. While the subsystem `wants_connection`, the task connects with aiomqtt (on
 paho-mqtt), registering the last will; sends the connect message; publishes the device's bus
 events that the event.cgi filters select; and reconnects with a doubling backoff when the
-connection is lost (if `autoReconnect`). A deactivation or a restart disconnects cleanly (the
-disconnect message, then MQTT DISCONNECT); a power-off, a lost network link (cable, WLAN) or the
-control API's "mqtt" fault drops the socket without a word, so the broker sends the last will.
+connection is lost (if `autoReconnect`). The client's own decisions disconnect cleanly (the
+disconnect message, then MQTT DISCONNECT): a deactivation, new settings, the simulator stopping a
+running device. Whatever takes the device's network away drops the socket without a word, so the
+broker publishes the last will: a restart or factory default, a power-off, a lost link (cable,
+WLAN), the control API's "offline" (`set_reachable(False)`) or its "mqtt" fault. The device
+connects again, with its connect message, once it is back (booted, on the network).
 `publish(device, ...)` is the seam for anyone who publishes on the device's behalf.
 """
 
@@ -22,10 +25,13 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 
+from .certificates import CertificateRefused
 from .events import Event
 from .lifecycle import State
+from .logs import Severity
 from .mqtt_messages import Outgoing, connect_message, disconnect_message, event_messages, last_will
 from .subsystems.mqtt import ClientConfig, MqttSubsystem, SubscriptionFilter
+from .tls import Certificate, CertificateError, client_context
 
 if TYPE_CHECKING:
     from .control.faults import Faults
@@ -57,6 +63,8 @@ class MqttLink:
         self.connections = 0  # successful connects, for tests and the bench
         self._subscribed: tuple[SubscriptionFilter, ...] = ()  # what the broker was asked to send
         self._resubscribe = asyncio.Event()  # event.cgi changed the subscriptions
+        self.reachable = True  # False while the control API holds the device off the network
+        self._last_failure = ""  # the reason last written to the system log
 
     @classmethod
     def attach(cls, device: Device, faults: Faults | None = None) -> MqttLink | None:
@@ -82,19 +90,33 @@ class MqttLink:
     def send(self, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
         return self._enqueue(Outgoing(topic, payload, qos, retain))
 
+    def set_reachable(self, reachable: bool) -> None:
+        """The device goes off the network (its connection drops unannounced) or comes back."""
+        if reachable != self.reachable:
+            self.reachable = reachable
+            self.changed()
+
+    @property
+    def _networked(self) -> bool:
+        """The device runs and reaches its network: a disconnect now is the client's own, clean one."""
+        state = self.device.lifecycle.state
+        return state in (State.READY, State.BOOTING) and self.device.link_up and self.reachable
+
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def _reconcile(self) -> None:
         self._pending = False
-        want = self.mqtt.wants_connection
+        want = self.mqtt.wants_connection and self.reachable
         if self._task is not None and (not want or self.mqtt.config != self._config):
-            abrupt = self.device.lifecycle.state is State.OFF or not self.device.link_up
+            abrupt = not self._networked
             old = self._task
             self._task = None
             asyncio.get_running_loop().create_task(self._finish(old, abrupt))
             return  # _finish reconciles again once the old session is gone
         if self._task is not None and self.mqtt.subscriptions != self._subscribed:
             self._resubscribe.set()
+        if self._task is not None and not self.mqtt.connected:
+            self._retry.set()  # "Save and Connect" again (or a new certificate): try now, not after the backoff
         if want and self._task is None:
             self._config = self.mqtt.config
             self._stop = asyncio.Event()
@@ -120,7 +142,7 @@ class MqttLink:
             self.faults.listeners.remove(self._faults_changed)
         task, self._task = self._task, None
         if task is not None:
-            self._abrupt = self.device.lifecycle.state is State.OFF
+            self._abrupt = not self._networked
             self._stop.set()
             try:
                 await asyncio.wait_for(asyncio.shield(task), STOP_WAIT)
@@ -153,8 +175,8 @@ class MqttLink:
                 try:
                     await self._session(config)
                     backoff = BACKOFF_MIN
-                except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
-                    LOG.info("%s: MQTT connection to %s failed: %s", self.device.serial, config.server.host, exc)
+                except (aiomqtt.MqttError, OSError, ssl.SSLError, CertificateError, CertificateRefused) as exc:
+                    self._failed(config, exc)
                 finally:
                     self._client = None
                     self.mqtt.set_connected(False)
@@ -162,6 +184,18 @@ class MqttLink:
                 return
             await self._pause(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
+
+    def _failed(self, config: ClientConfig, exc: Exception) -> None:
+        """A connection that failed or was lost: the status says disconnected (set_connected), the
+        system log says why, once per reason until a connection succeeds (retries do not flood it)."""
+        server = config.server
+        reason = str(exc.reason if isinstance(exc, CertificateRefused) else exc) or type(exc).__name__
+        LOG.info("%s: MQTT connection to %s failed: %s", self.device.serial, server.host, reason)
+        if reason != self._last_failure:
+            self._last_failure = reason
+            where = f"{server.protocol}://{server.host}:{server.effective_port}"
+            self.device.logs.system_event(f"MQTT client: connection to {where} failed: {reason}",
+                                          source="mqttd", severity=Severity.WARNING)  # fmt: skip
 
     async def _pause(self, seconds: float) -> None:
         """Wait before the next attempt; a stop, or the fault's removal, ends the wait early."""
@@ -173,24 +207,36 @@ class MqttLink:
             for waiter in waiters:
                 waiter.cancel()
 
+    def _tls_for(self, config: ClientConfig) -> ssl.SSLContext | None:
+        """ssl and wss: validate the broker against the device's CA certificates (the one
+        `CACertID` names, else all installed), and present `clientCertID`'s certificate if named.
+        CertificateError / CertificateRefused: a named certificate is not installed or unusable."""
+        if config.server.protocol not in ("ssl", "wss"):
+            return None
+        store = self.device.certificates
+        trusted = None
+        if config.validate_server_cert:
+            chosen = [store.get_ca(config.ca_cert_id)] if config.ca_cert_id else store.ca_certificates()
+            trusted = [ca.cert_pem for ca in chosen]
+        own = None
+        if config.client_cert_id:
+            keyed = store.get(config.client_cert_id)
+            own = Certificate(keyed.cert_pem, keyed.key_pem)
+        return client_context(trusted, own, config.server.alpn_protocol)
+
     def _client_for(self, config: ClientConfig) -> aiomqtt.Client:
         server = config.server
         will = last_will(config, self.device.serial)
-        tls = None
-        if server.protocol in ("ssl", "wss"):
-            tls = ssl.create_default_context()
-            if not config.validate_server_cert:
-                tls.check_hostname = False
-                tls.verify_mode = ssl.CERT_NONE
-            if server.alpn_protocol:
-                tls.set_alpn_protocols([server.alpn_protocol])
+        tls = self._tls_for(config)
+        websockets = server.protocol in ("ws", "wss")
+        path = server.basepath or "/mqtt"  # paho's default path; a bare basepath gets its leading slash
         return aiomqtt.Client(
             server.host, server.effective_port, identifier=config.client_id or None,
             username=config.username or None, password=config.password or None,
             will=None if will is None else aiomqtt.Will(will.topic, will.payload, will.qos, will.retain),
             clean_session=config.clean_session, keepalive=config.keep_alive, timeout=float(config.connect_timeout),
-            transport="websockets" if server.protocol in ("ws", "wss") else "tcp",
-            websocket_path=server.basepath or None, tls_context=tls,
+            transport="websockets" if websockets else "tcp",
+            websocket_path=(path if path.startswith("/") else "/" + path) if websockets else None, tls_context=tls,
         )  # fmt: skip
 
     async def _session(self, config: ClientConfig) -> None:
@@ -199,6 +245,7 @@ class MqttLink:
             while not self._outbox.empty():  # what the last connection left unsent is gone
                 self._outbox.get_nowait()
             self._client = client
+            self._last_failure = ""
             self.connections += 1
             self.mqtt.set_connected(True)
             hello = connect_message(config, self.device.serial, self.device.clock.wall())

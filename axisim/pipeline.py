@@ -2,6 +2,7 @@
 
 Request path: journal and faults -> error pages -> lifecycle gate -> firewall -> brute-force block
 -> authentication -> connection policy (HTTP/HTTPS per role) -> handler (DESIGN.md "Data flow").
+A recorded model's unrouted requests go to its recording (`cgi_handlers/replay.py`) before the 404.
 """
 
 from __future__ import annotations
@@ -19,6 +20,15 @@ from cgi_handlers import ON_SHUTDOWN, ROUTES
 from cgi_handlers.apache_pages import APACHE_PAGES, apache_page, unauthorized
 from cgi_handlers.bodies import BodyTooLarge, UnreadableBody
 from cgi_handlers.forms import query_text
+from cgi_handlers.replay import (
+    REPLAY_FIRST,
+    REPLAY_KEY,
+    answer,
+    live_then_replay,
+    lookup,
+    note_missed,
+    replay_first,
+)
 from cgi_handlers.request_context import DEVICE_KEY, ROLE_KEY, USER_KEY, AccessDenied
 from cgi_handlers.routing import Handler
 from param_tree import Role
@@ -77,11 +87,14 @@ def piped(handler: Handler, role: Role) -> Handler:
                 status = response.status
             return response
         finally:
+            replay = request.get(REPLAY_KEY)  # a recorded model's replay: answered from it, or matched nothing
+            supported = handler is not _unrouted if replay is None else replay.entry is not None
             wiring.journal.record(
                 Entry(
                     arrived, request.remote or "-", request.method, request.raw_path, request.get(USER_KEY, ""),
-                    status, (time.perf_counter() - started) * 1000.0, handler is not _unrouted,
-                )
+                    status, (time.perf_counter() - started) * 1000.0, supported, replay is not None and supported,
+                ),
+                None if replay is None or supported else {"nearest": replay.nearest},
             )  # fmt: skip
 
     return pipeline
@@ -93,6 +106,33 @@ async def _unrouted(request: web.Request) -> web.StreamResponse:
     if allowed:
         raise web.HTTPMethodNotAllowed(request.method, sorted(allowed))
     raise web.HTTPNotFound()
+
+
+async def _recorded(request: web.Request) -> web.StreamResponse:
+    """The catch-all route of a recorded model (`_answer` sends it to `_replayed`)."""
+    return await _unrouted(request)
+
+
+async def _replayed(request: web.Request, device: Device) -> web.StreamResponse:
+    """A recorded model's request that no live route serves: the recorded reply, behind the role the
+    recording gives it; else the 404 (or 405), and the journal lists it with the nearest recorded one.
+    On a path the recording knows, authentication comes first, as Apache's does before the CGI runs
+    (curl --digest probes a POST with an empty body and sends its credentials after the 401)."""
+    entry = await lookup(request, note_miss=False)
+    if entry is not None:
+        return await _authenticated(request, functools.partial(answer, entry=entry), device, entry.role)
+    recording = device.model.recording
+    least = recording.replies.least_role(request.path) if recording is not None else None
+    if least is None or least is Role.ANONYMOUS:
+        await note_missed(request)
+        return await _unrouted(request)
+    return await _authenticated(request, _missed, device, least)
+
+
+async def _missed(request: web.Request) -> web.StreamResponse:
+    """An authenticated request the recording has nothing for: the journal's nearest, then the 404."""
+    await note_missed(request)
+    return await _unrouted(request)
 
 
 async def _faulted(request: web.Request, handler: Handler, wiring: Wiring, role: Role) -> web.StreamResponse:
@@ -136,6 +176,8 @@ async def _answer(request: web.Request, handler: Handler, wiring: Wiring, role: 
             return apache_page(403)
         if handler is _unrouted:
             return await _unrouted(request)
+        if handler is _recorded:
+            return await _replayed(request, device)
         return await _authenticated(request, handler, wiring.device, role)
     except UNREADABLE_BODY as exc:  # a malformed body (bad chunks): the client's fault
         LOG.info("%s %s %s: bad request body (%s)", request.remote or "-", request.method, request.path, one_line(exc))
@@ -232,23 +274,38 @@ async def _authenticated(request: web.Request, handler: Handler, device: Device,
 
 # one router per set of served routes, shared by every device that serves that set: a router of
 # ~65 routes cost ~55 KB, half a device's memory in a fleet (routes and their handlers hold no device)
-_ROUTERS: dict[tuple[int, ...], tuple[web.UrlDispatcher, dict[str, frozenset[str]]]] = {}
+_ROUTERS: dict[tuple[int | bool, ...], tuple[web.UrlDispatcher, dict[str, frozenset[str]]]] = {}
 
 
 def _router_for(device: Device) -> tuple[web.UrlDispatcher, dict[str, frozenset[str]]]:
+    recorded = device.model.recorded
     served = tuple(number for number, route in enumerate(ROUTES) if route.served_by(device))
-    found = _ROUTERS.get(served)
+    found = _ROUTERS.get((*served, recorded))
     if found is None:
         router = web.UrlDispatcher()
         methods: dict[str, set[str]] = {}
         for number in served:  # e.g. nvr/poe is left out on a recorder without a PoE switch, an API switched off
             route = ROUTES[number]
+            handler = route.handler
+            if recorded:
+                handler = _replay_first(handler) if route.path in REPLAY_FIRST else _live_then_replay(handler)
             for method in route.methods:
-                router.add_route(method, route.path, piped(route.handler, route.role))
+                router.add_route(method, route.path, piped(handler, route.role))
                 methods.setdefault(route.path, set()).add(method)
-        router.add_route("*", "/{unrouted:.*}", piped(_unrouted, Role.ADMIN))
-        found = _ROUTERS[served] = (router, {path: frozenset(names) for path, names in methods.items()})
+        router.add_route("*", "/{unrouted:.*}", piped(_recorded if recorded else _unrouted, Role.ADMIN))
+        found = _ROUTERS[(*served, recorded)] = (router, {path: frozenset(names) for path, names in methods.items()})
     return found
+
+
+@functools.cache
+def _replay_first(handler: Handler) -> Handler:
+    """One wrapper per handler (so `piped`'s cache keeps one pipeline per route and role)."""
+    return replay_first(handler)
+
+
+@functools.cache
+def _live_then_replay(handler: Handler) -> Handler:
+    return live_then_replay(handler)
 
 
 def build_app(device: Device, journal: Journal | None = None, faults: Faults | None = None) -> web.Application:

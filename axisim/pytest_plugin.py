@@ -25,6 +25,11 @@ See SimulatedDevice.wait_for_event.
         fleet = await axisim_fleet_factory("S3008:2,W401", count=3)
         ...fleet.control_url...                               # the control API over HTTP too
 
+    @pytest.mark.axisim(fixture="tests/recorded/M3106LVEMkII")  # a model folder of your own (recorded)
+    async def test_recorded(axisim_device): ...
+    # or model="M3106LVEMkII", fixtures_dir="tests/recorded"; fleets take fixtures_dir= too; the
+    # folders are among the model sources for the test only
+
 Every device and fleet is stopped when the test ends. The fixtures are async and run under
 pytest-asyncio (a dependency of axisim): an async test that uses one of them is marked
 `asyncio` here, so it runs with no configuration, in pytest-asyncio's strict mode as in auto.
@@ -32,6 +37,7 @@ pytest-asyncio (a dependency of axisim): an async test that uses one of them is 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any
@@ -42,6 +48,7 @@ from .control.http import start_control
 from .device import AccountSpec
 from .fleet import Fleet
 from .fleet_plan import Addressing, Group, Options, make_plan, parse_account, parse_mix
+from .model import SOURCES
 from .simulated import DeviceSpec, SimulatedDevice
 
 try:
@@ -140,18 +147,29 @@ def device_spec(
 
 @async_fixture
 async def axisim_device_factory() -> AsyncIterator[DeviceFactory]:
-    """`await axisim_device_factory("S3016", variant="16TB", accounts=["admin:secret:admin"])`."""
+    """`await axisim_device_factory("S3016", variant="16TB", accounts=["admin:secret:admin"])`;
+    `fixture="path/to/MODEL"` serves that model folder, `fixtures_dir=` adds folders of models, for
+    the test (axisim.model.FixtureSources)."""
     started: list[SimulatedDevice] = []
+    with contextlib.ExitStack() as sources:
 
-    async def make(model: str = "S3008", **options: Any) -> SimulatedDevice:
-        simulated = SimulatedDevice(device_spec(model, **options))
-        await simulated.start()
-        started.append(simulated)
-        return simulated
+        async def make(
+            model: str = "S3008", *, fixture: str | None = None, fixtures_dir: str | list[str] | None = None,
+            **options: Any,
+        ) -> SimulatedDevice:
+            ids = sources.enter_context(SOURCES.using(_folders(fixtures_dir), [fixture] if fixture else []))
+            simulated = SimulatedDevice(device_spec(ids[0] if ids else model, **options))
+            await simulated.start()
+            started.append(simulated)
+            return simulated
 
-    yield make
-    for simulated in started:
-        await simulated.stop()
+        yield make
+        for simulated in started:
+            await simulated.stop()
+
+
+def _folders(fixtures_dir: str | list[str] | None) -> list[str]:
+    return [fixtures_dir] if isinstance(fixtures_dir, str) else list(fixtures_dir or ())
 
 
 @async_fixture
@@ -176,10 +194,13 @@ async def axisim_fleet_factory() -> AsyncIterator[FleetFactory]:
     """`await axisim_fleet_factory("S3008:2,W401", count=6)`: a fleet on free ports with its control
     API (`fleet.control_url`); options as for a device (accounts, https, boot_time ...)."""
     started: list[tuple[Fleet, Any]] = []
+    sources = contextlib.ExitStack()
 
     async def make(
-        models: str = "S3008", count: int = 3, seed: str = "axisim-pytest", variant: str | None = None, **options: Any
+        models: str = "S3008", count: int = 3, seed: str = "axisim-pytest", variant: str | None = None,
+        fixtures_dir: str | list[str] | None = None, **options: Any,
     ) -> Fleet:
+        sources.enter_context(SOURCES.using(_folders(fixtures_dir)))
         shared = _options(**options)
         groups = [Group(model, n, variant, shared) for model, n in parse_mix(models, count) if n]
         fleet = Fleet.from_plan(make_plan(groups, seed=seed, addressing=Addressing("ports", "127.0.0.1", 0)))
@@ -193,7 +214,8 @@ async def axisim_fleet_factory() -> AsyncIterator[FleetFactory]:
         started.append((fleet, runner))
         return fleet
 
-    yield make
-    for fleet, runner in started:
-        await runner.cleanup()
-        await fleet.stop()
+    with sources:
+        yield make
+        for fleet, runner in started:
+            await runner.cleanup()
+            await fleet.stop()

@@ -206,6 +206,8 @@ class RunningDevice:
         if reachable == self.reachable:
             return
         self.reachable = reachable
+        if self.mqtt is not None:
+            self.mqtt.set_reachable(reachable)  # its broker connection drops (last will) or comes back
         if not reachable:
             await self._unbind()
         elif not self.sites and self.device.lifecycle.state in (State.READY, State.BOOTING):
@@ -258,7 +260,7 @@ async def start_device(
     app = build_app(device, journal, faults)
     runner = DeviceRunner(
         app, access_log=LOG if access_log else None, shutdown_timeout=2, keepalive_timeout=keepalive_timeout,
-        header_timeout=header_timeout,
+        header_timeout=header_timeout, server_header=device.model.quirks.server_header,
     )  # fmt: skip
     await runner.setup()
     certificates = Certificates(device, certificate, state) if https_port is not None else None

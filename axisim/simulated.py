@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from param_tree import Role
+
 from . import discovery, notify
 from .control import emit, events, rules
 from .control.expect import EventWaiter
@@ -376,11 +378,24 @@ class SimulatedDevice:
             "password": self.password,
         }
 
+    def parameters(self, group: str = "") -> dict[str, str]:
+        """The parameters as an administrator's `param.cgi?action=list` shows them (secrets masked),
+        in list order; those of `group` (`Network` or `Network.eth0`, any case) when given."""
+        store = self.device.params
+        prefix = group.lower().removeprefix("root.").rstrip(".")
+        return {
+            d.name: d.type.display(store.value(d.name))
+            for d in store.readable(store.all(), Role.ADMIN)
+            if not prefix or d.name.lower() == prefix or d.name.lower().startswith(prefix + ".")
+        }
+
     def state(self) -> dict[str, Any]:
         """The device as the control API shows it: identity, lifecycle, faults, subsystems."""
         device = self.device
         return {
             **self.inventory(),
+            "https_url": self.https_url if self.running is not None else None,
+            "rtsp_url": self.rtsp_url if self.running is not None else None,
             "firmware": device.firmware.active,
             "state": device.lifecycle.state.name.lower(),
             "reachable": self.reachable,

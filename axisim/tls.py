@@ -78,10 +78,9 @@ def self_signed(hostname: str, address: str, wall: float | None = None) -> Certi
     return Certificate(cert.public_bytes(serialization.Encoding.PEM), key_pem)
 
 
-def server_context(certificate: Certificate) -> ssl.SSLContext:
-    """An SSL context serving `certificate` (CertificateError when the pair is unusable)."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    # ssl loads only from files: write both to a private temporary file, load, delete
+def _load_pair(context: ssl.SSLContext, certificate: Certificate) -> None:
+    """ssl loads a certificate and key only from files: write both to a private temporary file,
+    load, delete (CertificateError when the pair is unusable)."""
     fd, path = tempfile.mkstemp(suffix=".pem")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -91,6 +90,35 @@ def server_context(certificate: Certificate) -> ssl.SSLContext:
         raise CertificateError(f"certificate and key do not make a usable pair: {exc}") from exc
     finally:
         os.unlink(path)
+
+
+def server_context(certificate: Certificate) -> ssl.SSLContext:
+    """An SSL context serving `certificate` (CertificateError when the pair is unusable)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    _load_pair(context, certificate)
+    return context
+
+
+def client_context(trusted: list[bytes] | None, own: Certificate | None = None, alpn: str = "") -> ssl.SSLContext:
+    """A context for the device's own TLS client connections (its MQTT client): with `trusted` (PEM
+    CA certificates) the server's certificate and name are checked against them alone, as a device
+    validates "against certificates installed in the product"; None accepts any server. `own` is
+    the certificate the device presents when the server asks. CertificateError: unusable material."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if trusted is None:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        try:
+            if trusted:
+                context.load_verify_locations(cadata=b"\n".join(trusted).decode("ascii"))
+        except (ssl.SSLError, ValueError) as exc:
+            raise CertificateError(f"unusable CA certificate: {exc}") from exc
+    if own is not None:
+        _load_pair(context, own)
+    if alpn:
+        context.set_alpn_protocols([alpn])
     return context
 
 

@@ -14,6 +14,8 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from axisim.jsonread import read_json_object
 
+from .request_context import request_key
+
 MAX_FORM_BYTES = 64 * 1024
 MAX_JSON_BYTES = 1024 * 1024  # more than any request body read (read_body's limit is MAX_FORM_BYTES)
 
@@ -37,9 +39,24 @@ class MalformedBody(ValueError):
 _READ_ERRORS = (ValueError, RuntimeError, TypeError, HttpProcessingError)
 
 
+BODY_KEY = request_key("body", bytes)
+
+
 async def read_body(request: web.Request, limit: int = MAX_FORM_BYTES) -> bytes:
     """The body, refusing (BodyTooLarge) anything over `limit` without reading it all, and
-    (UnreadableBody, 400) a body whose framing breaks."""
+    (UnreadableBody, 400) a body whose framing breaks. Read once: a second reader of the request
+    (a recorded model's replay before its live handler) gets the same bytes."""
+    kept = request.get(BODY_KEY)
+    if kept is not None:
+        if len(kept) > limit:
+            raise BodyTooLarge
+        return kept  # type: ignore[no-any-return]
+    body = await _read(request, limit)
+    request[BODY_KEY] = body
+    return body
+
+
+async def _read(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge
     content = request.content

@@ -55,6 +55,7 @@ from axisim.jsonread import JsonError
 from param_tree import Role
 
 from .bodies import BodyTooLarge, json_object, read_body
+from .replay import replayed
 from .replies import json_text, text_reply
 from .request_context import AccessDenied, actor_of, device_of, role_of
 from .routing import Route
@@ -345,7 +346,8 @@ async def rest(request: web.Request) -> web.Response:
         name, segment, *segments = [*_segments(request), ""]
         api = _REGISTRY.get((name, segment))
         if api is None or not api.served_by(device):
-            raise not_found(path)
+            # a recorded model answers the APIs axisim does not serve there from its recording
+            return await replayed(request) or failure(not_found(path))
         if segments and segments[-1] == "":  # the root's URL with a trailing slash (or none)
             segments.pop()
         parent = _walk(call, api, segments[:-1], path) if segments else None

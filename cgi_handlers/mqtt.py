@@ -129,6 +129,8 @@ def _client_config(params: Params, current: ClientConfig, serial: str) -> Client
         activate_on_reboot=params.flag("activateOnReboot", True),
         device_topic_prefix=params.text("deviceTopicPrefix", f"axis/{serial}"),
         validate_server_cert=False if ssl is None else ssl.flag("validateServerCert", False),
+        ca_cert_id="" if ssl is None else ssl.text("CACertID", ""),
+        client_cert_id="" if ssl is None else ssl.text("clientCertID", ""),
         http_proxy=params.text("httpProxy", ""),
         https_proxy=params.text("httpsProxy", ""),
         last_will=_message(params, "lastWillTestament"),
@@ -166,6 +168,10 @@ def _config_json(config: ClientConfig) -> dict[str, Any]:
         if message is not None:
             document[key] = _message_json(message)
     document["ssl"] = {"validateServerCert": config.validate_server_cert}
+    if config.ca_cert_id:
+        document["ssl"]["CACertID"] = config.ca_cert_id
+    if config.client_cert_id:
+        document["ssl"]["clientCertID"] = config.client_cert_id
     for key, value in (("httpProxy", config.http_proxy), ("httpsProxy", config.https_proxy)):
         if value:
             document[key] = value

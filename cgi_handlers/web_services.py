@@ -23,6 +23,7 @@ from . import action_service, certificate_service, schedule_service, webserver_s
 from .apache_pages import apache_page
 from .bodies import BodyTooLarge, read_body
 from .event_declarations import get_event_instances_response
+from .replay import recorded_event_instances, replayed
 from .request_context import device_of, require, subsystem_of
 from .routing import Route
 from .soap_envelope import EVENT1, SoapMalformed, SoapRequest, parse_request, soap_fault, soap_reply, unknown_operation
@@ -38,8 +39,10 @@ class Served:
 
 
 def get_event_instances(request: web.Request, operation: SoapRequest) -> web.Response:
-    """The topic set of every topic the device can emit (events.md §1.2-1.4)."""
-    return soap_reply(get_event_instances_response(device_of(request).event_topics()))
+    """The topic set of every topic the device can emit (events.md §1.2-1.4); a recorded model's is
+    its recorded reply (events.xml), whose topics are its declarations."""
+    device = device_of(request)
+    return recorded_event_instances(device) or soap_reply(get_event_instances_response(device.event_topics()))
 
 
 def change_virtual_input_state(request: web.Request, operation: SoapRequest) -> web.Response:
@@ -73,14 +76,16 @@ for _service in (action_service, schedule_service, certificate_service, webserve
 
 async def services(request: web.Request) -> web.Response:
     try:
-        operation = parse_request(await read_body(request))
+        raw = await read_body(request)
+        operation = parse_request(raw)
     except BodyTooLarge:
         return apache_page(413)
     except SoapMalformed as exc:
         return soap_fault(exc.reason, code=exc.code)
     served = OPERATIONS.get((operation.namespace, operation.name))
     if served is None or (served.subsystem is not None and served.subsystem not in device_of(request).subsystems):
-        return unknown_operation(operation.namespace, operation.name)
+        # a recorded model answers the operations axisim does not serve there from its recording
+        return await replayed(request, raw) or unknown_operation(operation.namespace, operation.name)
     require(request, served.role)
     return served.run(request, operation)
 

@@ -8,6 +8,7 @@ cannot be listed or set.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .definitions import Role
 from .patterns import GroupPattern, is_valid_pattern, parse_group_list
@@ -19,32 +20,56 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else "\ufffd" for c in text)
 
 
-def error_getting(group_text: str) -> str:
-    return f"# Error: Error -1 getting param in group '{printable(group_text)}'\n"
+@dataclass(frozen=True, slots=True)
+class ListStyle:
+    """Where firmwares write `list` differently (a model's quirks, axisim/quirks.py):
+    `definition_order`: the tree's own order (5.x) instead of sorted (9.x+); `final_newline`: the
+    last line ends with LF (every recording) or not; `error_mark`: what follows the quoted group of
+    an error line ("!" on old firmware)."""
+
+    definition_order: bool = False
+    final_newline: bool = True
+    error_mark: str = ""
+
+    def finish(self, body: str) -> str:
+        """A body of lines as this style ends it."""
+        return body if self.final_newline or not body.endswith("\n") else body[:-1]
+
+
+DEFAULT_STYLE = ListStyle()
+
+
+def error_getting(group_text: str, mark: str = "") -> str:
+    return f"# Error: Error -1 getting param in group '{printable(group_text)}'{mark}\n"
 
 
 def error_setting(name: str, value: str) -> str:
     return f"# Error: Error setting 'root.{printable(name)}' to '{printable(value)}'!\n"
 
 
-def render_list_text(store: ParamStore, groups: str, role: Role) -> str:
+def render_list_text(store: ParamStore, groups: str, role: Role, style: ListStyle = DEFAULT_STYLE) -> str:
     """`render_list` for a raw `group=` value, remembered until the device's parameters change:
     clients poll the same groups over and over."""
-    return store.memo(("list", groups, int(role)), lambda: render_list(store, parse_group_list(groups), role))
+    key = ("list", groups, int(role)) if style is DEFAULT_STYLE else ("list", groups, int(role), style)
+    return store.memo(key, lambda: render_list(store, parse_group_list(groups), role, style))
 
 
-def render_list(store: ParamStore, patterns: Iterable[GroupPattern], role: Role) -> str:
+def render_list(
+    store: ParamStore, patterns: Iterable[GroupPattern], role: Role, style: ListStyle = DEFAULT_STYLE
+) -> str:
     """The body of `action=list` for the given patterns, in request order."""
     out: list[str] = []
     for pattern in patterns:
         found = store.readable(store.select(pattern), role) if is_valid_pattern(pattern) else []
         if not found:
-            out.append(error_getting(pattern.text))
+            out.append(error_getting(pattern.text, style.error_mark))
             continue
+        if style.definition_order:
+            found = store.in_definition_order(found)
         prefix = "root." if pattern.rooted else ""
         value = store.value
         out.extend(f"{prefix}{d.name}={d.type.display(value(d.name))}\n" for d in found)
-    return "".join(out)
+    return style.finish("".join(out))
 
 
 INI_MASK = "*****"  # the server report masks with five stars (vapix-wire.md §3 [REC])

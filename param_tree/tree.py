@@ -46,6 +46,41 @@ class Template:
         return re.compile(re.escape(self.group) + r"\." + re.escape(self.letter) + r"([0-9]+)$")
 
 
+_INSTANCE = re.compile(r"([A-Z])([0-9]+)$")
+
+
+def infer_templates(defs: Iterable[ParamDef], known: Iterable[Template] = ()) -> list[Template]:
+    """Templates for a tree that came without `templates.xml` (a recorded device): each group with a
+    `MaxGroups` parameter and numbered instances (`S0`, `S1`, ...) one letter long whose parameters
+    may be created below root (the securityLevel's create digit). Named after the group in lower case
+    (`StreamProfile` -> `streamprofile`, as the VAPIX templates are); parameters are the first
+    instance's, string values empty and the others as that instance has them (a GUESS: a device's
+    template defaults are not readable). Groups a known template covers are left alone."""
+    by_name = {d.name: d for d in defs}
+    covered = {t.group for t in known}
+    instances: dict[tuple[str, str], dict[int, list[ParamDef]]] = {}
+    for definition in by_name.values():
+        parts = definition.path
+        for depth in range(1, len(parts) - 1):
+            match = _INSTANCE.fullmatch(parts[depth])
+            group = ".".join(parts[:depth])
+            if match and f"{group}.MaxGroups" in by_name and group not in covered:
+                slot = instances.setdefault((group, match.group(1)), {})
+                slot.setdefault(int(match.group(2)), []).append(definition)
+                break
+    found = []
+    for (group, letter), numbered in sorted(instances.items()):
+        first = min(numbered)
+        stem = f"{group}.{letter}{first}."
+        params = tuple(
+            d.renamed(d.name[len(stem) :], "" if d.type.kind in ("string", "password") else d.value)
+            for d in numbered[first]
+        )
+        if params and any(d.security.create < Role.ROOT for d in params):
+            found.append(Template(group.rsplit(".", 1)[-1].lower(), group, letter, f"{group}.MaxGroups", params))
+    return found
+
+
 @dataclass(slots=True)
 class _View:
     """Ordered definitions plus an index from every group prefix to its slice."""
@@ -72,10 +107,12 @@ class ModelTree:
     """Every definition and factory value of one model. Shared; never mutated."""
 
     def __init__(self, defs: Iterable[ParamDef], templates: Iterable[Template] = ()) -> None:
-        self._view = _View.build(defs)
+        given = list(defs)
+        self._view = _View.build(given)
         if len(self._view.defs) != len(self._view.order):
             raise ValueError("duplicate parameter names in model tree")
         self.templates: dict[str, Template] = {t.name: t for t in templates}
+        self.rank: dict[str, int] = {d.name: n for n, d in enumerate(given)}  # the definition order (params.xml's)
 
     def __len__(self) -> int:
         return len(self._view.order)
@@ -210,6 +247,20 @@ class ParamStore:
             span = view.index.get(pattern.dotted)
             return view.order[span[0] : span[1]] if span else []
         return [d for d in view.order if pattern.matches(d.path)]
+
+    def in_definition_order(self, definitions: list[ParamDef]) -> list[ParamDef]:
+        """`definitions` (in list order) in the order the model defines them, as 5.x firmware lists;
+        an added group's parameters follow the model parameter listed before them."""
+        rank = self.model.rank
+        anchor = -1
+        keys: list[tuple[int, int, int]] = []
+        for position, definition in enumerate(definitions):
+            own = rank.get(definition.name)
+            if own is not None:
+                anchor = own
+            keys.append((anchor, 0 if own is not None else 1, position))
+        order = sorted(range(len(definitions)), key=keys.__getitem__)
+        return [definitions[n] for n in order]
 
     def readable(self, definitions: Iterable[ParamDef], role: Role) -> list[ParamDef]:
         return [d for d in definitions if d.security.may_read(role)]

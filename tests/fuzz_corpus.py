@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import re
 import sys
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import parse_qsl
 
 from axisim.device import make_device
+from axisim.model import load_model
+from axisim.replay import RecordedReply
 from cgi_handlers import HANDLER_MODULES, ROUTES, config_discover, config_rest
 from cgi_handlers.routing import Route
 from param_tree import Role
@@ -137,6 +141,40 @@ def _urls(model: str, route: Route) -> list[str]:
     return [route.path]
 
 
+REPLAYED = "/{unrouted}"  # the catch-all route that answers a recorded model's recorded paths
+
+
+def recorded_endpoints(model: str) -> list[Endpoint]:
+    """A recorded model's recorded paths that no live route serves (the replay answers them), with the
+    keys, words and JSON methods of the recorded requests as their vocabulary."""
+    recording = load_model(model).recording
+    if recording is None:
+        return []
+    routed = {route.path for route in served_routes(model)}
+    by_path: dict[str, list[RecordedReply]] = {}
+    for entry in recording.replies.entries:
+        if entry.path not in routed:
+            by_path.setdefault(entry.path, []).append(entry)
+    found = []
+    for path, recorded in by_path.items():
+        keys = {k for e in recorded for k, _ in parse_qsl(e.query)}
+        methods = set()
+        for entry in recorded:
+            if entry.json_request:
+                document = json.loads(entry.request_body)
+                keys |= set(document) | set(document.get("params") or {})
+                methods.add(document.get("method", ""))
+        words = {w for e in recorded for w in _WORD.findall(json.dumps(e.query + " " + e.request_body))}
+        found.append(
+            Endpoint(
+                model, path, tuple(sorted({e.method for e in recorded})), tuple(sorted(keys)), tuple(sorted(words)),
+                json=any(e.json_request for e in recorded), multipart=False, actions=tuple(sorted(methods - {""})),
+                anonymous=False, route=REPLAYED,
+            )
+        )  # fmt: skip
+    return found
+
+
 def endpoints(models: list[str]) -> list[Endpoint]:
     return [
         replace(found, path=url, route=route.path)
@@ -144,7 +182,7 @@ def endpoints(models: list[str]) -> list[Endpoint]:
         for route in served_routes(model)
         for found in (endpoint(model, route),)
         for url in _urls(model, route)
-    ]
+    ] + [found for model in models for found in recorded_endpoints(model)]
 
 
 def one_model_each(all_endpoints: list[Endpoint]) -> list[Endpoint]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -30,29 +31,66 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ServerFiles:
+    """PEM files a TLS listener reads: the CA that issued the server certificate, the certificate, its key."""
+
+    ca: Path
+    certificate: Path
+    key: Path
+
+
+SECURE = ("ssl", "ws", "wss", "mtls")  # the extra listeners of a broker with `tls`: mtls requires a client certificate
+
+
 @dataclass
 class Broker:
-    """One mosquitto process; `stop()` and `start()` again keep the port (a broker restart)."""
+    """One mosquitto process; `stop()` and `start()` again keep the ports (a broker restart).
+
+    With `tls`, beside plain MQTT it listens for MQTT over TLS (`ssl`), WebSocket (`ws`), secure
+    WebSocket (`wss`) and TLS that requires a client certificate the CA issued (`mtls`), each on
+    its own port in `ports`. Mosquitto 2.0 binds a WebSocket listener to an interface name (its
+    libwebsockets takes no address), so those name `lo`: still the loopback address alone."""
 
     directory: Path
     port: int = field(default_factory=free_port)
+    tls: ServerFiles | None = None
+    ports: dict[str, int] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+
+    def _config(self) -> str:
+        lines = [f"listener {self.port} 127.0.0.1"]
+        if self.tls is not None:
+            if not self.ports:
+                self.ports = {name: free_port() for name in SECURE}
+            files = f"cafile {self.tls.ca}\ncertfile {self.tls.certificate}\nkeyfile {self.tls.key}"
+            lines += [
+                f"listener {self.ports['ssl']} 127.0.0.1\n{files}",
+                f"listener {self.ports['ws']} lo\nprotocol websockets",
+                f"listener {self.ports['wss']} lo\nprotocol websockets\n{files}",
+                f"listener {self.ports['mtls']} 127.0.0.1\n{files}\nrequire_certificate true",
+            ]
+        # started as root, mosquitto drops to its own user, which cannot read the test's private files
+        owner = ["user root"] if os.geteuid() == 0 else []
+        return "\n".join([*lines, *owner, "allow_anonymous true", "persistence false", "log_dest none", ""])
 
     async def start(self) -> None:
         assert BINARY is not None
         config = self.directory / "mosquitto.conf"
-        config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n"
-        )
+        config.write_text(self._config())
         self.process = subprocess.Popen([BINARY, "-c", str(config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)  # fmt: skip
+        waiting = [self.port, *self.ports.values()]
         for _ in range(START_TRIES):
-            with contextlib.suppress(OSError):
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
+            for port in list(waiting):
+                with contextlib.suppress(OSError):
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.close()
+                    waiting.remove(port)
+            if not waiting:
                 return
             await asyncio.sleep(0.05)
-        raise RuntimeError(f"mosquitto did not listen on {self.port}")
+        raise RuntimeError(f"mosquitto did not listen on {waiting}")
 
     async def stop(self) -> None:
         if self.process is not None:

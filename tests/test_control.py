@@ -206,7 +206,7 @@ async def test_device_by_serial_any_case_or_by_index(control: Control) -> None:
     assert by_index["serial"] == by_serial["serial"] == by_lower["serial"] == device.serial
     assert by_index["model"] == "W401" and by_index["url"] == device.url
     assert by_index["state"] == "ready" and by_index["reachable"] is True and by_index["faults"] == []
-    words = {"time", "network", "io", "power", "wlan", "virtualinput", "firewall", "rules", "mqtt"}
+    words = {"time", "network", "io", "power", "wlan", "bluetooth", "virtualinput", "firewall", "rules", "mqtt"}
     assert set(by_index["subsystems"]) == words
 
 
@@ -634,7 +634,7 @@ async def test_wlan_network_in_range_is_seen_in_the_parameters(control: Control)
 async def test_events_list_what_the_model_has(control: Control) -> None:
     listed = (await control.ok("GET", f"/devices/{W401}/events"))["events"]
     subsystems = {e["subsystem"] for e in listed}
-    assert subsystems == {"io", "power", "wlan"}
+    assert subsystems == {"io", "power", "wlan", "bluetooth"}
     plug = next(e for e in (await control.ok("GET", f"/devices/{S3008}/events"))["events"] if e["event"] == "plug")
     assert plug["subsystem"] == "poe" and plug["args"]["port"] == {"type": "int"}
     assert plug["args"]["class"] == {"type": "int", "default": 4}

@@ -97,6 +97,7 @@ def test_every_subsystem_stimulus_is_found_on_its_class() -> None:
         "audio": {"press_button", "microphone_switch", "speaker_test_result"},
         "power": {"ignition", "dc", "cable"},
         "wlan": {"add_network", "remove_network"},
+        "bluetooth": {"beacon"},
         "virtualinput": set(),  # driven by clients (virtualinput/*.cgi), nothing physical
         "firewall": set(),  # driven by /config/rest/firewall/v1 and the device clock
         "rules": set(),  # driven by the device's own events

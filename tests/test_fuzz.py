@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -36,7 +37,7 @@ from axisim.digest_client import authorization
 from axisim.fleet import Fleet
 from axisim.lifecycle import State
 from axisim.logs import Actor
-from axisim.model import model_ids
+from axisim.model import SOURCES, model_ids
 from axisim.simulated import DeviceSpec, SimulatedDevice
 from axisim.subsystems.firewall import FirewallSubsystem
 from cgi_handlers import certificate_service, webserver_service
@@ -44,6 +45,7 @@ from tests.fuzz_corpus import (
     CONTENT_ENCODINGS,
     CONTENT_TYPES,
     HOSTILE_QUERY_VALUES,
+    REPLAYED,
     Endpoint,
     deep_json,
     endpoints,
@@ -51,8 +53,12 @@ from tests.fuzz_corpus import (
     one_model_each,
 )
 
-MODELS = model_ids()
-ENDPOINTS = endpoints(MODELS)
+# the built-in models and a recorded one (its replayed paths too): a model folder of its own, among the
+# model sources while this module collects and runs (the bench fixture), never beyond
+RECORDED = Path(__file__).resolve().parent / "data" / "recorded" / "M3106LVEMkII"
+with SOURCES.using(folders=[RECORDED]):
+    MODELS = model_ids()
+    ENDPOINTS = endpoints(MODELS)
 EXAMPLES_PER_ENDPOINT = 12  # x ~245 endpoints: the module stays around a minute on two cores
 ROOT = ("root", "pass")
 TIMEOUT = aiohttp.ClientTimeout(total=15)
@@ -181,7 +187,13 @@ class Bench:
 
 
 @pytest.fixture(scope="module")
-def bench() -> Iterator[Bench]:
+def recorded() -> Iterator[None]:
+    with SOURCES.using(folders=[RECORDED]):
+        yield
+
+
+@pytest.fixture(scope="module")
+def bench(recorded: None) -> Iterator[Bench]:
     made = Bench()
     logging.getLogger().addHandler(made.errors)
     try:
@@ -460,6 +472,8 @@ CONTROL_WORDS = (
 )  # fmt: skip
 
 
+# the query parameters the control API reads (the site page's listing, journal and parameters among them)
+CONTROL_QUERY_NAMES = ("limit", "offset", "q", "status", "faulted", "since", "topic", "rule", "group", "heartbeat")
 STREAMING_ROUTES = {("GET", "/devices/{device}/events/feed")}  # never complete: fuzzed in test_control_events.py
 
 
@@ -476,7 +490,9 @@ def control_requests(method: str, path: str) -> st.SearchStrategy[Request]:
         st.dictionaries(st.sampled_from(CONTROL_WORDS), json_values, max_size=5), json_values
     ).map(lambda d: json.dumps(d, allow_nan=True).encode())
     body = st.one_of(st.none(), json_document, st.sampled_from(list(deep_json().values())), st.binary(max_size=32))
-    query = st.one_of(st.just(""), st.builds(lambda v: f"?limit={v}", st.sampled_from(HOSTILE_QUERY_VALUES)))
+    query = st.one_of(st.just(""), st.builds(
+        lambda name, v: f"?{name}={v}", st.sampled_from(CONTROL_QUERY_NAMES), st.sampled_from(HOSTILE_QUERY_VALUES)
+    ))  # fmt: skip
 
     def build(values: list[str], content: bytes | None, suffix: str) -> Request:
         target = path
@@ -508,6 +524,8 @@ def test_control_api(bench: Bench, method: str, path: str) -> None:
     one()
     for value in HOSTILE_QUERY_VALUES:  # and the systematic table: each hostile value in each hole
         bench.run(exercise_control(bench, Request(method, fill(path, value) + f"?limit={value}", admin=False)))
+        query = "&".join(f"{name}={value}" for name in CONTROL_QUERY_NAMES)  # and in every query parameter
+        bench.run(exercise_control(bench, Request(method, fill(path, "0") + f"?{query}", admin=False)))
     if method != "GET":
         for body in deep_json().values():
             bench.run(exercise_control(bench, Request(method, fill(path, "0"), body, admin=False)))
@@ -536,11 +554,17 @@ def test_unrouted_paths(bench: Bench, model: str) -> None:
     one()
 
 
-def test_every_served_route_is_fuzzed() -> None:
-    """The endpoint list comes from the code: every route each model's application serves."""
+def test_every_served_route_is_fuzzed(recorded: None) -> None:
+    """The endpoint list comes from the code: every route each model's application serves, and every
+    path a recorded model answers from its recording."""
     from axisim.device import make_device
     from axisim.pipeline import build_app
 
     for model in MODELS:
-        served = {r.resource.canonical for r in build_app(make_device(model)).router.routes()} - {"/{unrouted}"}
-        assert served == {re.sub(r"\{(\w+):[^}]*\}", r"{\1}", e.route) for e in ENDPOINTS if e.model == model}
+        served = {r.resource.canonical for r in build_app(make_device(model)).router.routes()} - {REPLAYED}
+        fuzzed = {re.sub(r"\{(\w+):[^}]*\}", r"{\1}", e.route) for e in ENDPOINTS if e.model == model}
+        assert served == fuzzed - {REPLAYED}
+    replayed = {e.path for e in ENDPOINTS if e.route == REPLAYED}
+    assert replayed == {"/axis-cgi/lightcontrol.cgi", "/axis-cgi/streamprofile.cgi", "/axis-cgi/network_settings.cgi",
+                        "/local/vmd/control.cgi", "/axis-cgi/temperaturecontrol.cgi", "/axis-cgi/admin/paramlist.cgi",
+                        "/axis-cgi/pirsensor.cgi"}  # fmt: skip

@@ -22,7 +22,7 @@ from axis.interfaces.mqtt import mqtt_json_to_event
 from axisim.mqtt_link import publish
 from axisim.simulated import SimulatedDevice
 from tests.mqtt_broker import Broker, Received, Subscriber
-from tests.test_control import Control, vapix
+from tests.test_control import Control, controlled, vapix
 from tests.test_rules import VIRTUAL_INPUT, add_action, add_rule, event, items, served, text_of
 
 W401, C1410 = 0, 1
@@ -201,14 +201,44 @@ async def test_unreachable_broker_fault_sends_the_last_will_and_recovers(
     await until_connection(w401, "connected")
 
 
-async def test_power_off_drops_the_connection_with_the_last_will(
+async def test_power_cut_sends_the_last_will_and_power_back_the_connect_message(
     control: Control, broker: Broker, subscriber: Subscriber
 ) -> None:
+    # events.md §5.4: the will is the broker's word for a device gone without DISCONNECT; the W401
+    # loses its DC supply and PoE (the control API's power stimuli), then the supply returns
     w401 = control[W401]
     await set_up(w401, broker)
     await subscriber.wait(connection(w401, True, "Connected"))
-    w401.device.power_off("test: the supply is cut")
-    await subscriber.wait(connection(w401, False, "Connection Lost"))
+    count = len(subscriber.messages)
+    await control.event(W401, "power", "cable", connected=True, poe=False)
+    await control.event(W401, "power", "dc", connected=False)
+    will = await subscriber.wait(connection(w401, False, "Connection Lost"), since=count)
+    assert will.json()["timestamp"] is None
+    assert not any(connection(w401, False, "Disconnected")(m) for m in subscriber.messages[count:])
+    count = len(subscriber.messages)
+    await control.event(W401, "power", "dc", connected=True)
+    assert await w401.wait_ready(30)
+    hello = await subscriber.wait(connection(w401, True, "Connected"), since=count)
+    assert hello.json()["timestamp"] is not None
+    await until_connection(w401, "connected")
+
+
+async def test_off_the_network_sends_the_last_will_and_back_the_connect_message(
+    control: Control, broker: Broker, subscriber: Subscriber
+) -> None:
+    # the control API's offline: the device runs on, its network is gone (listeners and the broker)
+    speaker = control[C1410]
+    await set_up(speaker, broker, client_id="speaker")
+    await subscriber.wait(connection(speaker, True, "Connected"))
+    count = len(subscriber.messages)
+    await control.ok("POST", f"/devices/{C1410}/offline")
+    await subscriber.wait(connection(speaker, False, "Connection Lost"), since=count)
+    assert not speaker.device.subsystems["mqtt"].connected
+    count = len(subscriber.messages)
+    await control.ok("POST", f"/devices/{C1410}/online")
+    await subscriber.wait(connection(speaker, True, "Connected"), since=count)
+    data = await until_connection(speaker, "connected")
+    assert data["status"]["state"] == "active"
 
 
 async def test_reconnects_after_the_broker_restarts(control: Control, broker: Broker) -> None:
@@ -228,21 +258,38 @@ async def test_reconnects_after_the_broker_restarts(control: Control, broker: Br
         await listening.stop()
 
 
-async def test_restart_reconnects_and_factory_default_forgets(
+async def test_restart_sends_the_last_will_then_reconnects_and_factory_default_forgets(
     control: Control, broker: Broker, subscriber: Subscriber
 ) -> None:
+    # a restart takes the device's network down under its client: the broker publishes the will
+    # (events.md §5.4: the disconnect message is the manual disconnect's); once booted it connects
     w401 = control[W401]
     await set_up(w401, broker)
     await subscriber.wait(connection(w401, True, "Connected"))
     count = len(subscriber.messages)
     await vapix(w401.url, "/axis-cgi/restart.cgi")
-    await subscriber.wait(connection(w401, False, "Disconnected"), since=count)
+    await subscriber.wait(connection(w401, False, "Connection Lost"), since=count)
     assert await w401.wait_ready(30)
     await subscriber.wait(connection(w401, True, "Connected"), since=count)
+    assert not any(connection(w401, False, "Disconnected")(m) for m in subscriber.messages[count:])
+    count = len(subscriber.messages)
     await vapix(w401.url, "/axis-cgi/factorydefault.cgi")
+    await subscriber.wait(connection(w401, False, "Connection Lost"), since=count)
     assert await w401.wait_ready(30)
     mqtt = w401.device.subsystems["mqtt"]
     assert not mqtt.active and mqtt.config.server.host == ""
+
+
+async def test_stopping_the_simulator_disconnects_cleanly(broker: Broker, subscriber: Subscriber) -> None:
+    # a clean shutdown is the client's own disconnect: the disconnect message, and no will
+    async with controlled("W401") as running:
+        w401 = running[0]
+        await set_up(w401, broker)
+        await subscriber.wait(connection(w401, True, "Connected"))
+        count = len(subscriber.messages)
+    await subscriber.wait(connection(w401, False, "Disconnected"), since=count)
+    await asyncio.sleep(0.3)
+    assert not any(connection(w401, False, "Connection Lost")(m) for m in subscriber.messages[count:])
 
 
 # -- subscriptions: broker messages become device events ------------------------------------------------

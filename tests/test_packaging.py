@@ -64,6 +64,8 @@ def test_wheel_ships_every_model(wheel: Path) -> None:
     for model in MODELS:
         assert f"axisim/fixtures/{model}/params.xml" in names
         assert f"axisim/fixtures/{model}/model.toml" in names
+    for asset in ("index.html", "page.js", "page.css"):  # the site page (axisim/control/page.py)
+        assert f"axisim/control/page_assets/{asset}" in names
     assert not any(name.startswith("fixtures/") or "/data/" in name for name in names), "no data_files outside"
     assert any(name.endswith(".dist-info/LICENSE") for name in names), "the MIT licence travels with the wheel"
 
@@ -111,3 +113,8 @@ def test_target_install_and_zipped_wheel_find_models(wheel: Path, tmp_path: Path
     assert listed_models(run(command, cwd=tmp_path, PYTHONPATH=str(target))) == MODELS
     # a pure-Python wheel is a zip Python can import from: the models are read through importlib.resources
     assert listed_models(run(command, cwd=tmp_path, PYTHONPATH=str(wheel))) == MODELS
+    # and so is the site page the control API serves
+    page = [sys.executable, "-c", "from axisim.control.page import asset; print(asset('index.html').decode())"]
+    for path in (target, wheel):
+        served = run(page, cwd=tmp_path, PYTHONPATH=str(path))
+        assert served.returncode == 0 and '<script type="module" src="page/page.js">' in served.stdout, served.stderr

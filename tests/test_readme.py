@@ -14,9 +14,10 @@ block, invisible on the rendered page, says what the block needs:
     <!-- readme-test: pytest -->                             the block is a test file for pytest
     <!-- readme-test: skip (reason) -->                      cannot run here (installs, runs forever)
 
-The ports of the text (8080, 8081, 8443, 8079) are replaced by free ones. The endpoints table is
-checked against what a built application serves for each model; `python3 -m tests.test_readme`
-prints the table anew.
+The ports of the text (8080, 8081, 8443, 8079, and the MQTT broker's 1883) are replaced by free
+ones; a block that runs a tool of `TOOLS` (Mosquitto) is skipped, saying so, where it is not
+installed. The endpoints table is checked against what a built application serves for each model;
+`python3 -m tests.test_readme` prints the table anew.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
-PORTS = ("8080", "8081", "8443", "8079")
+PORTS = ("8080", "8081", "8443", "8079", "1883")  # 1883: the MQTT broker a block starts
+TOOLS = ("mosquitto", "mosquitto_sub")  # what a block may run besides bash, curl and axisim: skipped without
 BLOCK_TIMEOUT = 60
 NOTE = re.compile(r"<!--\s*readme-test:\s*(.*?)\s*-->")
 FENCE = re.compile(r"^```(\w*)\s*$")
@@ -267,6 +269,8 @@ def run_block(block: Block, folder: Path) -> str | None:
     """Run one sh or python block against what its annotation starts: None when it worked, else why not."""
     ports = {name: free_port() for name in PORTS}
     prepare(folder, ports)
+    if "tests/data/" in block.note + block.text:  # an example "from the repository's root" (its test fixtures)
+        (folder / "tests").symlink_to(REPO / "tests", target_is_directory=True)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         if block.verb == "serve":
@@ -306,7 +310,13 @@ def serves_forever(block: Block) -> bool:
     return block.lang == "python" and "asyncio.Event().wait()" in block.text
 
 
-LIVE = [b for b in RUNNABLE if b.verb not in ("skip", "pytest") and not serves_forever(b)]
+def missing_tools(block: Block) -> list[str]:
+    """The tools of `TOOLS` the block runs (a command word) that this machine lacks."""
+    used = [t for t in TOOLS if re.search(rf"(?:^|[;&|(]\s*){re.escape(t)}\s", block.text, flags=re.M)]
+    return [t for t in used if shutil.which(t) is None]
+
+
+LIVE = [b for b in RUNNABLE if b.verb not in ("skip", "pytest") and not serves_forever(b) and not missing_tools(b)]
 
 
 @pytest.fixture(scope="module")
@@ -333,6 +343,8 @@ def test_readme_block_runs(block: Block, outcomes: dict[str, str | None], pytest
         return run_pytest_example(block, pytester)
     if serves_forever(block):
         pytest.skip("serves until stopped: run by the sh block after it (after-python)")
+    if missing_tools(block):
+        pytest.skip(f"the block runs {', '.join(missing_tools(block))}, not installed here (.ci/run installs it)")
     if block.where not in outcomes:
         pytest.skip("curl is not installed")
     failure = outcomes[block.where]

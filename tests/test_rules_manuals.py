@@ -12,7 +12,8 @@ Which example is where (the README's "Rules" says what is not built):
 - C1410 "Play audio when a camera detects motion": here (the W401 plays the camera)
 - C1410 "Stop audio with DTMF": here
 - C1410 "Set up audio for incoming SIP calls" (play on Ringing; answer when the clip has ended): here
-- W401 "Receive / Broadcast a Bluetooth beacon signal": not built (no Bluetooth)
+- W401 "Receive a Bluetooth beacon signal", "Broadcast a Bluetooth beacon signal": here (the beacon's
+  event and action names are guesses: README "Choices")
 """
 
 from __future__ import annotations
@@ -154,6 +155,57 @@ async def test_w401_tampered_input_notifies_the_recipient(control: Control, rece
     await control.ok("POST", f"/devices/{W401}/events/io/cut_input", {"port": 1})
     await settle(lambda: bool(receiver.got))
     assert receiver.got == [("GET", "/cgi-bin/notify.cgi?event=tampering", "")]
+
+
+BEACON = "tns1:Device/tnsaxis:Bluetooth/BeaconReceived"
+BROADCAST = "tns1:Device/tnsaxis:Bluetooth/Broadcast"
+
+
+async def test_w401_receives_a_bluetooth_beacon(control: Control) -> None:
+    """W401 manual, "Receive a Bluetooth beacon signal": a rule whose condition is "Bluetooth beacon
+    signal received" with the body worn system's ID, and an action on the port a device is connected
+    to (a light on I/O 2 here, "Toggle I/O once" for 10 s). The beacon comes from the control API."""
+    kit = control[W401]
+    await text_of(kit.url, "/axis-cgi/param.cgi?action=update&IOPort.I1.Direction=output&IOPort.I1.Output.Name=Light")
+    light = await add_action(kit, "com.axis.action.fixed.io.toggle", port="1", state="active", duration="10")
+    await add_rule(kit, "Body worn camera nearby", light, start=event("StartEvent", BEACON, items(SystemID="BWS-0042")))
+    # another body worn system's camera: nothing
+    await control.event(W401, "bluetooth", "beacon", system_id="BWS-0007", message_type=1)
+    assert await active(kit, 2) == "port2=inactive"
+    result = await control.event(W401, "bluetooth", "beacon", system_id="BWS-0042", message_type=1)
+    assert result == {"system_id": "BWS-0042", "message_type": 1}
+    assert await active(kit, 2) == "port2=active"
+    kit.device.clock.advance(10)
+    assert await active(kit, 2) == "port2=inactive"
+    received = await log(control, W401, BEACON)
+    assert [(e["source"], e["data"]) for e in received] == [
+        ({"SystemID": "BWS-0007"}, {"MessageType": "1"}), ({"SystemID": "BWS-0042"}, {"MessageType": "1"}),
+    ]  # fmt: skip
+    status, reply = await control.post(f"/devices/{W401}/events/bluetooth/beacon", {"system_id": ""})
+    assert status == 400 and "System ID" in json.dumps(reply)
+
+
+async def test_w401_broadcasts_a_bluetooth_beacon_while_the_input_is_active(control: Control) -> None:
+    """W401 manual, "Broadcast a Bluetooth beacon signal": the recording activation input's direction
+    set to input; rule "Digital input is active" on its port, action "Broadcast signal" with the
+    System ID and Message type 1 ("lightbar active")."""
+    kit = control[W401]
+    templates = await soap_ok(kit, f'<GetActionTemplates xmlns="{ACTION1}"/>')
+    broadcast = next(t for t in templates.iter(f"{{{ACTION1}}}ActionTemplate")
+                     if t.findtext(f"{{{ACTION1}}}TemplateToken") == "com.axis.action.unlimited.bluetooth.broadcast")
+    assert {p.get("Name") for p in broadcast.iter(f"{{{ACTION1}}}Parameter")} == {"system_id", "message_type"}
+    await text_of(kit.url, "/axis-cgi/param.cgi?action=update&IOPort.I2.Direction=input")
+    signal = await add_action(kit, "com.axis.action.unlimited.bluetooth.broadcast", system_id="BWS-0042",
+                              message_type="1")  # fmt: skip
+    await add_rule(kit, "Recording activation", signal, conditions=event("Condition", PORT, items(port="2", state="1")))
+    await control.event(W401, "io", "close_input", port=3)
+    sent = await log(control, W401, BROADCAST)
+    assert sent[-1]["data"] == {"active": "1", "SystemID": "BWS-0042", "MessageType": "1"}
+    await control.event(W401, "io", "open_input", port=3)
+    sent = await log(control, W401, BROADCAST)
+    assert sent[-1]["data"] == {"active": "0", "SystemID": "", "MessageType": "0"}
+    system = await text_of(kit.url, "/axis-cgi/systemlog.cgi")
+    assert "Bluetooth beacon broadcast: System ID BWS-0042, message type 1" in system
 
 
 # -- C1410 Mk II -----------------------------------------------------------------------------------

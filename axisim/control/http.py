@@ -22,11 +22,12 @@ from ..fleet import Fleet
 from ..jsonread import JsonError, read_json_object
 from ..simulated import SimulatedDevice
 from ..subsystems.rules import ACTION_RUN
-from . import feed
+from . import feed, page
 from .emit import EmitError
 from .events import EventError
 from .faults import FaultError
 from .journal import event_json
+from .listing import ListingError, Query, status_of, summary
 from .rules import RuleError
 
 FLEET_KEY: web.AppKey[Fleet] = web.AppKey("fleet", Fleet)
@@ -105,14 +106,44 @@ async def index(request: web.Request) -> web.Response:
     return _reply({"devices": len(fleet), "api": sorted({r.resource.canonical for r in request.app.router.routes()})})
 
 
+def _row(device: SimulatedDevice, status: str, faults: int) -> dict[str, Any]:
+    return {
+        **device.inventory(), "state": device.device.lifecycle.state.value, "reachable": device.reachable,
+        "status": status, "faults": faults, "requests": device.journal.total,
+    }  # fmt: skip
+
+
+def _searched(device: SimulatedDevice, status: str, faults: int) -> dict[str, Any]:
+    """What a search looks at (listing.py), without building the whole row."""
+    core = device.device
+    return {
+        "index": device.spec.index, "model": core.model.id, "variant": core.variant.name, "serial": device.serial,
+        "mac": device.identity.mac, "hostname": core.hostname, "address": device.spec.ip,
+        "http_port": device.running.port if device.running else device.spec.port, "status": status, "faults": faults,
+    }  # fmt: skip
+
+
 async def list_devices(request: web.Request) -> web.Response:
-    fleet = request.app[FLEET_KEY]
-    rows = [
-        {**d.inventory(), "state": d.device.lifecycle.state.name.lower(), "reachable": d.reachable,
-         "faults": len(d.faults.all()), "requests": d.journal.total}
-        for d in fleet
-    ]  # fmt: skip
-    return _reply({"devices": rows})
+    """Every device, or one page of those a filter keeps (`?q=&status=&faulted=&offset=&limit=`,
+    axisim/control/listing.py), with `total` (how many match) and the fleet's counts by status."""
+    try:
+        query = Query.parse(request.query)
+    except ListingError as exc:
+        raise _Refused(400, str(exc)) from None
+    statuses: list[str] = []
+    faulted = 0
+    kept: list[tuple[SimulatedDevice, str, int]] = []
+    for device in request.app[FLEET_KEY]:
+        status = status_of(device.device.lifecycle.state.value, device.reachable)
+        faults = len(device.faults.all())
+        statuses.append(status)
+        faulted += faults > 0
+        if not query.filters or query.matches(_searched(device, status, faults) if query.terms else
+                                              {"status": status, "faults": faults}):  # fmt: skip
+            kept.append((device, status, faults))
+    window = query.window(len(kept))
+    rows = [_row(*kept[position]) for position in window]
+    return _reply({"devices": rows, "total": len(kept), "offset": window.start, **summary(statuses, faulted)})
 
 
 async def inventory_json(request: web.Request) -> web.Response:
@@ -192,12 +223,22 @@ async def run_event(request: web.Request) -> web.Response:
 
 
 async def journal(request: web.Request) -> web.Response:
+    """The requests (the newest `?limit=`; `?since=<total>`: only those after a reply's `total`,
+    what a page polling the journal has not seen), the unsupported paths and the stream sessions."""
     device = _device(request)
     limit = _limit(request)
+    text = request.query.get("since")
+    if text is None:
+        entries = device.journal.entries(limit)
+    else:
+        seen = whole_number(text)
+        if seen is None:
+            raise _Refused(400, "since is a whole number (the total of an earlier reply)")
+        entries = device.journal.entries_after(seen, limit)
     return _reply({
         "serial": device.serial,
         "total": device.journal.total,
-        "entries": [e.to_json() for e in device.journal.entries(limit)],
+        "entries": [e.to_json() for e in entries],
         "unsupported": [u.to_json() for u in device.journal.unsupported()],
         "streams": [s.to_json() for s in device.journal.streams(limit)],
     })  # fmt: skip
@@ -339,6 +380,15 @@ async def clear_blocks(request: web.Request) -> web.Response:
     return _reply({"serial": device.serial, "lifted": lifted})
 
 
+async def parameters(request: web.Request) -> web.Response:
+    """The device's parameters as an administrator lists them (read-only; `?group=` one group)."""
+    device = _device(request)
+    group = request.query.get("group", "")
+    if len(group) > 200:
+        raise _Refused(400, "group is at most 200 characters")
+    return _reply({"serial": device.serial, "params": device.parameters(group)})
+
+
 async def get_clock(request: web.Request) -> web.Response:
     """The device's wall time, time zone and uptime."""
     return _reply(_device(request).clock())
@@ -381,7 +431,7 @@ def build_control_app(fleet: Fleet) -> web.Application:
     feed.install(app)
     one = "/devices/{device}"
     app.add_routes([
-        web.get("/", index),
+        *page.routes(index),  # the site page for a browser, this index for other clients
         web.get("/healthz", healthz),
         web.get("/devices", list_devices),
         web.get("/inventory.json", inventory_json),
@@ -409,6 +459,7 @@ def build_control_app(fleet: Fleet) -> web.Application:
         web.get(f"{one}/journal/events", event_log),
         web.get(f"{one}/journal/streams", journal_streams),
         web.delete(f"{one}/journal", clear_journal),
+        web.get(f"{one}/params", parameters),
         web.get(f"{one}/clock", get_clock),
         web.post(f"{one}/clock", shift_clock),
         web.get(f"{one}/blocks", list_blocks),

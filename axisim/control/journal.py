@@ -41,6 +41,7 @@ class Entry(NamedTuple):  # a tuple: one is made per request, so it must be chea
     status: int  # 0: the connection was dropped (a fault, or the device went offline)
     duration_ms: float
     supported: bool = True
+    replayed: bool = False  # answered from a recorded model's recording (cgi_handlers/replay.py)
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = self._asdict()
@@ -56,12 +57,17 @@ class Unsupported:
     count: int
     first: float
     last: float
+    # a recorded model's miss: {"nearest": the closest recorded request of the latest such request, or None}
+    replay: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "method": self.method, "path": self.path, "count": self.count,
             "first": iso(self.first), "last": iso(self.last),
         }  # fmt: skip
+        if self.replay is not None:
+            document.update(self.replay)
+        return document
 
 
 @dataclass(eq=False, slots=True)
@@ -120,15 +126,16 @@ class Journal:
         self._streams: deque[StreamRecord] | None = None
         self.streams_total = 0  # sessions opened since the last clear; also numbers them
 
-    def record(self, entry: Entry) -> None:
+    def record(self, entry: Entry, replay: dict[str, Any] | None = None) -> None:
+        """`replay`: a recorded model's request that matched nothing recorded (its nearest one)."""
         if self._entries is None:
             self._entries = deque(maxlen=self.capacity)
         self._entries.append(entry)
         self.total += 1
         if not entry.supported:
-            self._note_unsupported(entry)
+            self._note_unsupported(entry, replay)
 
-    def _note_unsupported(self, entry: Entry) -> None:
+    def _note_unsupported(self, entry: Entry, replay: dict[str, Any] | None) -> None:
         if self._unsupported is None:
             self._unsupported = {}
         path = entry.path.partition("?")[0]
@@ -137,8 +144,10 @@ class Journal:
         if seen is not None:
             seen.count += 1
             seen.last = entry.time
+            if replay is not None:
+                seen.replay = replay
         elif len(self._unsupported) < MAX_UNSUPPORTED:
-            self._unsupported[key] = Unsupported(entry.method, path, 1, entry.time, entry.time)
+            self._unsupported[key] = Unsupported(entry.method, path, 1, entry.time, entry.time, replay)
 
     def entries(self, limit: int | None = None) -> list[Entry]:
         """Oldest first; the newest `limit` when given."""
@@ -146,6 +155,16 @@ class Journal:
         if limit is None:
             return kept
         return kept[-limit:] if limit else []
+
+    def entries_after(self, seen: int, limit: int | None = None) -> list[Entry]:
+        """Oldest first, those recorded after the first `seen` of `total`: what a reader who saw
+        `seen` requests has not (every kept one when `seen` is past `total`: cleared since); the
+        newest `limit` of them when given."""
+        new = self.total - seen
+        kept = list(self._entries or ())
+        if new >= 0:
+            kept = kept[-new:] if new else []
+        return _newest(kept, limit)
 
     def record_event(self, event: Event) -> None:
         """A device event bus subscriber: keep the newest events."""

@@ -14,12 +14,15 @@ import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
 from param_tree import whole_number
 
+from ..control import page
+from ..control.listing import ListingError, Query, merge_summaries
 from ..fleet import inventory_csv, inventory_json
 from ..fleet_plan import Shard
 
@@ -27,6 +30,7 @@ MAX_BODY = 2 * 1024 * 1024
 UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5, sock_read=None)
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=5)  # a shard's /healthz: a hung shard is not ready
 PASSED_HEADERS = ("Content-Type", "Cache-Control")
+GONE_CHECK = 1.0  # seconds of a silent stream between looks at whether its reader has gone
 
 
 class ShardView(Protocol):
@@ -80,6 +84,7 @@ class Site:
 
 
 SITE_KEY: web.AppKey[Site] = web.AppKey("site", Site)
+STOPPING_KEY: web.AppKey[asyncio.Event] = web.AppKey("stopping", asyncio.Event)
 
 
 def _reply(document: Any, status: int = 200) -> web.Response:
@@ -104,9 +109,34 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def list_devices(request: web.Request) -> web.Response:
+    """The shards' lists in site order; a page of them (`?offset=&limit=`, filtered by `?q=&status=&faulted=`,
+    axisim/control/listing.py) asks each shard how many it keeps, then only the shards the page spans."""
     site = request.app[SITE_KEY]
-    parts = await asyncio.gather(*(site.fetch_json(s, "/devices") for s in site.shards))
-    return _reply({"devices": [row for part in parts for row in part["devices"]]})
+    try:
+        query = Query.parse(request.query)
+    except ListingError as exc:
+        return _reply({"error": str(exc)}, 400)
+
+    async def ask(shard: ShardView, offset: int, limit: int | None) -> Any:
+        return await site.fetch_json(shard, "/devices?" + urlencode(query.to_params(offset, limit)))
+
+    if query.limit is None and query.offset == 0:  # everything that matches: one round
+        parts = await asyncio.gather(*(ask(s, 0, None) for s in site.shards))
+        rows = [row for part in parts for row in part["devices"]]
+        return _reply({"devices": rows, "total": len(rows), "offset": 0, **merge_summaries(parts)})
+    counts = await asyncio.gather(*(ask(s, 0, 0) for s in site.shards))
+    totals = [int(part["total"]) for part in counts]
+    window = query.window(sum(totals))
+    wanted: list[Any] = []
+    start = 0
+    for shard, total in zip(site.shards, totals, strict=True):  # the part of the window each shard holds
+        low, high = max(window.start, start), min(window.stop, start + total)
+        if low < high:
+            wanted.append(ask(shard, low - start, high - low))
+        start += total
+    pages = await asyncio.gather(*wanted)
+    rows = [row for part in pages for row in part["devices"]]
+    return _reply({"devices": rows, "total": sum(totals), "offset": window.start, **merge_summaries(counts)})
 
 
 async def get_inventory_json(request: web.Request) -> web.Response:
@@ -129,6 +159,27 @@ async def reset_site(request: web.Request) -> web.Response:
 
     replies = await asyncio.gather(*(one(s) for s in site.shards))
     return _reply({"shards": len(replies), "replies": replies})
+
+
+async def _copy(request: web.Request, upstream: aiohttp.ClientResponse, reply: web.StreamResponse) -> None:
+    """The shard's reply as it comes, until it ends, the reader leaves (looked at every GONE_CHECK
+    seconds of silence: a feed whose page was closed must not hold the shard's feed until its next
+    heartbeat) or the site stops."""
+    stopping = request.app[STOPPING_KEY]
+    while not stopping.is_set():
+        try:
+            chunk = await asyncio.wait_for(upstream.content.readany(), GONE_CHECK)
+        except TimeoutError:
+            if request.transport is None or request.transport.is_closing():
+                return
+            continue
+        try:
+            if not chunk:
+                await reply.write_eof()
+                return
+            await reply.write(chunk)
+        except ConnectionError:  # the reader went away mid-write
+            return
 
 
 async def to_owner(request: web.Request) -> web.StreamResponse:
@@ -158,9 +209,7 @@ async def to_owner(request: web.Request) -> web.StreamResponse:
                 if name in upstream.headers:
                     reply.headers[name] = upstream.headers[name]
             await reply.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await reply.write(chunk)
-            await reply.write_eof()
+            await _copy(request, upstream, reply)
             return reply
     except (aiohttp.ClientConnectionError, TimeoutError):
         return _reply({"error": f"shard {view.shard} (device {key}) did not answer; it may be restarting"}, 503)
@@ -194,8 +243,14 @@ def build_site_app(site: Site) -> web.Application:
         await site.session.close()
 
     app.cleanup_ctx.append(session)
+    app[STOPPING_KEY] = asyncio.Event()
+
+    async def stopping(app: web.Application) -> None:  # streams passed on (event feeds) end with the site
+        app[STOPPING_KEY].set()
+
+    app.on_shutdown.append(stopping)
     app.add_routes([
-        web.get("/", summary),
+        *page.routes(summary),  # the site page for a browser (axisim/control/page.py), this summary for others
         web.get("/healthz", healthz),
         web.get("/devices", list_devices),
         web.get("/inventory.json", get_inventory_json),

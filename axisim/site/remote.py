@@ -148,6 +148,7 @@ async def run_remote_site(args: argparse.Namespace) -> int:
     try:
         print(f"site:      {args.shards} shards at {args.shard_url}")
         print(f"control:   http://{args.control_host}:{where.port}/devices")
+        print(f"page:      http://{args.control_host}:{where.port}/  (the site page: open it in a browser)")
         sys.stdout.flush()
         await stop.wait()
     finally:

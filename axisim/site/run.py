@@ -70,6 +70,7 @@ async def run_site(args: argparse.Namespace, plan: FleetPlan, count: int, invent
                 pid = worker.process.pid if worker.process else "-"
                 print(f"worker:    {worker.shard} pid {pid} control {worker.control}")
             print(f"control:   http://{args.control_host}:{port}/devices")
+            print(f"page:      http://{args.control_host}:{port}/  (the site page: open it in a browser)")
             sys.stdout.flush()
             watchers = [asyncio.create_task(w.keep_running(_report)) for w in workers]
             await stop.wait()

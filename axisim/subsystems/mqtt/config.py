@@ -56,6 +56,8 @@ class ClientConfig:
     activate_on_reboot: bool = True
     device_topic_prefix: str = ""
     validate_server_cert: bool = False
+    ca_cert_id: str = ""  # ssl.CACertID: the one CA certificate to trust ("": every installed one)
+    client_cert_id: str = ""  # ssl.clientCertID: the certificate (with its key) to present
     http_proxy: str = ""
     https_proxy: str = ""
     last_will: Message | None = field(default_factory=Message)
@@ -72,7 +74,7 @@ class ClientConfig:
         if not 0 <= self.keep_alive <= MAX_SECONDS or not 1 <= self.connect_timeout <= MAX_SECONDS:
             raise MqttError("keepAliveInterval or connectTimeout out of range")
         texts = (server.host, server.alpn_protocol, server.basepath, self.client_id, self.username, self.password,
-                 self.device_topic_prefix)  # fmt: skip
+                 self.device_topic_prefix, self.ca_cert_id, self.client_cert_id)  # fmt: skip
         proxies = (self.http_proxy, self.https_proxy)
         if any(len(text) > MAX_TEXT for text in texts) or any(len(proxy) > MAX_PROXY for proxy in proxies):
             raise MqttError("a value is too long")

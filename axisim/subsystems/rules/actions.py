@@ -70,6 +70,22 @@ class Phone(Protocol):
     def answer(self, call_id: str) -> None: ...
 
 
+class Recorder(Protocol):
+    """What the rules use of the `storage` subsystem: start a recording, stop it (post-trigger time)."""
+
+    def start_recording(self, disk_id: str, options: str = "", pre_seconds: float = 0.0) -> str: ...
+
+    def stop_recording(self, recording_id: str, post_seconds: float = 0.0) -> None: ...
+
+
+class Beacon(Protocol):
+    """What the rules use of the `bluetooth` subsystem (the W401's "Broadcast signal")."""
+
+    def broadcast(self, system_id: str, message_type: int) -> int: ...
+
+    def stop_broadcast(self, handle: int) -> None: ...
+
+
 @dataclass(slots=True)
 class Running:
     """What an action left running: `stop` ends it (None: nothing to end); `seconds` (a fixed
@@ -121,6 +137,10 @@ class Actions:
                 return self._notify(config, rule, failed)
             if kind == "mqttpublish":
                 return self._publish(config)
+            if kind == "recording.storage":
+                return self._record(config)
+            if kind == "bluetooth.broadcast":
+                return self._broadcast(config)
         except ActionError:
             raise
         except Exception as exc:  # the subsystem refused (no such port, clip, account): the action failed
@@ -186,6 +206,24 @@ class Actions:
         if not client.send(topic, payload.encode(), qos, config.value("Retained").lower() in ("1", "yes", "true")):
             raise ActionError("the MQTT client is not connected")
         return Running(f"published to MQTT topic {topic}")
+
+
+    def _record(self, config: Configuration) -> Running:
+        recorder = cast(Recorder, self._need("storage"))
+        disk_id = config.value("storage_id")
+        pre, post = _number(config.value("pre_duration")) / 1000, _number(config.value("post_duration")) / 1000
+        recording = recorder.start_recording(disk_id, unquote(config.value("stream_options")), pre)
+        return Running(f"recording {recording} to {disk_id}", lambda: recorder.stop_recording(recording, post))
+
+
+    def _broadcast(self, config: Configuration) -> Running:
+        beacon = cast(Beacon, self._need("bluetooth"))
+        system_id, message_type = config.value("system_id"), config.value("message_type")
+        if not (message_type.isascii() and message_type.isdigit()):
+            raise ActionError(f"invalid message type {message_type!r}")
+        handle = beacon.broadcast(system_id, int(message_type))
+        what = f"broadcast Bluetooth beacon System ID {system_id}, message type {message_type}"
+        return Running(what, lambda: beacon.stop_broadcast(handle))
 
 
 def _number(text: str) -> float:

@@ -83,16 +83,30 @@ ACTION_TEMPLATES: tuple[Template, ...] = (
     Template("com.axis.action.fixed.notification.https", ("upload_url",),
              (*HTTP_RECIPIENT[1:], "validate_server_cert", *HTTP_ACTION), recipient="com.axis.recipient.https"),
     Template("com.axis.action.fixed.mqttpublish", ("Topic", "Payload"), ("QoS", "Retained"), needs="mqtt"),
+    # "Record video" (edge storage API; events.md §4.2 [CLIENT sample]): records while the rule is
+    # active, plus the pre- and post-trigger times (milliseconds), to the disk `storage_id` names
+    Template("com.axis.action.unlimited.recording.storage",
+             ("stream_options", "pre_duration", "post_duration", "storage_id"), needs="storage"),
+    # the W401 manual's "Broadcast signal" (System ID, Message type) [GUESS] token and names
+    Template("com.axis.action.unlimited.bluetooth.broadcast", ("system_id", "message_type"), needs="bluetooth"),
 )
 
 RECIPIENT_TEMPLATES: tuple[Template, ...] = (
     Template("com.axis.recipient.http", ("upload_url",), HTTP_RECIPIENT[1:]),
     Template("com.axis.recipient.https", ("upload_url",), (*HTTP_RECIPIENT[1:], "validate_server_cert")),
-    # stored, never used by an action of axisim (README: email, FTP and TCP are not sent)
-    Template("com.axis.recipient.smtp", ("email_to",), ("email_from", "host", "port", "login", "password",
-                                                        "encryption", "validate_server_cert")),  # [GUESS] names
-    Template("com.axis.recipient.ftp", ("host",), ("port", "upload_path", "login", "password", "passive", "temporary")),
-    Template("com.axis.recipient.tcp", ("host", "port"), ("qos",)),
+    # stored, never used by an action of axisim (README: email, FTP, SFTP, TCP and network share
+    # recipients are not sent to); parameters as the event and action services doc lists them
+    Template("com.axis.recipient.smtp", ("email_to",), ("email_from", "host", "port", "login", "password", "pop_host",
+                                                        "pop_port", "pop_login", "pop_password", "qos", "encryption",
+                                                        "validate_server_cert")),
+    Template("com.axis.recipient.ftp", ("host",), ("upload_path", "port", "login", "password", "passive", "temporary",
+                                                   "qos")),
+    Template("com.axis.recipient.sftp", ("host",), ("upload_path", "port", "login", "password", "ssh_host_pub_key_md5",
+                                                    "ssh_host_pub_key_sha256", "ssh_auth_type", "ssh_public_key",
+                                                    "ssh_private_key", "ssh_private_key_passphrase", "temporary",
+                                                    "qos")),
+    Template("com.axis.recipient.tcp", ("host",), ("port", "qos")),
+    Template("com.axis.recipient.networkshare", (), ("upload_path", "share_id", "qos")),
 )  # fmt: skip
 
 

@@ -185,7 +185,7 @@ class StorageSubsystem(Subsystem):
 
     def arm_timer(self) -> None:
         """Finish jobs and syncs in real time too (the clock's `advance` covers simulated time)."""
-        deadlines = self.tools.deadlines()
+        deadlines = self.tools.deadlines() + self.recordings.deadlines()
         sync_end = self.medium.deadline()
         if sync_end is not None:
             deadlines.append(sync_end)
@@ -194,6 +194,7 @@ class StorageSubsystem(Subsystem):
     def tick(self) -> None:
         """Let simulated time take effect: finish due jobs and syncs, apply retention."""
         changed = self.tools.finish_due()
+        changed = self.recordings.finish_due() or changed
         changed = self.medium.tick() or changed
         changed = self.recordings.apply_retention() or changed
         progress = self.medium.progress_mark()
@@ -332,6 +333,20 @@ class StorageSubsystem(Subsystem):
     def add_recording(self, size: int, age_days: float = 0.0) -> Recording:
         return self.recordings.add(size, age_days)
 
+    # -- the rules' "Record video" action (edge storage API; rules/actions.py calls these by word) ----
+
+    def start_recording(self, disk_id: str, options: str = "", pre_seconds: float = 0.0) -> str:
+        """Record to `disk_id` until `stop_recording`; the recording's id (StorageError if it cannot)."""
+        return self.recordings.start(disk_id, options, pre_seconds).id
+
+    def stop_recording(self, recording_id: str, post_seconds: float = 0.0) -> None:
+        self.recordings.stop(recording_id, post_seconds)
+
+    @property
+    def recording(self) -> bool:
+        """A recording is ongoing (`tnsaxis:Storage/Recording`)."""
+        return bool(self.recordings.ongoing)
+
     # -- settings --------------------------------------------------------------------------
 
     def set_write_protect(self, on: bool, actor: Actor | None = None) -> None:
@@ -392,6 +407,7 @@ class StorageSubsystem(Subsystem):
 
     def going_down(self, kind: RestartKind) -> None:
         self.tools.complete_all()
+        self.recordings.finish_due(everything=True)  # "triggered recordings end when the device is shut down"
         if kind is not RestartKind.REBOOT:
             # the settings are reset: the device no longer knows the encryption password
             self.disk.encryption_key, self.disk.wrong_key = None, False

@@ -48,6 +48,10 @@ def disk_topics(disk_id: str) -> tuple[TopicDecl, TopicDecl, TopicDecl]:
     return found
 
 
+# "Recording ongoing" (events.md §1.5 [REC]; edge storage API "Event recording ongoing"): no source
+RECORDING_DECL = TopicDecl("tnsaxis:Storage/Recording", stateful=True, data=(Item("recording", key=True),),
+                           nice="Recording ongoing")  # fmt: skip
+
 RAID_STATES = ("active", "degraded", "syncing", "failure")
 
 
@@ -75,7 +79,7 @@ def raid_decl(drives: int) -> TopicDecl:
 
 
 def declared(storage: StorageSubsystem) -> list[TopicDecl]:
-    return [*disk_topics(storage.disk.disk_id), *storage.medium.topics()]
+    return [*disk_topics(storage.disk.disk_id), RECORDING_DECL, *storage.medium.topics()]
 
 
 def raid_instances(array: RaidArray) -> Instances:
@@ -107,6 +111,7 @@ def instances(storage: StorageSubsystem) -> Instances:
         (alert, disk_id): storage.medium.health(),
         (disruption, disk_id): {"disruption": disrupted},
         (failure, disk_id): {"disruption": failed},
+        (RECORDING_DECL, ""): {"recording": storage.recording},
     }
     found.update(storage.medium.instances())
     return found
