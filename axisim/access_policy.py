@@ -6,9 +6,10 @@
   pipeline asks `allows`). The 403 is inferred, not recorded: Home Assistant issue #63755 (an
   HTTPS-only P3224 asked over HTTP) shows a 4xx that the axis library of the time did not map to
   401/404/405, and #90675 says allowing both again cured the "auth issue".
-- `HTTPS.Enabled`, `HTTPS.Port`, `System.BoaPort` and `Network.RTSP.Port` say where the device
-  listens: `Listeners` reads them, and `moved(applied)` says whether a change touches them (the
-  server then probes the new ports before the reply and moves its listeners after it).
+- `HTTPS.Enabled`, `HTTPS.Port`, `System.BoaPort`, `Network.RTSP.Enabled` and `Network.RTSP.Port`
+  say where the device listens: `Listeners` reads them, and `moved(applied)` says whether a change
+  touches them (the server then probes the new ports before the reply and moves its listeners
+  after it).
 
 No HTTP here: the server and the pipeline apply these rules.
 """
@@ -26,7 +27,8 @@ HTTP_PORT = "System.BoaPort"
 HTTPS_PORT = "HTTPS.Port"
 HTTPS_ENABLED = "HTTPS.Enabled"
 RTSP_PORT = "Network.RTSP.Port"
-LISTENER_PARAMS = frozenset({HTTP_PORT, HTTPS_PORT, HTTPS_ENABLED, RTSP_PORT})
+RTSP_ENABLED = "Network.RTSP.Enabled"
+LISTENER_PARAMS = frozenset({HTTP_PORT, HTTPS_PORT, HTTPS_ENABLED, RTSP_PORT, RTSP_ENABLED})
 POLICY = "System.BoaGroupPolicy."
 POLICY_ROLES = ((Role.ADMIN, "admin"), (Role.OPERATOR, "operator"), (Role.VIEWER, "viewer"))
 
@@ -72,7 +74,9 @@ class Listeners:
         https = None
         if names(HTTPS_PORT) and param(HTTPS_ENABLED, "yes") != "no":
             https = port_of(param(HTTPS_PORT, "0"))
-        rtsp = port_of(param(RTSP_PORT, "0")) if names(RTSP_PORT) else None
+        rtsp = None
+        if names(RTSP_PORT) and param(RTSP_ENABLED, "yes") != "no":
+            rtsp = port_of(param(RTSP_PORT, "0"))
         return cls(port_of(param(HTTP_PORT, "0")) or 0, https, rtsp)
 
     def clashes(self) -> list[str]:

@@ -240,8 +240,10 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"url:      {running.url}")
     if running.https_url:
         print(f"https:    {running.https_url}")
-    if running.rtsp is not None:
+    if running.rtsp is not None and running.rtsp.listening:
         print(f"rtsp:     {running.rtsp.url()}")
+    elif running.rtsp is not None:
+        print("rtsp:     off (Network.RTSP.Enabled=no)")
     if state:
         print(f"state:    {state.path} ({'restored' if restored else 'new'})")
     names = device.accounts.members_all()

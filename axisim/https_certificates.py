@@ -86,7 +86,7 @@ class Certificates:
     def renew(self) -> None:
         """After a factory default: a new self-signed certificate (a supplied one stays)."""
         if self.supplied is None:
-            self._current = self_signed(self.device.hostname, self.device.identity.ip)
+            self._current = self_signed(self.device.hostname, self.device.identity.ip, self.device.clock.wall())
             if self.state is not None:
                 self.state.save_certificate(self._current)
         self._install()

@@ -1,5 +1,5 @@
 """A running device's listeners follow its settings: `System.BoaPort`, `HTTPS.Port`,
-`HTTPS.Enabled` and `Network.RTSP.Port` (where the tree has it).
+`HTTPS.Enabled`, `Network.RTSP.Port` and `Network.RTSP.Enabled`.
 
 Every manual, Network > "HTTP and HTTPS": the HTTP port is 80 or 1024-65535 (1-1023 for an
 administrator), the HTTPS port likewise. A change the simulator cannot serve (the port is taken,
@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .access_policy import HTTP_PORT, HTTPS_ENABLED, HTTPS_PORT, RTSP_PORT, Listeners, moved, port_of
+from .access_policy import (
+    HTTP_PORT,
+    HTTPS_ENABLED,
+    HTTPS_PORT,
+    RTSP_ENABLED,
+    RTSP_PORT,
+    Listeners,
+    moved,
+    port_of,
+)
 from .connection import DeviceProtocol
 from .lifecycle import State
 from .logs import Severity
@@ -80,7 +89,7 @@ class ListenerMoves:
 
     def current(self) -> Listeners:
         running = self.running
-        rtsp = running.rtsp.port if running.rtsp is not None else None
+        rtsp = running.rtsp.port if running.rtsp is not None and running.rtsp.listening else None
         return Listeners(running.port, running.https_port if running.https_listening else None, rtsp)
 
     def refused(self, applied: dict[str, str]) -> list[str]:
@@ -95,9 +104,9 @@ class ListenerMoves:
         if wanted.https is not None and wanted.https != now.https and not can_listen(host, wanted.https):
             refused.update((HTTPS_PORT, HTTPS_ENABLED))
         if wanted.rtsp and wanted.rtsp != now.rtsp and not can_listen(host, wanted.rtsp):
-            refused.add(RTSP_PORT)
+            refused.update((RTSP_PORT, RTSP_ENABLED))
         if wanted.rtsp is not None and self.running.rtsp is None:
-            refused.add(RTSP_PORT)  # started without an RTSP listener: nothing to move
+            refused.update((RTSP_PORT, RTSP_ENABLED))  # started without RTSP (Enabled=no): nothing to open
         return [name for name in applied if name in refused]
 
     # -- the move ----------------------------------------------------------------------
@@ -131,8 +140,7 @@ class ListenerMoves:
                 return
             await self._move_http(wanted.http)
             await self._move_https(wanted.https)
-            if wanted.rtsp and self.running.rtsp is not None:
-                await self._move_rtsp(wanted.rtsp)
+            await self._move_rtsp(wanted.rtsp)
             self.running.publish_ports()
 
     async def _move_http(self, port: int) -> None:
@@ -170,17 +178,24 @@ class ListenerMoves:
         if old is not None:
             await self._close(old)
 
-    async def _move_rtsp(self, port: int) -> None:
+    async def _move_rtsp(self, port: int | None) -> None:
+        """Reopen the RTSP listener on `port` (None or 0: Network.RTSP.Enabled=no, close it)."""
         rtsp = self.running.rtsp
-        if rtsp is None or port == rtsp.port:
+        if rtsp is None or (port == rtsp.port and rtsp.listening):
             return
-        was = rtsp.ports
-        await rtsp.stop("port changed")
+        was, listening = rtsp.ports, rtsp.listening
+        if listening:
+            await rtsp.stop("port changed" if port else "RTSP disabled")
+        if not port:
+            return
         rtsp.ports = (port,)
         try:
             await rtsp.start()
         except OSError as exc:
             rtsp.ports = was
+            if not listening:
+                self._failed(RTSP_ENABLED, "no", exc)
+                return
             with contextlib.suppress(OSError):
                 await rtsp.start()
             self._failed(RTSP_PORT, str(rtsp.port), exc)

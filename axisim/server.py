@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from .access_policy import HTTP_PORT, HTTPS_ENABLED, HTTPS_PORT, RTSP_PORT
+from .access_policy import HTTP_PORT, HTTPS_ENABLED, HTTPS_PORT, RTSP_ENABLED, RTSP_PORT
 from .connection import HEADER_TIMEOUT, KEEPALIVE_TIMEOUT, DeviceRunner, quiet_accept_errors
 from .control.faults import Faults
 from .control.journal import Journal
@@ -127,7 +127,7 @@ class RunningDevice:
                 raise
             self.https_port = https.port
             self.sites[True] = https
-        if self.rtsp is not None:
+        if self.rtsp is not None and self.device.param(RTSP_ENABLED, "yes") != "no":
             try:
                 await self.rtsp.start()
             except OSError:
@@ -149,6 +149,8 @@ class RunningDevice:
         self.device.params.set_base(ports)
         if not self.https_listening:  # an HTTPS port set while HTTPS is off stays set
             ports.pop(HTTPS_PORT, None)
+        if self.rtsp is None or not self.rtsp.listening:  # the same for RTSP
+            ports.pop(RTSP_PORT, None)
         self.device.params.set_values(ports)  # equal to the base: any stored value goes
 
     async def _unbind(self) -> None:
@@ -266,6 +268,9 @@ async def start_device(
     if https_port is None and HTTPS_ENABLED in device.params:  # started without HTTPS: the setting says so
         device.params.set_base({HTTPS_ENABLED: "no"})
         device.params.set_values({HTTPS_ENABLED: "no"})
+    if not rtsp_ports and RTSP_ENABLED in device.params:  # started without RTSP: likewise
+        device.params.set_base({RTSP_ENABLED: "no"})
+        device.params.set_values({RTSP_ENABLED: "no"})
     if rtsp_ports:
         running.rtsp = RtspServer(device, host, rtsp_ports, app[STREAM_HOOKS_KEY])
     try:

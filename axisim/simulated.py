@@ -130,8 +130,11 @@ class SimulatedDevice:
 
     @property
     def rtsp_port(self) -> int | None:
-        """The RTSP event stream's port (None: the device serves none)."""
-        rtsp = self.running.rtsp if self.running is not None else None
+        """The RTSP event stream's port (None: the device serves none, or Network.RTSP.Enabled=no)."""
+        running = self.running
+        rtsp = running.rtsp if running is not None else None
+        if rtsp is not None and running is not None and running.sites and not rtsp.listening:
+            return None  # up, but its RTSP turned off
         if rtsp is not None and rtsp.port is not None:
             return rtsp.port
         return self._rtsp_ports[0] if self._rtsp_ports else None
@@ -140,7 +143,7 @@ class SimulatedDevice:
     def rtsp_url(self) -> str | None:
         """`rtsp://<address>[:port]/axis-media/media.amp?video=0&audio=0&event=on` (None: no RTSP)."""
         rtsp = self._running().rtsp
-        return rtsp.url(self.spec.ip) if rtsp is not None and rtsp.port is not None else None
+        return rtsp.url(self.spec.ip) if rtsp is not None and self.rtsp_port is not None else None
 
     @property
     def username(self) -> str:

@@ -37,11 +37,12 @@ class Certificate:
         return str(names[0].value) if names else ""
 
 
-def self_signed(hostname: str, address: str) -> Certificate:
-    """Subject CN = host name; SANs = host name and address."""
+def self_signed(hostname: str, address: str, wall: float | None = None) -> Certificate:
+    """Subject CN = host name; SANs = host name and address; valid from `wall` (the device clock's
+    seconds since the epoch; None: the host's time)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
-    now = datetime.datetime.now(datetime.UTC)
+    now = datetime.datetime.now(datetime.UTC) if wall is None else datetime.datetime.fromtimestamp(wall, datetime.UTC)
     alt: list[x509.GeneralName] = [x509.DNSName(hostname)]
     try:
         alt.append(x509.IPAddress(ipaddress.ip_address(address)))

@@ -17,13 +17,16 @@ from .numbers import whole_number
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One parameter's extra rule: a pattern, a whole-number range, or set-once."""
+    """One parameter's extra rule: a pattern, a whole-number range, set-once, or a setting it turns
+    off when it changes to a value."""
 
     pattern: re.Pattern[str] | None = None
     low: int | None = None
     high: int | None = None
     once: bool = False  # settable while empty only; a factory default empties it again
     marks: str | None = None  # a yes/no parameter that says it was set (set to its true word with it)
+    turns_off: str | None = None  # a yes/no parameter set to its false word when this one changes to `when`
+    when: str | None = None
 
     def accepts(self, value: str) -> bool:
         if self.pattern is not None and not self.pattern.fullmatch(value):
@@ -50,4 +53,8 @@ CHECKS: dict[str, Check] = {
     # every manual, SNMP v3: "The SNMP v3 password can only be set once ... To set the password again,
     # you must reset the device to factory default settings"; InitialUserPasswdSet reports it
     "SNMP.InitialUserPasswd": Check(once=True, marks="SNMP.InitialUserPasswdSet"),
+    # every manual, SNMP v1 and v2c: "Traps are automatically turned off if you change to SNMP v3 or turn
+    # off SNMP" (the web interface's version choice sets SNMP.V3; SNMP off is SNMP.Enabled=no)
+    "SNMP.V3": Check(turns_off="SNMP.Trap.Enabled", when="yes"),
+    "SNMP.Enabled": Check(turns_off="SNMP.Trap.Enabled", when="no"),
 }

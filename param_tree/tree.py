@@ -302,18 +302,30 @@ class ParamStore:
 
     def set_values(self, values: Mapping[str, str]) -> None:
         """Store already-validated values; a value equal to the factory one is dropped. A value
-        whose check `marks` a flag sets that flag too (SNMP.InitialUserPasswdSet=yes)."""
+        whose check `marks` a flag sets that flag too (SNMP.InitialUserPasswdSet=yes); a change to
+        a check's `when` value turns its `turns_off` setting off (SNMP traps), after every value of
+        the request is stored, so the rule wins over a value set with it."""
         self._memo = None
+        turned_off: list[str] = []
         for name, value in values.items():
+            definition = self._current().defs.get(name)
+            check = definition.type.check if definition is not None else None
+            if check is not None and check.turns_off is not None and value == check.when and self.value(name) != value:
+                turned_off.append(check.turns_off)
             if self._factory_value(name) == value:
                 self._overlay.pop(name, None)
             else:
                 self._overlay[name] = value
-            definition = self._current().defs.get(name)
-            check = definition.type.check if definition is not None else None
             if check is not None and check.marks is not None and value and check.marks in self:
                 flag = self._current().defs[check.marks]
                 self._overlay[check.marks] = flag.type.true_word
+        for name in turned_off:
+            if name in self:
+                false_word = self._current().defs[name].type.false_word
+                if self._factory_value(name) == false_word:
+                    self._overlay.pop(name, None)
+                else:
+                    self._overlay[name] = false_word
 
     def _factory_value(self, name: str) -> str:
         if name in self._identity:

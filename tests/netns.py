@@ -21,8 +21,10 @@ from typing import Any
 
 SITE_IP_FORMAT = "10.213.{}.1"
 LAN_IP_FORMAT = "10.213.{}.2"
-SITE_MODELS = "S3008,C1410MkII,W401"  # a recorder, a speaker, a W401: one of each announcement
+SITE_MODELS = "S3008,S3016,S4000,C1410MkII,W401"  # every model: each kind of announcement
+SITE_COUNT = 5
 BASE_PORT = 20000
+SITE_PORTS = [BASE_PORT + i for i in range(SITE_COUNT)]
 CONTROL_PORT = 8079
 CURL = ("curl", "-s", "--max-time", "5")
 DIGEST = (*CURL, "--digest", "-u", "root:pass")
@@ -86,14 +88,16 @@ def unavailable() -> str | None:
     return None
 
 
-async def spawn_site(pair: NetnsPair, inventory: Path, *extra: str) -> asyncio.subprocess.Process:
-    """A mixed fleet of three with discovery on in the site namespace (boot time 1 s), on BASE_PORT and
-    the next two ports of the site address, its control API on CONTROL_PORT."""
+async def spawn_site(
+    pair: NetnsPair, inventory: Path, *extra: str, discovery: bool = True
+) -> asyncio.subprocess.Process:
+    """A mixed fleet, one device of each model, with discovery on (unless told not) in the site namespace
+    (boot time 1 s), on SITE_PORTS of the site address, its control API on CONTROL_PORT."""
     return await pair.spawn(
-        pair.site, sys.executable, "-m", "axisim", "fleet", "--models", SITE_MODELS, "--count", "3", "--host",
-        pair.site_ip, "--base-port", str(BASE_PORT), "--no-rtsp", "--discovery", "--boot-time", "1",
-        "--control-host", pair.site_ip, "--control-port", str(CONTROL_PORT), "--inventory", str(inventory), "--quiet",
-        *extra,
+        pair.site, sys.executable, "-m", "axisim", "fleet", "--models", SITE_MODELS, "--count", str(SITE_COUNT),
+        "--host", pair.site_ip, "--base-port", str(BASE_PORT), "--no-rtsp", *(["--discovery"] if discovery else []),
+        "--boot-time", "1", "--control-host", pair.site_ip, "--control-port", str(CONTROL_PORT), "--inventory",
+        str(inventory), "--quiet", *extra,
     )  # fmt: skip
 
 

@@ -1,11 +1,14 @@
 """Access policy through the wire: who may use HTTP or HTTPS (System.BoaGroupPolicy), HTTPS on and
-off (HTTPS.Enabled), and the ports the listeners move to (System.BoaPort, HTTPS.Port).
+off (HTTPS.Enabled), the ports the listeners move to (System.BoaPort, HTTPS.Port), and the RTSP
+listener's (Network.RTSP.Port, Network.RTSP.Enabled).
 
 Sources: every manual, Network > "HTTP and HTTPS" ("Allow access through: ... HTTP, HTTPS, or both";
 "HTTP port: ... port 80 or any port in the range 1024-65535"); param-trees.md §3.1
 (`System.BoaGroupPolicy.{admin,operator,viewer}` in {http, https, both}) and §5.4 (HTTPS.Enabled,
-HTTPS.Port); vapix-wire.md §1.2 (param.cgi's error line) and §4.1 (authentication). The 403 for a
-role that may not use HTTP is inferred (axisim/access_policy.py says from what).
+HTTPS.Port) and §5.3 (`RTSP.{Enabled,Port=554}`; the port's type `554,1024-65535`, AXIS OS 12.11's
+Network list has the group); vapix-wire.md §1.2 (param.cgi's error line) and §4.1 (authentication);
+events.md §3 (an RTSP OPTIONS needs no authentication). The 403 for a role that may not use HTTP is
+inferred (axisim/access_policy.py says from what).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -27,6 +31,7 @@ from axisim.fleet import Fleet
 from axisim.fleet_plan import Addressing, Group, make_plan
 from axisim.simulated import DeviceSpec, SimulatedDevice
 from tests.conftest import Reply, digest_request
+from tests.rtsp_wire import RtspWire
 
 ROOT = ("root", "pass")
 VIEWER = ("eve", "viewpass")
@@ -169,6 +174,48 @@ async def test_an_https_port_set_while_https_is_off_is_where_it_opens(device: Si
     assert device.https_url == f"https://127.0.0.1:{port}"
 
 
+# -- the same settings through the web server's SOAP service --------------------------------------------
+
+
+async def web_server(url: str, configuration: str) -> Reply:
+    """aweb:SetWebServerTlsConfiguration (developer.axis.com "Certificate management API") on `url`."""
+    aweb, soap = "http://www.axis.com/vapix/ws/webserver", "http://www.w3.org/2003/05/soap-envelope"
+    document = (
+        f'<s:Envelope xmlns:s="{soap}" xmlns:aweb="{aweb}"><s:Body><aweb:SetWebServerTlsConfiguration>'
+        f"<aweb:Configuration>{configuration}</aweb:Configuration></aweb:SetWebServerTlsConfiguration></s:Body></s:Envelope>"
+    )
+    connector = aiohttp.TCPConnector(force_close=True, ssl=NO_VERIFY)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=5)) as session:
+        headers = {"Content-Type": "application/soap+xml"}
+        return await digest_request(session, "POST", url + "/vapix/services", ROOT, data=document, headers=headers)
+
+
+async def test_the_web_server_service_sets_https_and_the_admin_policy_as_param_cgi_does(
+    device: SimulatedDevice,
+) -> None:
+    """Tls=false closes the HTTPS listener (HTTPS.Enabled=no), true opens it; ConnectionPolicies
+    Admin=Https makes the administrator's HTTP requests 403 while HTTPS serves them; a value the API
+    does not know is a SOAP fault and changes nothing."""
+    https = device.https_url
+    assert https is not None
+    assert (await web_server(device.url, "<aweb:Tls>false</aweb:Tls>")).status == 200
+    assert await eventually(lambda: closed(https))
+    assert await param(device.url, "HTTPS.Enabled") == "no"
+    assert (await web_server(device.url, "<aweb:Tls>true</aweb:Tls>")).status == 200
+    assert await eventually(lambda: _answers(https))
+
+    policy = "<aweb:ConnectionPolicies><aweb:Admin>Https</aweb:Admin></aweb:ConnectionPolicies>"
+    assert (await web_server(device.url, policy)).status == 200
+    assert (await call(device.url, f"{PARAM}?action=list&group=Brand.ProdNbr")).status == 403
+    assert await param(https, "System.BoaGroupPolicy.admin") == "https"
+    refused = await web_server(https, "<aweb:ConnectionPolicies><aweb:Admin>Ftp</aweb:Admin></aweb:ConnectionPolicies>")
+    assert refused.status == 400 and b"Fault" in refused.body
+    assert await param(https, "System.BoaGroupPolicy.admin") == "https"
+    both = "<aweb:ConnectionPolicies><aweb:Admin>HttpAndHttps</aweb:Admin></aweb:ConnectionPolicies>"
+    assert (await web_server(https, both)).status == 200
+    assert (await call(device.url, f"{PARAM}?action=list&group=Brand.ProdNbr")).status == 200
+
+
 # -- the ports ------------------------------------------------------------------------------------------
 
 
@@ -256,6 +303,115 @@ async def test_basic_policy_and_https_only_admin(device: SimulatedDevice) -> Non
             assert over_http.status == 403
         async with session.get(device.https_url + path, headers=basic, ssl=NO_VERIFY) as over_https:
             assert over_https.status == 200
+
+
+# -- Network.RTSP ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def streaming() -> AsyncIterator[SimulatedDevice]:
+    """A device serving the RTSP event stream (on a free port, as `axisim serve` falls back from 554)."""
+    simulated = SimulatedDevice(DeviceSpec("C1410MkII", https_port=None, rtsp_ports=(0,), seed="rtsp-port"))
+    await simulated.start()
+    try:
+        yield simulated
+    finally:
+        await simulated.stop()
+
+
+async def rtsp_answers(port: int) -> bool:
+    """An RTSP OPTIONS (no authentication needed) on a fresh connection gets 200."""
+    try:
+        wire = await RtspWire.open("127.0.0.1", port)
+    except OSError:
+        return False
+    try:
+        return (await wire.request("OPTIONS")).status == 200
+    except (OSError, TimeoutError, ValueError):
+        return False
+    finally:
+        await wire.close()
+
+
+async def test_rtsp_port_moves_after_the_reply_and_is_refused_where_it_cannot_listen(
+    streaming: SimulatedDevice,
+) -> None:
+    old = streaming.rtsp_port
+    assert old and await rtsp_answers(old)
+    assert await param(streaming.url, "Network.RTSP.Port") == str(old)  # where it listens, not 554
+    new = free_port()
+    assert await update(streaming.url, f"Network.RTSP.Port={new}") == "OK"
+    assert await eventually(lambda: rtsp_answers(new))
+    assert not await rtsp_answers(old)
+    assert await param(streaming.url, "Network.RTSP.Port") == str(new)
+    assert streaming.rtsp_port == new and streaming.inventory()["rtsp_port"] == new
+
+    with socket.socket() as holder:  # another program has this port: refused, nothing changes
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        reply = await call(streaming.url, f"{PARAM}?action=update&Network.RTSP.Port={taken}&Network.SSH.Enabled=yes")
+        assert reply.text == f"# Error: Error setting 'root.Network.RTSP.Port' to '{taken}'!\n"
+    clash = await call(streaming.url, f"{PARAM}?action=update&Network.RTSP.Port={streaming.port}")  # its HTTP port
+    assert clash.text == f"# Error: Error setting 'root.Network.RTSP.Port' to '{streaming.port}'!\n"
+    below = await call(streaming.url, f"{PARAM}?action=update&Network.RTSP.Port=600")  # outside 554,1024-65535
+    assert below.text == "# Error: Error setting 'root.Network.RTSP.Port' to '600'!\n"
+    assert await param(streaming.url, "Network.RTSP.Port") == str(new)
+    assert await param(streaming.url, "Network.SSH.Enabled") == "no"
+    assert await rtsp_answers(new)
+
+
+async def test_rtsp_off_closes_the_listener_and_on_opens_it_on_its_port(streaming: SimulatedDevice) -> None:
+    port = streaming.rtsp_port
+    assert port and await rtsp_answers(port)
+    assert await update(streaming.url, "Network.RTSP.Enabled=no") == "OK"
+    assert await eventually(lambda: _not(rtsp_answers(port)))
+    assert streaming.rtsp_url is None and streaming.inventory()["rtsp_port"] is None
+    new = free_port()
+    assert await update(streaming.url, f"Network.RTSP.Port={new}") == "OK"  # stored while off
+    assert await param(streaming.url, "Network.RTSP.Port") == str(new)
+    assert await update(streaming.url, "Network.RTSP.Enabled=yes") == "OK"
+    assert await eventually(lambda: rtsp_answers(new))
+    assert streaming.rtsp_port == new
+
+
+async def test_rtsp_turned_off_stays_off_across_a_restart_of_the_simulator(tmp_path: Path) -> None:
+    """Saved in the state directory: the next start serves no RTSP until it is turned on again."""
+    spec = DeviceSpec("W401", https_port=None, rtsp_ports=(0,), seed="rtsp-saved", state_dir=tmp_path / "state")
+    first = SimulatedDevice(spec)
+    await first.start()
+    try:
+        assert await update(first.url, "Network.RTSP.Enabled=no") == "OK"
+    finally:
+        await first.stop()
+    again = SimulatedDevice(spec)
+    await again.start()
+    try:
+        assert again.rtsp_url is None and again.inventory()["rtsp_port"] is None
+        assert await param(again.url, "Network.RTSP.Enabled") == "no"
+        port = free_port()  # it opens on Network.RTSP.Port (the factory 554 needs root)
+        assert await update(again.url, f"Network.RTSP.Port={port}&Network.RTSP.Enabled=yes") == "OK"
+        assert await eventually(lambda: rtsp_answers(port))
+        assert again.rtsp_port == port
+    finally:
+        await again.stop()
+
+
+async def test_rtsp_cannot_be_turned_on_for_a_device_started_without_it() -> None:
+    simulated = SimulatedDevice(DeviceSpec("W401", seed="no-rtsp"))  # no rtsp_ports: no RTSP listener
+    await simulated.start()
+    try:
+        assert await param(simulated.url, "Network.RTSP.Enabled") == "no"
+        reply = await call(simulated.url, f"{PARAM}?action=update&Network.RTSP.Enabled=yes")
+        assert reply.text == "# Error: Error setting 'root.Network.RTSP.Enabled' to 'yes'!\n"
+        assert await param(simulated.url, "Network.RTSP.Enabled") == "no"
+        assert simulated.rtsp_url is None
+    finally:
+        await simulated.stop()
+
+
+async def _not(check: Awaitable[bool]) -> bool:
+    return not await check
 
 
 # -- a fleet's control API ---------------------------------------------------------------------------

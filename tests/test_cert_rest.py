@@ -147,3 +147,20 @@ async def test_crypto_policy_fips_acts_on_the_next_handshake(device: SimulatedDe
     assert (await vapix(device.url, "/axis-cgi/hardfactorydefault.cgi")).status == 200
     assert await device.wait_ready(10)
     await presented(device, chacha)
+
+
+async def test_a_certificate_made_on_the_device_is_valid_from_the_device_clock(device: SimulatedDevice) -> None:
+    """The device clock, moved as the control API moves it (`POST /devices/<d>/clock`, here its Python
+    form), dates what the device makes: a self-signed certificate created after the jump, and the HTTPS
+    certificate a factory default makes, start at the device's date, so a client's expiry checks can be
+    tried against a device in another year."""
+    device.set_clock("2031-06-01T00:00:00Z")
+    await success(device, "POST", f"{CERT}/create_certificate", {"alias": "later", "subject": "CN=later"})
+    made = await success(device, "GET", f"{CERT}/certificates/later")
+    certificate = x509.load_pem_x509_certificate(made["certificate"].encode())
+    assert certificate.not_valid_before_utc.date().isoformat() == "2031-05-31"  # five minutes before
+    assert certificate.not_valid_after_utc.year > 2031
+    # a factory default keeps the system time (the manuals) and makes the new HTTPS certificate from it
+    assert (await vapix(device.url, "/axis-cgi/factorydefault.cgi")).status == 200
+    assert await device.wait_ready(10)
+    assert (await presented(device)).not_valid_before_utc.date().isoformat() == "2031-05-31"

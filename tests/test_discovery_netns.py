@@ -19,9 +19,11 @@ from tests.netns import (
     CONTROL_PORT,
     CURL,
     DIGEST,
+    SITE_PORTS,
     NetnsPair,
     enable_upnp,
     netns_pair,
+    site_devices,
     spawn_site,
     stop,
     unavailable,
@@ -32,6 +34,10 @@ from tests.netns import (
 REASON = unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 VIDEO = "_axis-video._tcp.local."
+NVR, AUDIO = "_axis-nvr._tcp.local.", "_axis-audiosite._tcp.local."
+PRODUCTS = {  # Brand.ProdNbr -> the service types it announces (events.md §6)
+    "S3008": {VIDEO, NVR}, "S3016": {VIDEO, NVR}, "S4000": {VIDEO, NVR}, "C1410 Mk II": {VIDEO, AUDIO}, "W401": {VIDEO},
+}
 
 
 @pytest.fixture
@@ -45,43 +51,47 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[NetnsPair, asyncio.subproc
             await stop(fleet, interrupt=True)  # as Ctrl-C: the fleet says goodbye and stops
 
 
-async def test_a_browser_on_the_lan_lists_the_site_and_follows_it(site: tuple[NetnsPair, Any]) -> None:
-    """A mixed fleet started with discovery on: a browser in the other namespace lists every device as
-    Home Assistant reads it (host, port, MAC with an Axis OUI), the URL answers with the model; a device
-    taken off the network disappears and comes back; a restart removes it until it is ready; turning
-    Bonjour off in its parameters removes it."""
+async def test_a_browser_on_the_lan_lists_the_site_and_follows_it(site: tuple[NetnsPair, Any], tmp_path: Path) -> None:
+    """A mixed fleet (every model) started with discovery on: a browser in the other namespace lists
+    every device as Home Assistant reads it, with the right name, MAC (an Axis OUI), model and URL
+    (host and port, which answer with that model), and each kind's service types; a device taken off
+    the network disappears and comes back; a restart removes it until it is ready; turning Bonjour
+    off in its parameters removes it."""
     pair, _fleet = site
+    expected = await site_devices(pair, tmp_path / "inventory.json")
+    assert sorted(want["product"] for want in expected.values()) == sorted(PRODUCTS)
+    services = sum(len(PRODUCTS[want["product"]]) for want in expected.values())
     watch = await watch_mdns(pair)
     try:
-        assert await watch.until(lambda seen: len(seen) == 5, timeout=30), watch.seen
-        video = sorted((v for v in watch.seen.values() if v["type"] == VIDEO), key=lambda v: v["port"])
-        assert [v["port"] for v in video] == [BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]
-        assert all(v["accepted"] and v["host"] == pair.site_ip for v in video)
-        for view in video:
-            url = f"http://{view['host']}:{view['port']}/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr"
-            reply = await pair.run(pair.lan, *DIGEST, url)
-            product = reply.strip().split("=", 1)[1]
-            assert view["name"] == f"AXIS {product} - {view['mac'].replace(':', '').upper()}"
-        first = video[0]
-        control = f"http://{pair.site_ip}:{CONTROL_PORT}/devices/{first['mac'].replace(':', '')}"
-        gone = lambda seen: first["name"] not in {v["name"] for v in seen.values()}  # noqa: E731
-        back = lambda seen: len(seen) == 5  # noqa: E731
+        assert await watch.until(lambda seen: len(seen) == services, timeout=30), watch.seen
+        for mac, want in expected.items():
+            views = [v for v in watch.seen.values() if v["mac"].replace(":", "").upper() == mac]
+            assert {v["type"] for v in views} == PRODUCTS[want["product"]], (mac, views)
+            video = next(v for v in views if v["type"] == VIDEO)
+            assert video["accepted"]  # Home Assistant's check: an Axis OUI and an address not link-local
+            assert video["name"] == f"AXIS {want['product']} - {mac}"
+            assert (video["host"], video["port"]) == (want["address"], want["port"]) == (pair.site_ip, want["port"])
+            assert video["server"] == f"axis-{mac.lower()}.local."
+            url = f"http://{video['host']}:{video['port']}/axis-cgi/param.cgi?action=list&group=Brand.ProdNbr"
+            assert (await pair.run(pair.lan, *DIGEST, url)).strip() == f"Brand.ProdNbr={want['product']}"
+        first = min(expected, key=lambda mac: expected[mac]["port"])
+        name = f"AXIS {expected[first]['product']} - {first}"
+        control = f"http://{pair.site_ip}:{CONTROL_PORT}/devices/{first}"
+        gone = lambda seen: name not in {v["name"] for v in seen.values()}  # noqa: E731
+        back = lambda seen: len(seen) == services  # noqa: E731
 
         await pair.run(pair.lan, *CURL, "-X", "POST", f"{control}/offline")
         assert await watch.until(gone)
         await pair.run(pair.lan, *CURL, "-X", "POST", f"{control}/online")
         assert await watch.until(back)
 
-        device = f"http://{first['host']}:{first['port']}"
+        device = f"http://{expected[first]['address']}:{expected[first]['port']}"
         await pair.run(pair.lan, *DIGEST, f"{device}/axis-cgi/restart.cgi")
         assert await watch.until(gone)
         assert await watch.until(back)
 
         off = f"{device}/axis-cgi/param.cgi?action=update&Network.Bonjour.Enabled=no"
-        for _ in range(20):  # bounded: the device may still be booting
-            if (await pair.run(pair.lan, *DIGEST, off)).strip() == "OK":
-                break
-            await asyncio.sleep(0.25)
+        assert await until_ok(pair, off)  # bounded: the device may still be booting
         assert await watch.until(gone)
     finally:
         await stop(watch.process)
@@ -91,7 +101,7 @@ async def test_an_ssdp_search_from_the_lan_finds_each_device_once(site: tuple[Ne
     """UPnP turned on through param.cgi from the LAN: an M-SEARCH for ssdp:all there gets one reply per
     device, each LOCATION a description Home Assistant's SSDP matcher accepts (manufacturer AXIS)."""
     pair, _fleet = site
-    ports = [BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]
+    ports = SITE_PORTS
     await enable_upnp(pair, ports)
     replies = json.loads(await pair.run(pair.lan, sys.executable, "tests/ssdp_search.py", "ssdp:all", "1.5"))
     assert sorted(r["LOCATION"] for r in replies) == [f"http://{pair.site_ip}:{p}/rootdesc1.xml" for p in ports]
@@ -100,6 +110,37 @@ async def test_an_ssdp_search_from_the_lan_finds_each_device_once(site: tuple[Ne
         assert fields["manufacturer"] == "AXIS"
         assert found["USN"] == f"{fields['UDN']}::urn:axis-com:service:BasicService:1"
         assert fields["presentationURL"] == found["LOCATION"].removesuffix("rootdesc1.xml")
+
+
+async def test_with_discovery_off_nothing_is_sent(tmp_path: Path) -> None:
+    """The default: a mixed fleet started without --discovery, with Bonjour on and UPnP turned on in
+    every device's parameters, restarted, asked by an mDNS query and an M-SEARCH every second, and
+    stopped, sends not one UDP datagram to the LAN (captured below the sockets on the LAN's
+    interface). The capture's own check: the datagram the site namespace sends at the end is seen."""
+    with netns_pair(os.getpid() + 6) as pair:
+        capture = await pair.spawn(pair.lan, sys.executable, "tests/udp_watch.py", f"v{pair.tag}l", "120")
+        try:
+            assert capture.stdout is not None
+            assert json.loads(await asyncio.wait_for(capture.stdout.readline(), 15)) == {"ready": True}
+            fleet = await spawn_site(pair, tmp_path / "inventory", discovery=False)
+            try:
+                await enable_upnp(pair, SITE_PORTS)
+                for port in SITE_PORTS:
+                    url = f"http://{pair.site_ip}:{port}/axis-cgi/param.cgi?action=list&group=Network.Bonjour.Enabled"
+                    assert (await pair.run(pair.lan, *DIGEST, url)).strip() == "Network.Bonjour.Enabled=yes"
+                device = f"http://{pair.site_ip}:{BASE_PORT}/axis-cgi"
+                await pair.run(pair.lan, *DIGEST, f"{device}/restart.cgi")
+                assert await until_ok(pair, f"{device}/param.cgi?action=update&Network.UPnP.Enabled=yes")  # booted
+                await asyncio.sleep(3)  # the queries go on meanwhile, once a second
+            finally:
+                await stop(fleet, interrupt=True)
+            probe = f"import socket; socket.socket(2, 2).sendto(b'end', ('{pair.lan_ip}', 9))"
+            await pair.run(pair.site, sys.executable, "-c", probe)
+            out, _ = await asyncio.wait_for(capture.communicate(), 20)
+        finally:
+            await stop(capture)
+        seen = json.loads(out.decode().strip().splitlines()[-1])
+        assert [(d["src"], d["dst"], d["dport"]) for d in seen] == [(pair.site_ip, pair.lan_ip, 9)], seen
 
 
 async def test_interface_addressing_gives_each_device_an_address_of_the_lan(tmp_path: Path) -> None:

@@ -17,10 +17,11 @@ import pytest
 
 from tests import npm_clients
 from tests.netns import (
-    BASE_PORT,
     CONTROL_PORT,
     CURL,
     DIGEST,
+    SITE_COUNT,
+    SITE_PORTS,
     NetnsPair,
     enable_upnp,
     netns_pair,
@@ -33,7 +34,6 @@ from tests.npm_clients import NpmWatch
 
 REASON = netns_unavailable() or npm_clients.unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
-PORTS = [BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[NetnsPair, asyncio.subproc
     with netns_pair(os.getpid() + 2) as pair:
         fleet = await spawn_site(pair, tmp_path / "inventory")
         try:
-            await enable_upnp(pair, PORTS)
+            await enable_upnp(pair, SITE_PORTS)
             yield pair, fleet, await site_devices(pair, tmp_path / "inventory.json")
         finally:
             await stop(fleet, interrupt=True)
@@ -60,7 +60,7 @@ async def test_the_npm_clients_list_every_device_of_a_mixed_site(site: tuple[Net
     pair, _fleet, expected = site
     watch = await _browse(pair)
     try:
-        both = lambda w: w.complete("bonjour", 3) and w.complete("ssdp", 3)  # noqa: E731
+        both = lambda w: w.complete("bonjour", SITE_COUNT) and w.complete("ssdp", SITE_COUNT)  # noqa: E731
         assert await watch.until(both, timeout=30), watch.listed
         assert set(watch.listed["bonjour"]) == set(watch.listed["ssdp"]) == set(expected)
         for mac, want in expected.items():
@@ -87,7 +87,7 @@ async def test_the_npm_clients_see_a_device_leave_and_come_back(site: tuple[Netn
     control = f"http://{pair.site_ip}:{CONTROL_PORT}/devices/{mac}"
     watch = await _browse(pair)
     try:
-        both = lambda w: w.complete("bonjour", 3) and w.complete("ssdp", 3)  # noqa: E731
+        both = lambda w: w.complete("bonjour", SITE_COUNT) and w.complete("ssdp", SITE_COUNT)  # noqa: E731
         gone = lambda w: mac not in w.listed["bonjour"] and mac not in w.listed["ssdp"]  # noqa: E731
         assert await watch.until(both, timeout=30), watch.listed
         await pair.run(pair.lan, *CURL, "-X", "POST", f"{control}/offline")

@@ -20,6 +20,8 @@ from tests.netns import (
     CONTROL_PORT,
     CURL,
     DIGEST,
+    SITE_COUNT,
+    SITE_PORTS,
     NetnsPair,
     Watch,
     enable_upnp,
@@ -35,7 +37,6 @@ from tests.upnp_browser import UpnpWatch
 
 REASON = unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
-PORTS = [BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]
 UDN = "uuid:Upnp-BasicDevice-1_0-{}"
 Site = tuple[NetnsPair, asyncio.subprocess.Process, dict[str, dict[str, Any]]]
 
@@ -46,7 +47,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     with netns_pair(os.getpid() + 3) as pair:
         fleet = await spawn_site(pair, tmp_path / "inventory")
         try:
-            await enable_upnp(pair, PORTS)
+            await enable_upnp(pair, SITE_PORTS)
             yield pair, fleet, await site_devices(pair, tmp_path / "inventory.json")
         finally:
             await stop(fleet, interrupt=True)
@@ -68,7 +69,7 @@ async def test_home_assistant_ssdp_finds_every_device_and_reads_its_description(
     pair, _fleet, expected = site
     watch = await _watch_upnp(pair)
     try:
-        assert await watch.until(lambda w: len(w.listed) == 3, timeout=20), watch.sources
+        assert await watch.until(lambda w: len(w.listed) == SITE_COUNT, timeout=20), watch.sources
         assert set(watch.listed) == {UDN.format(mac) for mac in expected}
         for mac, want in expected.items():
             description = watch.listed[UDN.format(mac)]
@@ -104,7 +105,7 @@ async def test_a_device_leaving_and_returning_is_seen_on_both_protocols(site: Si
     mdns, upnp = await watch_mdns(pair), await _watch_upnp(pair)
     try:
         assert await mdns.until(lambda seen: _macs(mdns) == set(expected), timeout=20), mdns.seen
-        assert await upnp.until(lambda w: len(w.listed) == 3, timeout=20), upnp.sources
+        assert await upnp.until(lambda w: len(w.listed) == SITE_COUNT, timeout=20), upnp.sources
         for step, (mac, leave, back) in steps.items():
             udn, alive = UDN.format(mac), len(upnp.sources)
             for command in leave:
@@ -128,7 +129,7 @@ async def test_sigterm_says_goodbye_for_every_device_before_exit(site: Site) -> 
     mdns, upnp = await watch_mdns(pair), await _watch_upnp(pair)
     try:
         assert await mdns.until(lambda seen: _macs(mdns) == set(expected), timeout=20), mdns.seen
-        assert await upnp.until(lambda w: len(w.listed) == 3, timeout=20), upnp.sources
+        assert await upnp.until(lambda w: len(w.listed) == SITE_COUNT, timeout=20), upnp.sources
         fleet.terminate()
         assert await asyncio.wait_for(fleet.wait(), 10) == 0
         assert await mdns.until(lambda seen: not seen, timeout=5), mdns.seen

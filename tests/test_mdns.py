@@ -70,6 +70,32 @@ async def test_bonjour_parameters_act(axisim_device_factory: Any, browser: Brows
         assert await browser.wait_for(gone(device.serial))
 
 
+async def test_the_link_local_record_is_the_devices_own_and_follows_zeroconf(
+    axisim_device_factory: Any, browser: Browser
+) -> None:
+    """The 169.254 A record (events.md §6) is the address the device reports as its link-local one
+    (Network.ZeroConf.IPAddress once link-local is on); Network.ZeroConf.Enabled=no withdraws it, and
+    the announcement goes on with the LAN address alone."""
+    device = await axisim_device_factory("S3008", discovery=True)
+    assert await browser.wait_for(lambda seen: len(of(seen, device.serial)) == 2)
+    async with aiohttp.ClientSession() as session:
+
+        async def update(query: str) -> None:
+            url = f"{device.url}/axis-cgi/param.cgi?action=update&{query}"
+            assert (await digest_request(session, "GET", url, device.credentials)).text == "OK"
+
+        await update("Network.ZeroConf.Fallback=no")  # link-local always on: the device reports its address
+        listed = f"{device.url}/axis-cgi/param.cgi?action=list&group=Network.ZeroConf.IPAddress"
+        reported = (await digest_request(session, "GET", listed, device.credentials)).text.strip().split("=", 1)[1]
+        assert reported.startswith("169.254.")
+        addresses = lambda seen: [sorted(v["addresses"]) for v in of(seen, device.serial) if v["type"] == VIDEO]  # noqa: E731
+        assert addresses(browser.seen) == [sorted(["127.0.0.1", reported])], browser.seen  # in no set order
+        await update("Network.ZeroConf.Enabled=no")
+        assert await browser.wait_for(lambda seen: addresses(seen) == [["127.0.0.1"]])
+        await update("Network.ZeroConf.Enabled=yes")
+        assert await browser.wait_for(lambda seen: addresses(seen) == [sorted(["127.0.0.1", reported])])
+
+
 async def test_a_restart_says_goodbye_and_announces_again_when_ready(
     axisim_device_factory: Any, browser: Browser
 ) -> None:

@@ -4,7 +4,8 @@ vapix-wire.md §1.2: a refused update answers `# Error: Error setting 'root.<nam
 changes nothing (the whole request is refused). The rules are the manuals': Network > Hostname
 ("Allowed characters are A–Z, a–z, 0–9 and -"), Network > DNS update TTL (a number of seconds), and
 SNMP v3 ("The SNMP v3 password can only be set once ... To set the password again, you must reset the
-device to factory default settings").
+device to factory default settings"), SNMP v1 and v2c ("Traps are automatically turned off if you change
+to SNMP v3 or turn off SNMP").
 """
 
 from __future__ import annotations
@@ -84,6 +85,28 @@ async def test_snmp_v3_initial_password_only_once(device_client: DeviceClientFac
     client.device.add_account("root", "pass", frozenset({"admin", "operator", "viewer"}), "root", "", SYSTEM)
     assert await listed(client, "SNMP.InitialUserPasswdSet") == "SNMP.InitialUserPasswdSet=no\n"
     assert await client.text("GET", f"{PARAM}?action=update&SNMP.InitialUserPasswd=second-secret") == "OK"
+
+
+@pytest.mark.parametrize("model", MODELS)
+async def test_snmp_traps_turn_off_with_v3_or_snmp_off(device_client: DeviceClientFactory, model: str) -> None:
+    """Traps set up for v1/v2c go off when SNMP changes to v3, and again when SNMP is turned off; the
+    trap's own settings (address, community) stay."""
+    client = await device_client(model)
+    traps_on = "SNMP.Enabled=yes&SNMP.V1=yes&SNMP.V2c=yes&SNMP.Trap.Enabled=yes&SNMP.Trap.T0.Address=192.168.0.5"
+    assert await client.text("GET", f"{PARAM}?action=update&{traps_on}") == "OK"
+    assert await listed(client, "SNMP.Trap.Enabled") == "SNMP.Trap.Enabled=yes\n"
+    assert await client.text("GET", f"{PARAM}?action=update&SNMP.V1=no&SNMP.V2c=no&SNMP.V3=yes") == "OK"
+    assert await listed(client, "SNMP.Trap.Enabled") == "SNMP.Trap.Enabled=no\n"
+    assert await listed(client, "SNMP.Trap.T0.Address") == "SNMP.Trap.T0.Address=192.168.0.5\n"
+
+    assert await client.text("GET", f"{PARAM}?action=update&SNMP.V3=no&SNMP.V1=yes&SNMP.Trap.Enabled=yes") == "OK"
+    assert await listed(client, "SNMP.Trap.Enabled") == "SNMP.Trap.Enabled=yes\n"
+    assert await client.text("GET", f"{PARAM}?action=update&SNMP.Enabled=no") == "OK"
+    assert await listed(client, "SNMP.Trap.Enabled") == "SNMP.Trap.Enabled=no\n"
+    # a change that is not to v3 or off leaves the traps alone
+    assert await client.text("GET", f"{PARAM}?action=update&SNMP.Enabled=yes&SNMP.Trap.Enabled=yes") == "OK"
+    assert await client.text("GET", f"{PARAM}?action=update&SNMP.V1ReadCommunity=site&SNMP.Enabled=yes") == "OK"
+    assert await listed(client, "SNMP.Trap.Enabled") == "SNMP.Trap.Enabled=yes\n"
 
 
 def test_a_saved_state_with_a_bad_value_is_refused_on_load() -> None:

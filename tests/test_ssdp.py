@@ -87,3 +87,16 @@ async def test_notify_alive_and_byebye_follow_the_device(axisim_device_factory: 
         assert await _mine([device], "ssdp:all") == []
     finally:
         listener.close()
+
+
+async def test_the_upnp_friendly_name_is_the_descriptions(axisim_device_factory: Any) -> None:
+    """Network.UPnP.FriendlyName ("UPnP name" in the manuals' Network discovery protocols) is what the
+    root description a search leads to names the device (Home Assistant's title for it)."""
+    device = await axisim_device_factory("C1410MkII", discovery=True)
+    await _upnp(device, "yes")
+    url = f"{device.url}/axis-cgi/param.cgi?action=update&Network.UPnP.FriendlyName=Lobby%20speaker"
+    async with aiohttp.ClientSession() as session:
+        assert (await digest_request(session, "GET", url, device.credentials)).text == "OK"
+    (found,) = await _mine([device], SERVICE)
+    fields = await asyncio.to_thread(description, found["LOCATION"])
+    assert fields["friendlyName"] == "Lobby speaker"

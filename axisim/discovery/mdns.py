@@ -3,8 +3,9 @@
 Each device announces, while it is ready, reachable and `Network.Bonjour.Enabled` is yes, the
 service types of its kind (events.md §6): instance `<Bonjour.FriendlyName> - <MAC>` (the factory
 friendly name is `AXIS <ProdNbr>`), host `axis-<mac>.local`, TXT `macaddress=<MAC>`, SRV to its
-HTTP port, an A record for its address (AAAA for an IPv6 one) and one for a 169.254 address derived
-from its MAC. The responder compares what each device should announce with what it announces (on
+HTTP port, an A record for its address (AAAA for an IPv6 one) and, while `Network.ZeroConf.Enabled`
+is yes, one for its 169.254 address (the one the network settings report when link-local is on). The
+responder compares what each device should announce with what it announces (on
 every change the device reports and on a short sweep, which sees restarts, power and the network
 switch) and sends goodbyes and new announcements for the difference. python-zeroconf does the wire.
 """
@@ -25,6 +26,7 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 from ..device import Device
 from ..lifecycle import State
 from ..server import RunningDevice
+from ..subsystems.network.config import ZEROCONF, ipv4_link_local
 
 LOG = logging.getLogger("axisim.discovery")
 
@@ -47,11 +49,12 @@ def _kind(device: Device) -> str:
     return next((kind for kind in KIND_SERVICES if kind in prod_type), "")
 
 
-def link_local(serial: str) -> str:
-    """A stable 169.254.1.0-169.254.254.255 address from the MAC's last two bytes (RFC 3927's range;
-    the npm client drops an answer without one, events.md §6)."""
-    value = int(serial[-4:], 16)
-    return f"169.254.{1 + (value >> 8) % 254}.{value & 0xFF}"
+def link_local(device: Device) -> str | None:
+    """The device's 169.254 address, the network settings' own (events.md §6: a real device announces
+    one, and the npm client drops an answer without it); None while `Network.ZeroConf.Enabled` is no."""
+    if device.param(ZEROCONF, "yes") == "no":
+        return None
+    return ipv4_link_local(device.identity.mac)
 
 
 def _interface_addresses(ipv6: bool) -> list[str]:
@@ -106,8 +109,9 @@ def announced_services(running: RunningDevice, with_link_local: bool = True) -> 
     serial = device.serial
     friendly = device.param(FRIENDLY_NAME) or f"AXIS {device.param(PROD_NBR, device.model.id)}"
     addresses = device_addresses(running.host)
-    if with_link_local:
-        addresses.append(link_local(serial))
+    local = link_local(device) if with_link_local else None
+    if local is not None:
+        addresses.append(local)
     types = (VIDEO, *KIND_SERVICES.get(_kind(device), ()))
     return Announcement(
         f"{friendly} - {serial}"[:63], f"axis-{serial.lower()}.local.", running.port, tuple(addresses), types, serial
