@@ -360,7 +360,7 @@ class Device:
 
     def param(self, name: str, default: str = "") -> str:
         """A parameter's current value, or `default` where the model has no such parameter."""
-        return self.params.value(name) if name in self.params else default
+        return self.params.get(name, default)
 
 
 

@@ -246,6 +246,7 @@ async def run(args: argparse.Namespace) -> int:
         return await _run_workers(args)
     try:
         plan = plan_from_args(args)
+        gc.collect()  # the garbage of imports and parsing, while the heap is small (see gc.freeze below)
         fleet = Fleet.from_plan(plan)
         ports = {
             p for d in fleet if d.spec.host in (args.control_host, "0.0.0.0")
@@ -271,9 +272,10 @@ async def run(args: argparse.Namespace) -> int:
         print(f"axisim: {exc}{hint}", file=sys.stderr)
         return 1 if hint else 2
     elapsed = time.perf_counter() - began
-    gc.collect()
     # the devices live as long as the process: keep them out of the collector's full passes (over
-    # 1,000 W401s one took ~370 ms, stalling every request and event stream: bench 7's p99)
+    # 1,000 W401s one took ~370 ms, stalling every request and event stream: bench 7's p99). Building
+    # and starting them leaves no garbage (the fleet pauses the collector meanwhile), so no full
+    # collection first: over 10,000 devices one takes about a second
     gc.freeze()
     try:
         runner, control_port = await start_control(fleet, args.control_host, args.control_port)

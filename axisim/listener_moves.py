@@ -18,8 +18,6 @@ import logging
 import socket
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from .access_policy import (
     HTTP_PORT,
     HTTPS_ENABLED,
@@ -35,6 +33,7 @@ from .lifecycle import State
 from .logs import Severity
 
 if TYPE_CHECKING:
+    from .listen_site import DeviceSite
     from .server import RunningDevice
 
 LOG = logging.getLogger("axisim")
@@ -52,7 +51,7 @@ def can_listen(host: str, port: int) -> bool:
     return True
 
 
-async def close_site(site: web.TCPSite) -> None:
+async def close_site(site: DeviceSite) -> None:
     """Stop accepting, let the connections already accepted attach, then close the listener.
     Python 3.11's `Server.close()` between an accept and its transport leaks that connection
     (`Server._attach` asserts), and its client hangs; stopping the reader first closes the window."""
@@ -200,7 +199,7 @@ class ListenerMoves:
                 await rtsp.start()
             self._failed(RTSP_PORT, str(rtsp.port), exc)
 
-    async def _close(self, site: web.TCPSite) -> None:
+    async def _close(self, site: DeviceSite) -> None:
         """Stop listening on the old port, then close its connections once their request is answered."""
         old_port = site.port
         await close_site(site)

@@ -44,6 +44,22 @@ OUTBOX_MAX = 10_000  # events waiting for the broker; more are dropped (a device
 STOP_WAIT = 5.0  # seconds a clean disconnect may take
 
 
+class _Signals:
+    """What a link's task waits on. A fleet's devices mostly have an inactive client, so these are
+    made with the first task, not with the link (five asyncio objects were 3 KB a device)."""
+
+    __slots__ = ("cut", "outbox", "resubscribe", "retry", "stop")
+
+    def __init__(self, cut: bool) -> None:
+        self.stop = asyncio.Event()
+        self.outbox: asyncio.Queue[Outgoing] = asyncio.Queue(OUTBOX_MAX)
+        self.cut = asyncio.Event()  # set while the control API's "mqtt" fault holds
+        if cut:
+            self.cut.set()
+        self.retry = asyncio.Event()  # the fault went away: try again now
+        self.resubscribe = asyncio.Event()  # event.cgi changed the subscriptions
+
+
 class MqttLink:
     """The connection of one device's MQTT client; see the module docstring."""
 
@@ -54,15 +70,12 @@ class MqttLink:
         self._task: asyncio.Task[None] | None = None
         self._config: ClientConfig | None = None  # the settings the running task uses
         self._client: aiomqtt.Client | None = None
-        self._stop = asyncio.Event()
         self._abrupt = False
         self._pending = False
-        self._outbox: asyncio.Queue[Outgoing] = asyncio.Queue(OUTBOX_MAX)
-        self._cut_event = asyncio.Event()  # set while the control API's "mqtt" fault holds
-        self._retry = asyncio.Event()  # the fault went away: try again now
+        self._cut = False  # while the control API's "mqtt" fault holds
+        self._signals: _Signals | None = None  # made with the first task: an inactive client holds none
         self.connections = 0  # successful connects, for tests and the bench
         self._subscribed: tuple[SubscriptionFilter, ...] = ()  # what the broker was asked to send
-        self._resubscribe = asyncio.Event()  # event.cgi changed the subscriptions
         self.reachable = True  # False while the control API holds the device off the network
         self._last_failure = ""  # the reason last written to the system log
 
@@ -102,6 +115,12 @@ class MqttLink:
         state = self.device.lifecycle.state
         return state in (State.READY, State.BOOTING) and self.device.link_up and self.reachable
 
+    @property
+    def _waits(self) -> _Signals:
+        if self._signals is None:
+            self._signals = _Signals(self._cut)
+        return self._signals
+
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def _reconcile(self) -> None:
@@ -114,18 +133,18 @@ class MqttLink:
             asyncio.get_running_loop().create_task(self._finish(old, abrupt))
             return  # _finish reconciles again once the old session is gone
         if self._task is not None and self.mqtt.subscriptions != self._subscribed:
-            self._resubscribe.set()
+            self._waits.resubscribe.set()
         if self._task is not None and not self.mqtt.connected:
-            self._retry.set()  # "Save and Connect" again (or a new certificate): try now, not after the backoff
+            self._waits.retry.set()  # "Save and Connect" again (or a new certificate): try now, not after the backoff
         if want and self._task is None:
             self._config = self.mqtt.config
-            self._stop = asyncio.Event()
+            self._waits.stop = asyncio.Event()
             self._abrupt = False
             self._task = asyncio.get_running_loop().create_task(self._run(self._config))
 
     async def _finish(self, task: asyncio.Task[None], abrupt: bool) -> None:
         self._abrupt = abrupt
-        self._stop.set()
+        self._waits.stop.set()
         try:
             await asyncio.wait_for(asyncio.shield(task), STOP_WAIT)
         except (TimeoutError, asyncio.CancelledError):
@@ -143,7 +162,7 @@ class MqttLink:
         task, self._task = self._task, None
         if task is not None:
             self._abrupt = not self._networked
-            self._stop.set()
+            self._waits.stop.set()
             try:
                 await asyncio.wait_for(asyncio.shield(task), STOP_WAIT)
             except (TimeoutError, asyncio.CancelledError):
@@ -157,18 +176,22 @@ class MqttLink:
         return self.faults is not None and self.faults.mqtt_unreachable()
 
     def _faults_changed(self) -> None:
-        if self._unreachable():
-            self._cut_event.set()
+        self._cut = self._unreachable()
+        if self._signals is None:
+            return  # no task waits: the first one starts from self._cut
+        if self._cut:
+            self._signals.cut.set()
         else:
-            self._cut_event.clear()
-            self._retry.set()
+            self._signals.cut.clear()
+            self._signals.retry.set()
 
     # -- the session ------------------------------------------------------------------------------------
 
     async def _run(self, config: ClientConfig) -> None:
         """Connect, serve, and retry with backoff until stopped (or once, without autoReconnect)."""
         backoff = BACKOFF_MIN
-        while not self._stop.is_set():
+        waits = self._waits
+        while not waits.stop.is_set():
             if self._unreachable():
                 LOG.info("%s: MQTT broker unreachable (fault)", self.device.serial)
             else:
@@ -180,7 +203,7 @@ class MqttLink:
                 finally:
                     self._client = None
                     self.mqtt.set_connected(False)
-            if self._stop.is_set() or not config.auto_reconnect:
+            if waits.stop.is_set() or not config.auto_reconnect:
                 return
             await self._pause(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
@@ -199,8 +222,9 @@ class MqttLink:
 
     async def _pause(self, seconds: float) -> None:
         """Wait before the next attempt; a stop, or the fault's removal, ends the wait early."""
-        self._retry.clear()
-        waiters = [asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._retry.wait())]
+        waits = self._waits
+        waits.retry.clear()
+        waiters = [asyncio.ensure_future(waits.stop.wait()), asyncio.ensure_future(waits.retry.wait())]
         try:
             await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -242,8 +266,9 @@ class MqttLink:
     async def _session(self, config: ClientConfig) -> None:
         client = self._client_for(config)
         async with client:
-            while not self._outbox.empty():  # what the last connection left unsent is gone
-                self._outbox.get_nowait()
+            outbox = self._waits.outbox
+            while not outbox.empty():  # what the last connection left unsent is gone
+                outbox.get_nowait()
             self._client = client
             self._last_failure = ""
             self.connections += 1
@@ -260,7 +285,7 @@ class MqttLink:
                 await self._serve(client)
             finally:
                 subscription.cancel()
-            if self._abrupt or self._cut_event.is_set():
+            if self._abrupt or self._waits.cut.is_set():
                 self._drop(client)
                 with contextlib.suppress(TimeoutError, aiomqtt.MqttError):
                     await asyncio.wait_for(self._receive(client), STOP_WAIT)
@@ -272,12 +297,13 @@ class MqttLink:
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         """Send the outbox until stopped, unreachable (a fault) or disconnected (MqttError)."""
+        waits = self._waits
         lost = asyncio.ensure_future(self._receive(client))
-        stop = asyncio.ensure_future(self._stop.wait())
-        cut = asyncio.ensure_future(self._cut())
-        self._resubscribe.clear()
-        resubscribe = asyncio.ensure_future(self._resubscribe.wait())
-        take = asyncio.ensure_future(self._outbox.get())
+        stop = asyncio.ensure_future(waits.stop.wait())
+        cut = asyncio.ensure_future(waits.cut.wait())
+        waits.resubscribe.clear()
+        resubscribe = asyncio.ensure_future(waits.resubscribe.wait())
+        take = asyncio.ensure_future(waits.outbox.get())
         try:
             while True:
                 done, _ = await asyncio.wait((take, lost, stop, cut, resubscribe), return_when=asyncio.FIRST_COMPLETED)
@@ -286,22 +312,19 @@ class MqttLink:
                 if stop in done or cut in done or lost in done:
                     return
                 if resubscribe in done:
-                    self._resubscribe.clear()
-                    resubscribe = asyncio.ensure_future(self._resubscribe.wait())
+                    waits.resubscribe.clear()
+                    resubscribe = asyncio.ensure_future(waits.resubscribe.wait())
                     await self._subscribe(client)
                 if take in done:
                     item = take.result()
                     await client.publish(item.topic, item.payload, item.qos, item.retain)
-                    while not self._outbox.empty():  # a burst goes out without a wait per message
-                        item = self._outbox.get_nowait()
+                    while not waits.outbox.empty():  # a burst goes out without a wait per message
+                        item = waits.outbox.get_nowait()
                         await client.publish(item.topic, item.payload, item.qos, item.retain)
-                    take = asyncio.ensure_future(self._outbox.get())
+                    take = asyncio.ensure_future(waits.outbox.get())
         finally:
             for waiter in (lost, stop, cut, resubscribe, take):
                 waiter.cancel()
-
-    async def _cut(self) -> None:
-        await self._cut_event.wait()
 
     async def _receive(self, client: aiomqtt.Client) -> None:
         """Hand each broker message to the subscription that selects it, until the connection ends:
@@ -343,7 +366,7 @@ class MqttLink:
         if self._client is None:
             return False
         try:
-            self._outbox.put_nowait(message)
+            self._waits.outbox.put_nowait(message)
         except asyncio.QueueFull:
             LOG.warning("%s: MQTT outbox full, message dropped", self.device.serial)
             return False

@@ -275,11 +275,18 @@ async def _authenticated(request: web.Request, handler: Handler, device: Device,
 # one router per set of served routes, shared by every device that serves that set: a router of
 # ~65 routes cost ~55 KB, half a device's memory in a fleet (routes and their handlers hold no device)
 _ROUTERS: dict[tuple[int | bool, ...], tuple[web.UrlDispatcher, dict[str, frozenset[str]]]] = {}
+# which routes a device serves follows from its subsystems and switched-off APIs (Route.served_by):
+# worked out once per combination, not per device of a fleet
+_SERVED: dict[tuple[tuple[str, ...], frozenset[str]], tuple[int, ...]] = {}
+# (a recorded model's router also answers from its recording: keyed apart)
 
 
 def _router_for(device: Device) -> tuple[web.UrlDispatcher, dict[str, frozenset[str]]]:
+    key = (tuple(device.subsystems), device.switched_off)
+    served = _SERVED.get(key)
+    if served is None:
+        served = _SERVED[key] = tuple(number for number, route in enumerate(ROUTES) if route.served_by(device))
     recorded = device.model.recorded
-    served = tuple(number for number, route in enumerate(ROUTES) if route.served_by(device))
     found = _ROUTERS.get((*served, recorded))
     if found is None:
         router = web.UrlDispatcher()

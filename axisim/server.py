@@ -20,6 +20,7 @@ from .control.stream_hooks import STREAM_HOOKS_KEY
 from .device import Device
 from .https_certificates import Certificates
 from .lifecycle import State
+from .listen_site import DeviceSite
 from .listener_moves import ListenerMoves, close_site
 from .mqtt_link import MqttLink
 from .persistence import StateDir
@@ -66,7 +67,7 @@ class RunningDevice:
     mqtt: MqttLink | None = None  # the device's MQTT connection (axisim/mqtt_link.py), if it has a client
     moves: ListenerMoves | None = None  # the listeners following the device's settings
     state: StateDir | None = None  # where a certificate made later (HTTPS turned on) is kept
-    sites: dict[bool, web.TCPSite] = field(default_factory=dict)  # by secure: HTTP (False), HTTPS (True)
+    sites: dict[bool, DeviceSite] = field(default_factory=dict)  # by secure: HTTP (False), HTTPS (True)
     _cycle_task: asyncio.Task[None] | None = None
 
     @property
@@ -92,7 +93,7 @@ class RunningDevice:
     def _https_wanted(self) -> bool:
         return self.https_port is not None and self.device.param(HTTPS_ENABLED, "yes") != "no"
 
-    async def listen(self, port: int, secure: bool) -> web.TCPSite:
+    async def listen(self, port: int, secure: bool) -> DeviceSite:
         """One listener of the device's application; ListenError when the port cannot be had."""
         context = None
         if secure:
@@ -100,7 +101,7 @@ class RunningDevice:
                 self.certificates = Certificates(self.device, None, self.state)
                 self.device.on_factory_default.append(lambda _kind: self._renew())
             context = self.certificates.context
-        site = web.TCPSite(self.runner, self.host, port, ssl_context=context, reuse_address=True)
+        site = DeviceSite(self.runner, self.host, port, ssl_context=context)
         try:
             await site.start()
         except OSError as exc:

@@ -15,6 +15,7 @@ STARTED = time.perf_counter()  # before the heavy imports, so their cost can be 
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 
 from aiohttp import web  # noqa: E402
 
@@ -44,6 +45,7 @@ async def axisim_fleet(size: int, mix: str) -> None:
     fleet = Fleet.from_plan(plan)
     built = time.perf_counter()
     await fleet.start()
+    gc.freeze()  # as `axisim fleet` does once its devices listen
     ready = time.perf_counter()
     rss_after = rss_bytes()
     devices = [

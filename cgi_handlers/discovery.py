@@ -16,7 +16,7 @@ from axisim.device import Device
 from param_tree import Role, whole_number
 
 from .bodies import BodyTooLarge, json_object, read_body
-from .replies import json_envelope, json_reply
+from .replies import bytes_reply, json_envelope, json_reply, json_text, wire_bytes
 from .request_context import AccessDenied, device_of, role_of
 from .routing import Api, Route
 
@@ -130,6 +130,10 @@ def _string_param(params: Any, key: str) -> str | None:
 
 
 def _discovery_reply(method: str | None, version: str | None, context: Any, **body: Any) -> web.Response:
+    return json_reply(_discovery_document(method, version, context, **body), newline=True)
+
+
+def _discovery_document(method: str | None, version: str | None, context: Any, **body: Any) -> dict[str, Any]:
     # real key order: method, apiVersion, data (§5.1 [REC])
     document: dict[str, Any] = {}
     if method is not None:
@@ -139,7 +143,7 @@ def _discovery_reply(method: str | None, version: str | None, context: Any, **bo
     if context is not None:
         document["context"] = context
     document.update(body)
-    return json_reply(document, newline=True)
+    return document
 
 
 def advertised(device: Device, modules: list[ModuleType] | None = None) -> list[Api]:
@@ -174,20 +178,43 @@ async def apidiscovery_cgi(request: web.Request) -> web.Response:
         params = document.get("params", {})
         id_glob = _string_param(params, "id") or "*"
         version_glob = _string_param(params, "version") or "*"
+        advertised = _advertised_entries(device)
+        context = _context(document)
+        if id_glob == version_glob == "*" and context is None:  # what a VMS asks on every connection
+            return bytes_reply(advertised.whole_list(version))
         entries = [
             entry
-            for api, entry in _advertised_entries(device)
+            for api, entry in advertised.entries
             if (id_glob == "*" or fnmatchcase(api.id, id_glob))
             and (version_glob == "*" or fnmatchcase(api.version, version_glob))
         ]  # "*" matches every string: the usual request skips fnmatch
-        return _discovery_reply(method, version, _context(document), data={"apiList": entries})
+        return _discovery_reply(method, version, context, data={"apiList": entries})
     except JsonRequestError as exc:
         method = document.get("method") if isinstance(document.get("method"), str) else None
         error = {"code": exc.code, "message": exc.message}
         return _discovery_reply(method, version, _context(document), error=error)
 
 
-def _advertised_entries(device: Device) -> list[tuple[Api, dict[str, str]]]:
+class _Advertised:
+    """The apidiscovery entries of a set of APIs, and the bytes of its whole-list reply (getApiList
+    without filters or context, which VMSs ask on every connection: its JSON took a third of the
+    request), shared by every device that advertises the same APIs."""
+
+    __slots__ = ("_whole", "entries")
+
+    def __init__(self, apis: tuple[Api, ...]) -> None:
+        self.entries = [(api, _api_entry(api)) for api in apis]
+        self._whole: dict[str, bytes] = {}  # by apiVersion
+
+    def whole_list(self, version: str) -> bytes:
+        found = self._whole.get(version)
+        if found is None:
+            document = _discovery_document("getApiList", version, None, data={"apiList": [e for _, e in self.entries]})
+            found = self._whole[version] = wire_bytes(json_text(document, newline=True))
+        return found
+
+
+def _advertised_entries(device: Device) -> _Advertised:
     """`advertised` with each API's entry, once per device: what a device serves is fixed when it
     is made (its subsystems, switched-off APIs and variant), and VMSs ask for it on every
     connection. Kept in the parameter store's memo, so it goes with the device; the list itself
@@ -196,13 +223,13 @@ def _advertised_entries(device: Device) -> list[tuple[Api, dict[str, str]]]:
     return device.params.memo(("apidiscovery", "entries"), lambda: _shared_entries(tuple(advertised(device))))
 
 
-_SHARED_ENTRIES: dict[tuple[Api, ...], list[tuple[Api, dict[str, str]]]] = {}
+_SHARED_ENTRIES: dict[tuple[Api, ...], _Advertised] = {}
 
 
-def _shared_entries(apis: tuple[Api, ...]) -> list[tuple[Api, dict[str, str]]]:
+def _shared_entries(apis: tuple[Api, ...]) -> _Advertised:
     found = _SHARED_ENTRIES.get(apis)
     if found is None:
-        found = _SHARED_ENTRIES[apis] = [(api, _api_entry(api)) for api in apis]
+        found = _SHARED_ENTRIES[apis] = _Advertised(apis)
     return found
 
 
@@ -237,6 +264,8 @@ async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
         else:
             if role_of(request) < Role.VIEWER:
                 raise AccessDenied(Role.VIEWER)
+            if method == "getAllProperties" and _context(document) is None:  # every VMS poll: the bytes remembered
+                return bytes_reply(device.params.memo(("basicdeviceinfo", "all", "reply"), lambda: _all_reply(device)))
             properties = all_properties(device)
             if method == "getProperties":
                 properties = _pick(properties, document.get("params"))
@@ -247,6 +276,12 @@ async def basicdeviceinfo_cgi(request: web.Request) -> web.Response:
 
 def _bdi_reply(document: dict[str, Any]) -> web.Response:
     return json_reply(document, newline=True)  # every recorded reply ends with a newline (§5.2 [REC])
+
+
+def _all_reply(device: Device) -> bytes:
+    """getAllProperties' reply without context, as `_bdi_reply` writes it."""
+    document = json_envelope(BASIC_DEVICE_INFO.version, None, None, data={"propertyList": all_properties(device)})
+    return wire_bytes(json_text(document, newline=True))
 
 
 def _pick(properties: dict[str, str], params: Any) -> dict[str, str]:

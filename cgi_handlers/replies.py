@@ -40,6 +40,11 @@ def text_reply(body: str, *, status: int = 200, content_type: str = "text/plain"
     return web.Response(body=wire_bytes(body), status=status, headers={"Content-Type": content_type})
 
 
+def bytes_reply(body: bytes, *, content_type: str = "application/json") -> web.Response:
+    """`text_reply` of a body already made into bytes (a reply remembered between requests)."""
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 def json_text(document: Any, *, indent: int | None = None, newline: bool = False) -> str:
     """Python-style JSON (`", "` and `": "`), as AXIS OS CGIs write it (vapix-wire.md §5.1 [REC]).
     `newline`: the body ends with "\\n", as every recorded reply of apidiscovery, basicdeviceinfo

@@ -88,6 +88,9 @@ class _View:
     order: list[ParamDef]
     defs: dict[str, ParamDef]
     index: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # instance numbers of each template's group in this view (a model's view is shared by every
+    # device that has not added or removed a group, so a fleet scans each group once)
+    numbers: dict[str, frozenset[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, defs: Iterable[ParamDef]) -> _View:
@@ -101,6 +104,19 @@ class _View:
                 start, _ = index.get(prefix, (position, position))
                 index[prefix] = (start, position + 1)
         return view
+
+
+def _instance_numbers(view: _View, template: Template) -> set[int]:
+    pattern = template.instance_pattern()
+    numbers: set[int] = set()
+    span = view.index.get(template.group)
+    if span is None:
+        return numbers
+    for definition in view.order[span[0] : span[1]]:
+        match = pattern.match(definition.name.rsplit(".", 1)[0])
+        if match:
+            numbers.add(int(match.group(1)))
+    return numbers
 
 
 class ModelTree:
@@ -238,6 +254,21 @@ class ParamStore:
             return self._identity[name]
         return self._current().defs[name].value
 
+    def get(self, name: str, default: str = "") -> str:
+        """`value(name)` where the tree has `name`, else `default` (one lookup for both)."""
+        definition = self._current().defs.get(name)
+        if definition is None:
+            return default
+        providers = self._providers
+        if providers is not None and name in providers:
+            self._read_provided = True
+            return providers[name]()
+        overlay = self._overlay
+        if name in overlay:
+            return overlay[name]
+        identity = self._identity
+        return identity.get(name, definition.value)
+
     def select(self, pattern: GroupPattern) -> list[ParamDef]:
         """Definitions a pattern names, in list order (empty when none)."""
         view = self._current()
@@ -364,16 +395,11 @@ class ParamStore:
         return f"{template.letter}{next(n for n in range(len(used) + 1) if n not in used)}"
 
     def instance_numbers(self, template: Template) -> set[int]:
-        pattern = template.instance_pattern()
-        numbers: set[int] = set()
-        span = self._current().index.get(template.group)
-        if span is None:
-            return numbers
-        for definition in self._current().order[span[0] : span[1]]:
-            match = pattern.match(definition.name.rsplit(".", 1)[0])
-            if match:
-                numbers.add(int(match.group(1)))
-        return numbers
+        view = self._current()
+        known = view.numbers.get(template.name)
+        if known is None:
+            known = view.numbers[template.name] = frozenset(_instance_numbers(view, template))
+        return set(known)
 
     def remove_groups(self, groups: Iterable[str], role: Role) -> None:
         """Remove dynamic group instances (e.g. `MediaClip.M3`): all of them, or none."""
@@ -404,9 +430,17 @@ class ParamStore:
     # -- state -------------------------------------------------------------
 
     def set_base(self, values: Mapping[str, str]) -> None:
-        """Change device-fixed values (identity, firmware version, bound ports): not settings,
-        so a factory default keeps them."""
-        self._identity.update(values)
+        """Change device-fixed values (identity, firmware version, bound ports, published values):
+        not settings, so a factory default keeps them. A value equal to the definition's is not
+        kept: subsystems publish mostly factory values, and a fleet would hold them once per device."""
+        identity = self._identity
+        defs = self._current().defs
+        for name, value in values.items():
+            definition = defs.get(name)
+            if definition is not None and definition.value == value:
+                identity.pop(name, None)
+            else:
+                identity[name] = value
         self._memo = None
 
     def changes(self) -> dict[str, object]:

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ifaddr
@@ -27,6 +27,7 @@ from ..device import Device
 from ..lifecycle import State
 from ..server import RunningDevice
 from ..subsystems.network.config import ZEROCONF, ipv4_link_local
+from .common import WILDCARDS, Source
 
 LOG = logging.getLogger("axisim.discovery")
 
@@ -39,9 +40,6 @@ VIDEO = "_axis-video._tcp.local."
 # (Home Assistant discovers only that one)
 KIND_SERVICES = {"recorder": ("_axis-nvr._tcp.local.",), "speaker": ("_axis-audiosite._tcp.local.",)}
 SWEEP_SECONDS = 0.5
-WILDCARDS = ("0.0.0.0", "::", "")
-
-Source = Callable[[], RunningDevice | None]
 
 
 def _kind(device: Device) -> str:

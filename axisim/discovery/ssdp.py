@@ -27,7 +27,7 @@ from cgi_handlers.upnp import DESCRIPTION_PATH, ENABLED, udn
 from ..device import Device
 from ..lifecycle import State
 from ..server import RunningDevice
-from .mdns import WILDCARDS, Source
+from .common import WILDCARDS, Source
 
 LOG = logging.getLogger("axisim.discovery")
 

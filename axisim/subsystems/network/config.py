@@ -14,6 +14,7 @@ never a host name or name servers, so the static host name and resolver are the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -22,6 +23,11 @@ from dataclasses import dataclass
 
 from param_tree.checks import DOMAIN_NAME
 
+from ... import ipv4 as ipv4_math
+
+# the address helpers are pure and read the same few addresses again and again (a device built,
+# each request of the network settings API): their results are kept, ipaddress is slow
+CACHED = 1024
 BOOT_PROTO = "Network.BootProto"  # dhcp | none
 IP_ADDRESS = "Network.IPAddress"
 SUBNET_MASK = "Network.SubnetMask"
@@ -127,6 +133,7 @@ class NetworkInfo:
 # -- address rules -----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=CACHED)
 def prefix_of(mask: str) -> int | None:
     """The prefix length of a contiguous IPv4 netmask (1-32), None for anything else."""
     try:
@@ -137,14 +144,20 @@ def prefix_of(mask: str) -> int | None:
     return length if length and bits == ((1 << 32) - 1) ^ ((1 << (32 - length)) - 1) else None
 
 
+@functools.lru_cache(maxsize=CACHED)
 def mask_of(prefix: int) -> str:
     return str(ipaddress.IPv4Network(f"0.0.0.0/{prefix}").netmask)
 
 
+@functools.lru_cache(maxsize=CACHED)
 def broadcast_of(address: str, prefix: int) -> str:
-    return str(ipaddress.IPv4Interface(f"{address}/{prefix}").network.broadcast_address)
+    value = ipv4_math.parse(address)
+    if value is None or not 0 <= prefix <= 32:
+        return str(ipaddress.IPv4Interface(f"{address}/{prefix}").network.broadcast_address)  # its ValueError
+    return ipv4_math.text(ipv4_math.broadcast(value, prefix))
 
 
+@functools.lru_cache(maxsize=CACHED)
 def _ipv4(value: str) -> ipaddress.IPv4Address | None:
     try:
         return ipaddress.IPv4Address(value)
@@ -268,6 +281,7 @@ def ipv4_link_local(mac: str) -> str:
     return f"169.254.{1 + digest[0] % 254}.{digest[1]}"
 
 
+@functools.lru_cache(maxsize=CACHED)
 def _scope_v6(address: str) -> str:
     return "site" if ipaddress.IPv6Address(address) in ipaddress.IPv6Network("fc00::/7") else "global"
 
@@ -280,14 +294,14 @@ def read(param: Callable[[str, str], str], lease: Lease, mac: str, link: bool, e
     yes = lambda name, default="no": param(name, default) == "yes"  # noqa: E731
     static_prefix = prefix_of(param(SUBNET_MASK, "255.255.255.0")) or 24
     static_address = param(IP_ADDRESS, lease.address)
-    if _ipv4(static_address) is None:  # a device started on an IPv6 address has it as its identity's address
+    if ipv4_math.parse(static_address) is None:  # a device started on an IPv6 address has it as its identity's address
         static_address = "0.0.0.0"
     static = Address(static_address, static_prefix, "static", "global", broadcast_of(static_address, static_prefix))
     mode = "static" if param(BOOT_PROTO, "dhcp") == "none" else "dhcp"
     primary: Address | None = None
     if mode == "static":
         primary, router = static, param(DEFAULT_ROUTER, "")
-    elif _ipv4(lease.address) is not None:  # started on an IPv6 address: no IPv4 lease
+    elif ipv4_math.parse(lease.address) is not None:  # started on an IPv6 address: no IPv4 lease
         prefix = prefix_of(lease.netmask) or 24
         primary = Address(lease.address, prefix, "dhcp", "global", broadcast_of(lease.address, prefix))
         router = lease.gateway
