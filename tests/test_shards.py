@@ -16,7 +16,7 @@ import pytest
 
 from axisim.cli import parser
 from axisim.device import identity_for
-from axisim.fleet_cli import plan_from_args, shard_from
+from axisim.fleet_cli import plan_from_args, shard_from, site_plan
 from axisim.fleet_plan import Addressing, FleetError, Group, Options, Shard, make_plan, parse_shard
 from tests.test_cli import free_ports
 
@@ -173,3 +173,14 @@ def test_shards_in_one_folder_write_their_own_inventories(tmp_path: Path) -> Non
         rows = json.loads((tmp_path / f"axisim-inventory-shard-{k}-of-2.json").read_text(encoding="utf-8"))["devices"]
         assert [r["index"] for r in rows] == [k]
     assert not (tmp_path / "axisim-inventory.json").exists()
+
+
+def test_a_site_larger_than_one_process_is_checked_as_its_workers_shards() -> None:
+    """`fleet --count 100000 --workers 6` is six processes of at most 16,667 devices each: the site is
+    checked shard by shard (it was once checked as one process and refused), and one worker for the
+    same site is refused with the advice to shard it."""
+    plan = site_plan(args_for("--count", "100000", "--loopback", "--workers", "6"))
+    assert plan.size == 100_000 and plan.shard == Shard(0, 6)
+    assert len(plan.span) in (16_666, 16_667)  # the remainder goes to some shards
+    with pytest.raises(FleetError, match="cut the site of 100000 into shards"):
+        site_plan(args_for("--count", "100000", "--loopback", "--workers", "1"))
