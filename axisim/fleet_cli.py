@@ -164,7 +164,7 @@ def plan_from_args(args: argparse.Namespace) -> FleetPlan:
     use_fixtures_dirs(args)
     shard = shard_from(args)
     if args.file is not None:
-        plan = load_fleet_file(args.file)
+        plan = load_fleet_file(args.file, shard)
         if args.rtsp is None and args.rtsp_port is None and args.websocket_events and not args.discovery:
             if shard == plan.shard:
                 return plan

@@ -48,6 +48,7 @@ from .fleet_plan import (
     FleetPlan,
     Group,
     Options,
+    Shard,
     make_plan,
     parse_account,
 )  # fmt: skip
@@ -133,8 +134,9 @@ def _group_model(table: dict[str, Any], base_dir: Path, where: str) -> str:
         raise FleetError(f"{where}: {exc}") from exc
 
 
-def load_fleet_file(path: Path) -> FleetPlan:
-    """A FleetPlan from a TOML fleet file; FleetError says what is wrong and where."""
+def load_fleet_file(path: Path, shard: Shard | None = None) -> FleetPlan:
+    """A FleetPlan from a TOML fleet file, for one shard of its site (a site larger than one process
+    is checked shard by shard); FleetError says what is wrong and where."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -177,6 +179,7 @@ def load_fleet_file(path: Path) -> FleetPlan:
         seed=seed,
         addressing=_addressing(document, str(path)),
         state_dir=(base_dir / state_dir) if state_dir else None,
+        shard=shard or Shard(),
     )
 
 

@@ -184,3 +184,13 @@ def test_a_site_larger_than_one_process_is_checked_as_its_workers_shards() -> No
     assert len(plan.span) in (16_666, 16_667)  # the remainder goes to some shards
     with pytest.raises(FleetError, match="cut the site of 100000 into shards"):
         site_plan(args_for("--count", "100000", "--loopback", "--workers", "1"))
+
+
+def test_a_fleet_file_site_larger_than_one_process_runs_on_workers(tmp_path: Path) -> None:
+    """The same for a fleet file: its site is checked as the workers' shards, not as one process."""
+    site = tmp_path / "site.toml"
+    site.write_text('addressing = "loopback"\n[[group]]\nmodel = "W401"\ncount = 100000\n', encoding="utf-8")
+    plan = site_plan(args_for("--file", str(site), "--workers", "4"))
+    assert plan.size == 100_000 and plan.shard == Shard(0, 4) and len(plan.span) == 25_000
+    with pytest.raises(FleetError, match="into shards"):
+        plan_from_args(args_for("--file", str(site)))
