@@ -24,7 +24,7 @@ from axisim.fleet_cli import plan_from_args, shard_from
 REPO = Path(__file__).resolve().parent.parent
 KUSTOMIZATIONS = ["deploy/k8s/base", "deploy/k8s/overlays/small"]
 KUBERNETES = "1.28.0"  # the oldest release with the pod-index label the shards read
-KB_PER_DEVICE = 120  # README "Performance" (83.7 KB measured) with room
+KB_PER_DEVICE = 120  # README "Performance" (34 KB per device measured at 100,000; 83.7 KB before) with room
 RUNTIME_MIB = 100  # Python, aiohttp and the control API before the first device
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate is a [test] extra")
