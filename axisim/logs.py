@@ -17,6 +17,7 @@ escape cannot be forged either.
 from __future__ import annotations
 
 import enum
+import functools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -107,8 +108,14 @@ def timestamp(epoch: float, zone: Zone = UTC_ZONE) -> str:
     """A log line's time in the device's time zone (`2025-07-22T17:38:25.307+02:00`)."""
     if zone is UTC_ZONE:
         moment = datetime.fromtimestamp(epoch, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
+        return _utc_second(moment.replace(microsecond=0)) + f"{moment.microsecond // 1000:03d}+00:00"
     return iso_local(zone.local(epoch), fraction=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _utc_second(moment: datetime) -> str:
+    """`2025-07-22T17:38:25.`: lines come in bursts within a second (a fleet starting, a client's failed logins)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.")
 
 
 class Stamper:
@@ -140,10 +147,13 @@ class Entry:
 class Log:
     """One bounded log; `lines()` is what the device returns, oldest first."""
 
+    __slots__ = ("_entries", "_host", "_limit", "_stamper")
+
     def __init__(self, host: Callable[[], str], limit: int = MAX_LINES, stamper: Stamper | None = None) -> None:
         self._host = host
         self._stamper = stamper or Stamper()
-        self._entries: deque[Entry] = deque(maxlen=limit)
+        self._limit = limit
+        self._entries: deque[Entry] | None = None  # made with the first line: most access logs of a fleet stay empty
 
     def write(self, severity: Severity, source: str, message: str) -> Entry:
         """The only way into a log: every field is sanitised here, whoever wrote it."""
@@ -151,11 +161,13 @@ class Log:
             *self._stamper(), sanitise(self._host(), 255), severity, sanitise(SOURCES.get(source, source), 64),
             sanitise(message),
         )  # fmt: skip
+        if self._entries is None:
+            self._entries = deque(maxlen=self._limit)
         self._entries.append(entry)
         return entry
 
     def lines(self, tail: int | None = None, containing: str | None = None) -> list[str]:
-        result = [e.line() for e in self._entries]
+        result = [e.line() for e in self._entries or ()]
         if containing:
             result = [line for line in result if containing in line]
         return result[-tail:] if tail is not None and tail > 0 else result
