@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import MODELS
+from tests.test_fleet import read_lines_until
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -188,15 +189,10 @@ def test_fleet_https_ports_follow_the_http_ports_the_same_on_every_run(tmp_path:
                 sys.executable, "-m", "axisim", "fleet", "--count", "3", "--https", "--base-port", str(base),
                 "--control-port", "0", "--inventory", str(tmp_path / f"inv{run}"), "--quiet",
             ],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
         )  # fmt: skip
         try:
-            assert process.stdout is not None
-            for _ in range(10):
-                if process.stdout.readline().startswith("control:"):
-                    break
-            else:
-                raise AssertionError(process.stderr.read() if process.stderr else "no control line")
+            read_lines_until(process, "control:")
             rows = json.loads((tmp_path / f"inv{run}.json").read_text(encoding="utf-8"))["devices"]
             assert [(r["http_port"], r["https_port"]) for r in rows] == [(base + i, base + 3 + i) for i in range(3)]
             for row in rows:

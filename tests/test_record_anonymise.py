@@ -14,7 +14,6 @@ Two devices stand in for a real one:
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import tomllib
@@ -30,7 +29,7 @@ from cryptography import x509
 
 from axisim.device import AccountSpec, make_device
 from axisim.identity import Identity
-from axisim.record import Options, quirks, record
+from axisim.record import quirks
 from axisim.record import run as record_run
 from axisim.record.anonymise import eui64_forms
 from axisim.record.client import Reply
@@ -39,6 +38,7 @@ from axisim.record.recording import Recording
 from axisim.server import start_device
 from param_tree import parse_definitions
 from tests.conftest import digest_request
+from tests.test_record import folder_files, run_record
 
 # -- the served axisim with a site's values -----------------------------------------------------------
 
@@ -68,18 +68,6 @@ async def site_device() -> AsyncIterator[tuple[Any, str]]:
         await running.stop()
 
 
-async def run_record(url: str, out: Path, **options: Any) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    options.setdefault("user", "root")
-    options.setdefault("password", "pass")
-    status = await record(Options(url=url, out=out, err=stderr, out_stream=stdout, **options))
-    return status, stdout.getvalue(), stderr.getvalue()
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def found_in(files: dict[str, bytes], needles: list[str]) -> list[tuple[str, str]]:
     return [(path, n) for path, data in files.items() for n in needles if n.lower().encode() in data.lower()]
 
@@ -90,7 +78,7 @@ async def test_a_served_device_with_site_values_leaves_none_of_them(tmp_path: Pa
         status, _, stderr = await run_record(url, tmp_path, model_id="Site")
     assert status == 0, stderr
     folder = tmp_path / "Site"
-    files = files_of(folder)
+    files = folder_files(folder)
     mac = identity.mac
     eui = eui64_forms(identity.serial)
     planted = [
@@ -135,7 +123,7 @@ async def test_a_device_at_the_placeholder_address_gets_another_placeholder(tmp_
     finally:
         await running.stop()
     assert status == 0, stderr
-    files = files_of(tmp_path / "Here")
+    files = folder_files(tmp_path / "Here")
     assert found_in(files, ["192.168.0.90", "192.168.0.255", device.serial, device.identity.hostname]) == []
     manifest = tomllib.loads(files["model.toml"].decode())
     assert manifest["recording"]["placeholder_ip"] == "192.168.2.90"
@@ -312,7 +300,7 @@ async def test_every_planted_identifier_is_replaced_in_every_file_kind(tmp_path:
         status, _, stderr = await run_record(url, tmp_path, user="alice", password="Al1cePassw0rd")
     assert status == 0, stderr
     folder = tmp_path / "M3106LVEMkII"  # the product short name without AXIS, spaces and dashes
-    files = files_of(folder)
+    files = folder_files(folder)
     assert found_in(files, PLANTED) == []
     placeholder = Identity(Identity.derive("ACCC8E", 0, seed="recorded").serial, "192.168.0.90", 16)
     forms = placeholder.placeholders()
@@ -391,7 +379,7 @@ async def test_keep_identity_keeps_it_and_says_so(tmp_path: Path) -> None:
         status, _, stderr = await run_record(url, tmp_path, keep_identity=True, model_id="Kept")
     assert status == 0
     assert "WARNING: --keep-identity" in stderr
-    files = files_of(tmp_path / "Kept")
+    files = folder_files(tmp_path / "Kept")
     assert SERIAL.encode() in files["params.xml"] and MQTT_PASSWORD.encode() in b"".join(files.values())
     manifest = tomllib.loads(files["model.toml"].decode())
     assert manifest["recording"]["anonymised"] is False

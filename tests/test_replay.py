@@ -32,6 +32,7 @@ from axisim.server import RunningDevice, start_device
 from axisim.simulated import SimulatedDevice
 from tests.axis_lib import axis_library
 from tests.conftest import Reply, digest_request
+from tests.test_fleet import read_lines_until
 
 RECORDED = Path(__file__).resolve().parent / "data" / "recorded"
 FOLDER = RECORDED / "M3106LVEMkII"
@@ -522,15 +523,10 @@ def test_fleet_and_serve_take_fixtures_dir_on_the_command_line(tmp_path: Path) -
             "--control-port", "0", "--no-rtsp", "--fixtures-dir", str(RECORDED), "--inventory", str(inventory),
             "--quiet",
         ],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
     )  # fmt: skip
     try:
-        assert process.stdout is not None
-        for _ in range(10):
-            if process.stdout.readline().startswith("control:"):
-                break
-        else:
-            raise AssertionError(process.stderr.read() if process.stderr else "no control line")
+        read_lines_until(process, "control:")
         rows = json.loads(inventory.with_suffix(".json").read_text(encoding="utf-8"))["devices"]
         assert [r["model"] for r in rows] == ["W401", MODEL]
         recorded = rows[1]

@@ -19,6 +19,7 @@ from axisim.device import identity_for
 from axisim.fleet_cli import plan_from_args, shard_from, site_plan
 from axisim.fleet_plan import Addressing, FleetError, Group, Options, Shard, make_plan, parse_shard
 from tests.test_cli import free_ports
+from tests.test_fleet import read_lines_until
 
 MIX = [Group("S3008", 7), Group("W401", 5), Group("C1410MkII", 3), Group("S3016", 2)]
 
@@ -157,15 +158,10 @@ def test_shards_in_one_folder_write_their_own_inventories(tmp_path: Path) -> Non
         process = subprocess.Popen(
             [sys.executable, "-m", "axisim", "fleet", "--count", "2", "--base-port", str(base), "--no-rtsp",
              "--control-port", "0", "--quiet", "--shard", f"{k}/2"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
         )  # fmt: skip
         try:
-            assert process.stdout is not None
-            for _ in range(10):
-                if process.stdout.readline().startswith("control:"):
-                    break
-            else:
-                raise AssertionError(process.stderr.read() if process.stderr else "no control line")
+            read_lines_until(process, "control:")
         finally:
             process.terminate()
             process.communicate(timeout=10)
