@@ -169,3 +169,25 @@ def test_the_options_the_parent_sets_are_not_passed_to_workers() -> None:
     argv = ["--count", "4", "--workers", "2", "--control-port=1", "--quiet", "--shard", "0/1", "--inventory", "x"]
     assert worker_argv(argv) == ["--count", "4"]
     assert worker_argv(["--workers", "--https", "--control-host", "::1"]) == ["--https"]
+
+
+def test_a_control_port_in_use_stops_the_site_before_any_worker_starts(tmp_path: Path) -> None:
+    """The control port is bound before the workers fork: taken, the site says so at once and no
+    worker is left; free, no worker's device on a free port can take it in the meantime."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        began = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "axisim", "fleet", "--count", "4", "--base-port", "0", "--no-rtsp",
+             "--workers", "2", "--control-port", str(port), "--inventory", str(tmp_path / "site")],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"port {port} (the control API) is in use; choose another with --control-port" in done.stderr
+    assert "starting devices" not in done.stderr  # no worker was started
+    assert time.monotonic() - began < 30
+    assert not (tmp_path / "site.json").exists()

@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -16,6 +18,7 @@ from aiohttp import web
 
 from ..fleet import write_inventory
 from ..fleet_plan import FleetPlan, Shard
+from ..listen_site import BACKLOG, bound_socket
 from .aggregate import Site, build_site_app
 from .workers import Worker, worker_argv
 
@@ -24,16 +27,38 @@ def _report(message: str) -> None:
     print(f"axisim: {message}", file=sys.stderr, flush=True)
 
 
+def _control_socket(host: str, port: int) -> socket.socket:
+    """The control API's listening socket on host:port (0: a free one); a name is resolved first."""
+    if not host:
+        host = "0.0.0.0"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        host = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0]
+    sock = bound_socket(host, port)
+    sock.listen(BACKLOG)
+    sock.setblocking(False)
+    return sock
+
+
 async def run_site(args: argparse.Namespace, plan: FleetPlan, count: int, inventory_stem: Path) -> int:
     """Start `count` workers, serve the site's control API, restart workers that die; until
     SIGTERM or SIGINT, which stops every worker."""
     with tempfile.TemporaryDirectory(prefix="axisim-site-") as scratch:
+        try:
+            # bound before any worker starts: a worker's devices on free ports cannot take it
+            control = _control_socket(args.control_host, args.control_port)
+        except OSError as exc:
+            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be had: {exc.strerror or exc}"
+            _report(f"port {args.control_port} (the control API) {reason}; choose another with --control-port")
+            return 1
         argv = worker_argv(list(getattr(args, "argv", [])))
         workers = [Worker(Shard(k, count), argv, Path(scratch) / f"shard-{k}") for k in range(count)]
         began = time.perf_counter()
         starts = await asyncio.gather(*(w.start() for w in workers), return_exceptions=True)
         failed = [r for r in starts if isinstance(r, BaseException)]
         if failed:
+            control.close()
             await asyncio.gather(*(w.stop() for w in workers))
             for problem in failed:
                 _report(str(problem))
@@ -42,16 +67,8 @@ async def run_site(args: argparse.Namespace, plan: FleetPlan, count: int, invent
         site = Site(workers, plan.size)
         runner = web.AppRunner(build_site_app(site), access_log=None)
         await runner.setup()
-        try:
-            where = web.TCPSite(runner, args.control_host, args.control_port)
-            await where.start()
-        except OSError as exc:
-            await runner.cleanup()
-            await asyncio.gather(*(w.stop() for w in workers))
-            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be had: {exc.strerror or exc}"
-            _report(f"port {args.control_port} (the control API) {reason}; choose another with --control-port")
-            return 1
-        port = where.port
+        await web.SockSite(runner, control).start()
+        port = control.getsockname()[1]
         watchers: list[asyncio.Task[None]] = []
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
