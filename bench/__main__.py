@@ -67,10 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--site-size", type=int, default=10_000,
                         help="devices in benchmark 11 (default 10000; 100000 for the issue's target: ~12 GB, minutes)")
     parser.add_argument("--mix", default=MIX, help=f"fleet models, as `axisim fleet --mix` (default {MIX})")
-    parser.add_argument("--no-wrk", action="store_true", help="use the fallback client even if wrk is installed")
-    parser.add_argument("--client", choices=["aiohttp", "raw"], default="raw",
-                        help="fallback client (and benchmark 5's): raw asyncio (default), or an aiohttp "
-                        "ClientSession (about three times the CPU per request: client-bound)")  # fmt: skip
+    parser.add_argument("--no-wrk", action="store_true", help="use the client process even if wrk is installed")
+    parser.add_argument("--client", choices=["c", "raw", "aiohttp"], default="c",
+                        help="client where wrk is not used (and for the mixes of 5 and 10): the C client "
+                        "(default; raw where it cannot be built), raw asyncio (about 40 µs of CPU per request), "
+                        "or an aiohttp ClientSession (about three times that: client-bound)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
     try:

@@ -1,6 +1,6 @@
-"""The fallback load generator (when wrk is not installed), run as its own process so it never
-shares an event loop with a server: N workers, each one keep-alive request at a time, for a
-fixed duration or a fixed number of requests.
+"""The Python load generator (where neither wrk nor the C client of bench/cclient.c is used), run
+as its own process so it never shares an event loop with a server: N workers, each one keep-alive
+request at a time, for a fixed duration or a fixed number of requests.
 
     python -m bench.client < spec.json > result.json
 

@@ -1,6 +1,7 @@
 """The load generator every benchmark shares, so axisim and its baseline see the same load:
-wrk when it is installed, else the client of bench/client.py (aiohttp unless --client raw) in
-its own process."""
+wrk for a single URL when it is installed, else a client in its own process: the C client of
+bench/cclient.c (--client c, the default, built with the machine's compiler), or where it cannot be
+built the raw Python client of bench/client.py (--client raw or aiohttp)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, replace
 
+from . import native
 from .probe import Target
 from .servers import ROOT, BenchError, ServerProcess
 
@@ -29,7 +31,7 @@ class LoadResult:
     p50_ms: float | None
     p99_ms: float | None
     server_cpu_s: float | None = None  # CPU the server process used during the run
-    client_cpu_s: float | None = None  # CPU the fallback client used (None for wrk)
+    client_cpu_s: float | None = None  # CPU the client process used (None for wrk)
 
     @property
     def rate(self) -> float:
@@ -43,7 +45,7 @@ class LoadResult:
 
     @property
     def client_bound(self) -> bool:
-        """The fallback client needed at least as much CPU as the server it loaded: with a core
+        """The client process needed at least as much CPU as the server it loaded: with a core
         each, the client set the pace, and a ratio against a faster server is compressed toward 1."""
         if self.client_cpu_s is None or self.server_cpu_s is None:
             return False
@@ -60,11 +62,16 @@ class LoadResult:
 class LoadGenerator:
     """N connections for a fixed duration against one URL (wrk) or a random mix of requests (client)."""
 
-    def __init__(self, connections: int, duration: float, use_wrk: bool = True, engine: str = "aiohttp") -> None:
+    def __init__(self, connections: int, duration: float, use_wrk: bool = True, engine: str = "c") -> None:
         self.connections = connections
         self.duration = duration
         self.wrk = shutil.which("wrk") if use_wrk else None
-        self.engine = engine  # of the fallback client: "aiohttp" or "raw" (see bench/client.py)
+        self.fallback_reason: str | None = None  # why the C client was asked for and not used
+        if engine == "c":
+            self.fallback_reason = native.available()
+            if self.fallback_reason:
+                engine = "raw"
+        self.engine = engine  # of the client: "c" (bench/cclient.c), "raw" or "aiohttp" (bench/client.py)
 
     @property
     def wrk_seconds(self) -> int:
@@ -72,18 +79,22 @@ class LoadGenerator:
         return max(1, math.ceil(self.duration - 1e-9))
 
     def describe(self) -> str:
-        if self.wrk:
-            return f"{wrk_version(self.wrk)} ({self.connections} connections, {self.wrk_seconds} s)"
-        return f"{self.client_name()} ({self.connections} connections, {self.duration:g} s)"
+        client = f"{self.client_name()} ({self.connections} connections, {self.duration:g} s)"
+        if self.fallback_reason:
+            client += f" [the C client was not built: {self.fallback_reason}]"
+        if not self.wrk:
+            return client
+        return f"{wrk_version(self.wrk)} for one URL ({self.connections} connections, {self.wrk_seconds} s); {client}"
 
     def client_name(self) -> str:
-        kind = "aiohttp client" if self.engine == "aiohttp" else "raw asyncio HTTP/1.1 client"
+        kind = {"c": "C client (bench/cclient.c)", "aiohttp": "aiohttp client"}.get(
+            self.engine, "raw asyncio HTTP/1.1 client")
         return f"{kind} in its own process"
 
     def run(
         self, targets: list[Target], server: ServerProcess, *, seed: str = "bench", client: bool = False
     ) -> LoadResult:
-        """Load `targets` served by `server`; wrk for a single GET unless `client` asks for the fallback client."""
+        """Load `targets` served by `server`; wrk for a single GET unless `client` asks for the client process."""
         before = server.cpu_seconds()
         if self.wrk and not client and len(targets) == 1 and targets[0].method == "GET" and not targets[0].body:
             result = self._run_wrk(self.wrk, targets[0])
@@ -106,13 +117,19 @@ class LoadGenerator:
     def _run_client(self, targets: list[Target], seed: str) -> LoadResult:
         spec = {"targets": [asdict(t) for t in targets], "connections": self.connections,
                 "duration": self.duration, "requests": None, "seed": seed, "engine": self.engine}  # fmt: skip
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.client"], cwd=ROOT, input=json.dumps(spec), capture_output=True,
-            text=True, timeout=self.duration + 120, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise BenchError(f"the load client failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-        out = json.loads(done.stdout)
+        if self.engine == "c":
+            try:
+                out = native.run(spec, timeout=self.duration + 120)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                raise BenchError(str(exc)) from exc
+        else:
+            done = subprocess.run(
+                [sys.executable, "-m", "bench.client"], cwd=ROOT, input=json.dumps(spec), capture_output=True,
+                text=True, timeout=self.duration + 120, check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                raise BenchError(f"the load client failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+            out = json.loads(done.stdout)
         return LoadResult("client", out["requests"], out["seconds"], out["non2xx"], out["socket_errors"],
                           out["p50_ms"], out["p99_ms"], client_cpu_s=out["cpu_s"])  # fmt: skip
 
