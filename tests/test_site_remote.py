@@ -174,6 +174,22 @@ def test_requests_reach_the_owning_shard_and_reset_reaches_every_shard(remote: R
     assert basic_serial(last) == last["serial"]  # the reset cleared the fault
 
 
+def test_the_site_refuses_another_sites_page_before_any_shard_acts(remote: RemoteSite) -> None:
+    """axisim/control/origin.py on the site's control API: a browser page of another origin cannot
+    fault a device through it; the site's own page (same origin) can."""
+    rows = remote.get("/inventory.json").json()["devices"]
+    last = rows[-1]
+    path = f"/devices/{last['serial']}/faults"
+    fault = {"path": "/axis-cgi/basicdeviceinfo.cgi", "status": 503}
+    cross = httpx.post(remote.control + path, json=fault, headers={"Origin": "http://evil.example"}, timeout=10)
+    assert cross.status_code == 403 and "another site" in cross.json()["error"]
+    assert remote.get(path).json()["faults"] == []
+    assert basic_serial(last) == last["serial"]  # no fault reached the shard
+    same = httpx.post(remote.control + path, json=fault, headers={"Origin": remote.control}, timeout=10)
+    assert same.status_code in (200, 201), same.text
+    assert remote.post("/reset").status_code == 200
+
+
 def test_a_shard_that_goes_away_is_reported_and_seen_when_it_returns(remote: RemoteSite) -> None:
     rows = remote.get("/inventory.json").json()["devices"]
     stop(remote.shards[1])

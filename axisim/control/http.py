@@ -28,6 +28,7 @@ from .events import EventError
 from .faults import FaultError
 from .journal import event_json
 from .listing import ListingError, Query, status_of, summary
+from .origin import same_origin
 from .rules import RuleError
 
 FLEET_KEY: web.AppKey[Fleet] = web.AppKey("fleet", Fleet)
@@ -426,7 +427,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def build_control_app(fleet: Fleet) -> web.Application:
-    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[same_origin, json_errors], client_max_size=MAX_BODY)
     app[FLEET_KEY] = fleet
     feed.install(app)
     one = "/devices/{device}"

@@ -23,6 +23,7 @@ from param_tree import whole_number
 
 from ..control import page
 from ..control.listing import ListingError, Query, merge_summaries
+from ..control.origin import same_origin
 from ..fleet import inventory_csv, inventory_json
 from ..fleet_plan import Shard
 
@@ -234,7 +235,7 @@ async def shard_errors(request: web.Request, handler: Any) -> web.StreamResponse
 
 
 def build_site_app(site: Site) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[shard_errors])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[same_origin, shard_errors])
     app[SITE_KEY] = site
 
     async def session(app: web.Application) -> Any:
