@@ -46,6 +46,10 @@ _NONCE = re.compile(r"^([A-Za-z0-9+/]{11}=)([0-9a-f]{40})$")
 _REQUIRED = ("username", "realm", "nonce", "uri", "response")  # a Digest header without one is malformed
 _NC = re.compile(r"^[0-9a-fA-F]{8}$")
 _ESCAPE = re.compile(r"\\(.)")
+# header shapes clients sent (`_learn`), newest first: (anchored pattern, lower-case keys in order)
+_SHAPES: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
+MAX_SHAPES = 8
+MAX_SHAPE_KEYS = 16  # a Digest header has at most about a dozen fields
 
 
 class Outcome(Enum):
@@ -85,8 +89,13 @@ def schemes_for(policy: str, https: bool) -> Schemes:
 
 def parse_digest_params(text: str) -> dict[str, str]:
     """Parse `k=v, k="v"` pairs; malformed input yields what could be read (the pairs before
-    the first one that does not parse). Every Digest request pays for this, so the shape every
-    client sends is read with one split, and anything else by the general scanner."""
+    the first one that does not parse). Every Digest request pays for this, so a header in the
+    shape its client sent before is read with one match of that shape, a plain one with one split,
+    and anything else by the general scanner."""
+    for pattern, names in _SHAPES:
+        match = pattern.fullmatch(text)
+        if match is not None:
+            return dict(zip(names, match.groups(), strict=True))
     plain = _parse_plain(text)
     return plain if plain is not None else _parse_general(text)
 
@@ -94,12 +103,29 @@ def parse_digest_params(text: str) -> dict[str, str]:
 def _parse_plain(text: str) -> dict[str, str] | None:
     """`k="v"` and `k=v` items joined by exactly `", "`, no backslash, unquoted values without
     whitespace: what clients send. One C-level split; None for anything else, so that
-    `_parse_general` decides it (this reads a header exactly as the scanner would, or not at all)."""
+    `_parse_general` decides it (this reads a header exactly as the scanner would, or not at all).
+    Its shape (the keys in order, each quoted or not) is learnt for the next header."""
     parts = _PLAIN_ITEM.split(text)  # ["", key, quote, value, ", ", key, quote, value, ..., ""]
     count = len(parts) // 4
     if not count or parts[0] or parts[-1] or parts[4:-1:4].count(", ") != count - 1:
         return None
-    return dict(zip(map(str.lower, parts[1::4]), parts[3::4], strict=True))
+    params = dict(zip(map(str.lower, parts[1::4]), parts[3::4], strict=True))
+    if len(params) == count <= MAX_SHAPE_KEYS:  # no key twice (the last would win: not worth a shape)
+        _learn(tuple(zip(parts[1::4], map(bool, parts[2::4]), strict=True)))
+    return params
+
+
+def _learn(shape: tuple[tuple[str, bool], ...]) -> None:
+    """Remember a client's header shape as one anchored pattern: the same keys in the same order,
+    each value quoted or not, with `_PLAIN_ITEM`'s value classes, so it reads exactly the headers
+    `_parse_plain` reads alike, about three times faster (literal keys, no split, no lookbehind).
+    Clients keep one shape (each library writes its fields in a fixed order); the table is small
+    and the newest shape goes first, so a stream of odd shapes costs a compile each, never more."""
+    quoted_value, plain_value = r'"([^"\\]*)"', r'([^",\s\\]*)'  # _PLAIN_ITEM's two value classes
+    items = (f"{re.escape(key)}={quoted_value if quoted else plain_value}" for key, quoted in shape)
+    pattern = re.compile(", ".join(items))
+    _SHAPES.insert(0, (pattern, tuple(key.lower() for key, _ in shape)))
+    del _SHAPES[MAX_SHAPES:]
 
 
 def _parse_general(text: str) -> dict[str, str]:

@@ -218,8 +218,9 @@ async def test_spacing_and_escapes_clients_may_send(device_client: DeviceClientF
 
 
 def test_the_plain_digest_reader_agrees_with_the_general_one() -> None:
-    """parse_digest_params reads the usual shape with one split and falls back to the scanner for
-    anything else: on real headers and on thousands of damaged ones (seeded, bounded), both agree."""
+    """parse_digest_params reads a learnt shape with one match, the usual shape with one split and
+    falls back to the scanner for anything else: on real headers and on thousands of damaged ones
+    (seeded, bounded), all agree, the second pass reading through the shapes the first one taught."""
     from axisim.auth import DigestAuthority, _parse_general, parse_digest_params
 
     challenge = DigestAuthority("AXIS_ACCC8E000000").challenge()
@@ -234,6 +235,40 @@ def test_the_plain_digest_reader_agrees_with_the_general_one() -> None:
             del chars[rng.randrange(len(chars))]
         texts.append("".join(chars))
         texts.append("".join(rng.choice(pieces) for _ in range(rng.randrange(12))))
-    for text in texts:
-        assert parse_digest_params(text) == _parse_general(text), text
+    for _ in range(2):
+        for text in texts:
+            assert parse_digest_params(text) == _parse_general(text), text
     assert parse_digest_params(texts[0])["uri"] == LIST + ",a&b=c"
+
+
+def test_a_clients_header_shape_is_learnt_and_the_table_stays_small() -> None:
+    """The shapes real clients send (requests, httpx, curl and axisim's own client order their fields
+    differently) are each read by their own pattern after the first header; odd shapes cannot grow
+    the table past MAX_SHAPES, and a header that only looks like a shape (a quote or a backslash in a
+    value) is still read by the general rules."""
+    from axisim import auth
+
+    shapes = {
+        "requests": 'username="{u}", realm="R", nonce="N", uri="/a?b=c", response="{r}", algorithm="MD5", '
+                    'qop="auth", nc=00000001, cnonce="c1"',
+        "httpx": 'username="{u}", realm="R", nonce="N", uri="/a?b=c", response="{r}", algorithm=MD5, qop=auth, '
+                 'nc=00000001, cnonce="c1"',
+        "curl": 'username="{u}", realm="R", nonce="N", uri="/a?b=c", cnonce="c1", nc=00000001, qop=auth, '
+                'response="{r}", algorithm=MD5',
+    }  # fmt: skip
+    auth._SHAPES.clear()
+    for name, shape in shapes.items():
+        first = auth.parse_digest_params(shape.format(u="root", r="0" * 32))
+        learnt = len(auth._SHAPES)
+        again = auth.parse_digest_params(shape.format(u="operator", r="f" * 32))
+        assert len(auth._SHAPES) == learnt  # the second header of a shape teaches nothing
+        assert auth._SHAPES[0][0].fullmatch(shape.format(u="operator", r="f" * 32)), name
+        assert again == first | {"username": "operator", "response": "f" * 32}
+        assert again == auth._parse_general(shape.format(u="operator", r="f" * 32))
+    assert len(auth._SHAPES) == 3
+    odd = 'username="a\\b", realm="R", nonce="N", uri="/a?b=c", response="r", algorithm=MD5, qop=auth, nc=1, cnonce="c"'
+    assert auth.parse_digest_params(odd) == auth._parse_general(odd)
+    assert auth.parse_digest_params(odd)["username"] == "ab"
+    for number in range(3 * auth.MAX_SHAPES):
+        auth.parse_digest_params(f'k{number}="v", username="u"')
+    assert len(auth._SHAPES) == auth.MAX_SHAPES
