@@ -49,7 +49,12 @@ _ESCAPE = re.compile(r"\\(.)")
 # header shapes clients sent (`_learn`), newest first: (anchored pattern, lower-case keys in order)
 _SHAPES: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
 MAX_SHAPES = 8
-MAX_SHAPE_KEYS = 16  # a Digest header has at most about a dozen fields
+LEARN_INTERVAL = 0.1  # seconds between two shapes learnt, whatever clients send
+_learnt_at = float("-inf")
+# the fields of a Digest Authorization header (RFC 7616 §3.4), the only ones a learnt shape may name
+DIGEST_FIELDS = frozenset(
+    {"username", "realm", "nonce", "uri", "response", "algorithm", "cnonce", "opaque", "qop", "nc", "userhash"}
+)
 
 
 class Outcome(Enum):
@@ -110,8 +115,12 @@ def _parse_plain(text: str) -> dict[str, str] | None:
     if not count or parts[0] or parts[-1] or parts[4:-1:4].count(", ") != count - 1:
         return None
     params = dict(zip(map(str.lower, parts[1::4]), parts[3::4], strict=True))
-    if len(params) == count <= MAX_SHAPE_KEYS:  # no key twice (the last would win: not worth a shape)
-        _learn(tuple(zip(parts[1::4], map(bool, parts[2::4]), strict=True)))
+    global _learnt_at
+    if len(params) == count and DIGEST_FIELDS.issuperset(params):  # no key twice, no key of unbounded length
+        now = time.monotonic()
+        if now - _learnt_at >= LEARN_INTERVAL:
+            _learnt_at = now
+            _learn(tuple(zip(parts[1::4], map(bool, parts[2::4]), strict=True)))
     return params
 
 
@@ -119,8 +128,10 @@ def _learn(shape: tuple[tuple[str, bool], ...]) -> None:
     """Remember a client's header shape as one anchored pattern: the same keys in the same order,
     each value quoted or not, with `_PLAIN_ITEM`'s value classes, so it reads exactly the headers
     `_parse_plain` reads alike, about three times faster (literal keys, no split, no lookbehind).
-    Clients keep one shape (each library writes its fields in a fixed order); the table is small
-    and the newest shape goes first, so a stream of odd shapes costs a compile each, never more."""
+    Clients keep one shape (each library writes its fields in a fixed order). A compile costs about
+    250 µs, so shapes are learnt only of Digest's own fields (a bounded pattern) and at most one
+    per LEARN_INTERVAL: a client sending a new shape each time cannot spend more than that; its
+    headers are read by the split, as before. The table is small, the newest shape first."""
     quoted_value, plain_value = r'"([^"\\]*)"', r'([^",\s\\]*)'  # _PLAIN_ITEM's two value classes
     items = (f"{re.escape(key)}={quoted_value if quoted else plain_value}" for key, quoted in shape)
     pattern = re.compile(", ".join(items))

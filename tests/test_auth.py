@@ -7,6 +7,7 @@ import random
 import re
 import time
 
+import pytest
 from yarl import URL
 
 from axisim.auth import NONCE_LIFETIME
@@ -241,7 +242,7 @@ def test_the_plain_digest_reader_agrees_with_the_general_one() -> None:
     assert parse_digest_params(texts[0])["uri"] == LIST + ",a&b=c"
 
 
-def test_a_clients_header_shape_is_learnt_and_the_table_stays_small() -> None:
+def test_a_clients_header_shape_is_learnt_and_the_table_stays_small(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shapes real clients send (requests, httpx, curl and axisim's own client order their fields
     differently) are each read by their own pattern after the first header; odd shapes cannot grow
     the table past MAX_SHAPES, and a header that only looks like a shape (a quote or a backslash in a
@@ -257,6 +258,7 @@ def test_a_clients_header_shape_is_learnt_and_the_table_stays_small() -> None:
                 'response="{r}", algorithm=MD5',
     }  # fmt: skip
     auth._SHAPES.clear()
+    monkeypatch.setattr(auth, "LEARN_INTERVAL", 0.0)
     for name, shape in shapes.items():
         first = auth.parse_digest_params(shape.format(u="root", r="0" * 32))
         learnt = len(auth._SHAPES)
@@ -269,6 +271,30 @@ def test_a_clients_header_shape_is_learnt_and_the_table_stays_small() -> None:
     odd = 'username="a\\b", realm="R", nonce="N", uri="/a?b=c", response="r", algorithm=MD5, qop=auth, nc=1, cnonce="c"'
     assert auth.parse_digest_params(odd) == auth._parse_general(odd)
     assert auth.parse_digest_params(odd)["username"] == "ab"
+    fields = sorted(auth.DIGEST_FIELDS)
     for number in range(3 * auth.MAX_SHAPES):
-        auth.parse_digest_params(f'k{number}="v", username="u"')
+        auth.parse_digest_params(", ".join(f'{key}="v"' for key in fields[number % 5 :] + fields[: number % 5]))
+        auth.parse_digest_params(", ".join(f"{key}=v" for key in fields[number % 7 :] + fields[: number % 7]))
     assert len(auth._SHAPES) == auth.MAX_SHAPES
+    auth._SHAPES.clear()
+    auth.parse_digest_params('username="u", realm="r", x' + "y" * 4000 + '="v"')  # not Digest's: never a pattern
+    assert auth._SHAPES == []
+
+
+def test_a_client_sending_a_new_shape_each_time_makes_one_pattern_per_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A compile costs about 250 µs: a stream of ever-new shapes learns at most one per
+    LEARN_INTERVAL, and each header is still read right (by the split)."""
+    from axisim import auth
+
+    auth._SHAPES.clear()
+    monkeypatch.setattr(auth, "_learnt_at", float("-inf"))
+    monkeypatch.setattr(auth, "LEARN_INTERVAL", 3600.0)
+    fields = sorted(auth.DIGEST_FIELDS)
+    rng = random.Random("shapes")
+    for _ in range(200):
+        rng.shuffle(fields)
+        text = ", ".join(f'{key}="{rng.randrange(10**6)}"' if rng.random() < 0.5 else f"{key}=x" for key in fields)
+        assert auth.parse_digest_params(text) == auth._parse_general(text)
+    assert len(auth._SHAPES) == 1
