@@ -106,7 +106,12 @@ def main() -> None:
     parser.add_argument("kind", choices=["axisim", "bare"])
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--mix", default="S3008,S3016,S4000,C1410MkII,W401")
+    parser.add_argument("--without", default="", help="comma list of parts switched off (bench/where.py)")
     args = parser.parse_args()
+    if args.without:
+        from .where import switch_off
+
+        switch_off(args.without.split(","))
     asyncio.run(axisim_fleet(args.size, args.mix) if args.kind == "axisim" else bare_fleet(args.size))
 
 

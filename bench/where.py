@@ -1,0 +1,106 @@
+"""Where benchmark 5's time goes: the server's CPU per request of the mixed workload with parts of
+axisim switched off in the server process, then each call alone against the bare baseline.
+
+    python3 -m bench.where [--duration 3] [--repeat 3] [--size 100] [--connections 16] [--client c]
+
+Switches (bench/fleetserve.py --without, measurement only: the replies stay right, nothing is
+checked): `digest` answers every Authorization header naming a known user as that user, without
+parsing or hashing; `journal` records nothing. The difference to the full server is what that part
+costs per request in the server (caches and all), which timing it in isolation understates 2-3x.
+Every server runs at once and they are measured in turns, `--repeat` rounds, medians shown: on a
+shared machine one run moves 5-20 %, and a slow spell then falls on every variant alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+from typing import Any
+
+SWITCHES = ("digest", "journal")
+
+
+def switch_off(names: list[str]) -> None:
+    """Replace the named parts of axisim in this (server) process with the cheapest stand-in."""
+    unknown = set(names) - set(SWITCHES)
+    if unknown:
+        raise SystemExit(f"unknown --without {sorted(unknown)}; known: {', '.join(SWITCHES)}")
+    if "digest" in names:
+        import axisim.pipeline
+        from axisim.auth import NO_CREDENTIALS, AuthResult, Outcome
+
+        def trusting(authorization: str | None, *, accounts: Any, **_: Any) -> AuthResult:
+            name = (authorization or "").partition('username="')[2].partition('"')[0]
+            account = accounts.get(name)
+            return AuthResult(Outcome.OK, account=account, username=name) if account else NO_CREDENTIALS
+
+        axisim.pipeline.authenticate = trusting  # type: ignore[assignment]
+    if "journal" in names:
+        from axisim.control.journal import Journal
+
+        Journal.record = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .loadgen import LoadGenerator
+    from .mixed import CALLS, device_targets
+    from .probe import Target, probe
+    from .servers import ServerProcess
+
+    parser = argparse.ArgumentParser(prog="python3 -m bench.where", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement (default 3)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds over every variant; medians shown (default 3)")
+    parser.add_argument("--size", type=int, default=100, help="devices (default 100, as benchmark 5)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--client", choices=["c", "raw", "aiohttp"], default="c")
+    parser.add_argument("--mix", default="S3008,S3016,S4000,C1410MkII,W401")
+    args = parser.parse_args(argv)
+    load = LoadGenerator(args.connections, args.duration, use_wrk=False, engine=args.client)
+    print(f"load generator: {load.describe()}; {args.repeat} rounds, medians", flush=True)
+
+    def cpu_per_request(targets: list[Target], server: ServerProcess) -> float:
+        result = load.run(targets, server, seed="where", client=True)
+        if result.errors:
+            raise SystemExit(f"{result.errors} errors under load: the figures would not mean anything")
+        return result.cpu_per_request_us or 0.0
+
+    variants = ["", "digest", "journal", "digest,journal"]
+    with contextlib.ExitStack() as running:  # every server up at once, measured in turns: a slow spell of
+        servers: dict[str, ServerProcess] = {}  # the machine falls on every variant alike
+        for without in variants:
+            switches = ["--without", without] if without else []
+            command = ["axisim", "--size", str(args.size), "--mix", args.mix, *switches]
+            servers[without] = running.enter_context(ServerProcess("bench.fleetserve", *command, timeout=120))
+        servers["bare"] = running.enter_context(ServerProcess("bench.fleetserve", "bare", "--size", str(args.size)))
+        targets = {without: probe(lambda s, w=without: device_targets(s, servers[w].info["devices"]))
+                   for without in variants}  # fmt: skip
+        urls = [device["url"] for device in servers["bare"].info["devices"]]
+        per_call = len(CALLS)
+        targets["bare"] = [Target(t.method, urls[i // per_call] + t.uri, t.headers, t.body)
+                           for i, t in enumerate(targets[""])]  # fmt: skip
+        mixed: dict[str, list[float]] = {name: [] for name in servers}
+        alone: dict[tuple[str, int], list[float]] = {}
+        for _ in range(args.repeat):
+            for name, server in servers.items():
+                mixed[name].append(cpu_per_request(targets[name], server))
+            for number in range(per_call):
+                for name in ("", "bare"):
+                    alone.setdefault((name, number), []).append(
+                        cpu_per_request(targets[name][number::per_call], servers[name]))  # fmt: skip
+
+    full = statistics.median(mixed[""])
+    print(f"\nmixed workload, {args.size} devices        server CPU per request (median)   vs axisim")
+    for name, values in mixed.items():
+        label = "bare aiohttp (baseline)" if name == "bare" else f"axisim without {name}" if name else "axisim"
+        cpu = statistics.median(values)
+        print(f"{label:36s} {cpu:8.1f} µs   {cpu - full:+7.1f} µs   (runs {', '.join(f'{v:.0f}' for v in values)})")
+    print("\neach call alone                                     axisim µs   bare µs   ratio")
+    for number, call in enumerate(CALLS):
+        mine, bare = statistics.median(alone["", number]), statistics.median(alone["bare", number])
+        print(f"{call.path[:50]:50s}  {mine:8.1f}  {bare:8.1f}   {bare / mine if mine else 0:5.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
