@@ -38,6 +38,7 @@ class Settings:
     mix: str
     duration: float = 3.0
     site_size: int = 10_000
+    rounds: int = 3  # benchmarks 5 and 10: measurements in turn per side
 
 
 BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
@@ -45,13 +46,13 @@ BENCHMARKS: dict[int, tuple[str, Callable[[Settings], list[Row]]]] = {
     2: ("param.cgi full list, largest model (Digest)", lambda s: full_list(s.load)),
     3: ("Digest vs anonymous", lambda s: digest_vs_anonymous(s.load)),
     4: ("fleet start", lambda s: fleet_start(s.fleet_size, s.mix)),
-    5: ("mixed workload over a fleet", lambda s: mixed(s.load, s.mixed_size, s.mix)),
+    5: ("mixed workload over a fleet", lambda s: mixed(s.load, s.mixed_size, s.mix, rounds=s.rounds)),
     6: ("device event bus", events),
     7: ("events over WebSocket, fleet", lambda s: ws_events(s.fleet_size, s.duration)),
     8: ("MQTT: a fleet publishing to one broker", lambda s: mqtt_fleet(s.fleet_size)),
     9: ("discovery: a fleet announced over mDNS (root: two network namespaces)",
         lambda s: discovery(s.fleet_size, max(s.duration, 5.0))),
-    10: ("a site on 2 workers against 1", lambda s: workers_speedup(s.load, s.mixed_size, s.mix)),
+    10: ("a site on 2 workers against 1", lambda s: workers_speedup(s.load, s.mixed_size, s.mix, rounds=s.rounds)),
     11: ("the largest site across workers", lambda s: largest_site(s.site_size, s.mix)),
 }
 
@@ -60,7 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__)
     parser.add_argument("--only", help="comma list of benchmark numbers, e.g. 1,3 (default: all)")
     parser.add_argument("--duration", type=float, help="seconds per measurement (default 3, 1 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="1 s per measurement (fleet sizes unchanged)")
+    parser.add_argument("--quick", action="store_true", help="1 s per measurement, 1 round (fleet sizes unchanged)")
+    parser.add_argument("--rounds", type=int, help="5 and 10: each side measured in turn, medians (default 3)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--fleet-size", type=int, default=1000, help="devices in benchmark 4 (default 1000)")
     parser.add_argument("--mixed-size", type=int, default=100, help="devices in benchmark 5 (default 100)")
@@ -82,9 +84,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--only: benchmarks are {', '.join(map(str, BENCHMARKS))}")
     if args.duration is None:
         args.duration = 1.0 if args.quick else 3.0
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
     sizes = (args.fleet_size, args.mixed_size, args.site_size)
-    if not 0 < args.duration <= 600 or args.connections < 1 or min(sizes) < 1:
-        parser.error("--duration (0-600 s), --connections and the sizes must be positive")
+    if not 0 < args.duration <= 600 or min(args.connections, args.rounds, *sizes) < 1:
+        parser.error("--duration (0-600 s), --connections, --rounds and the sizes must be positive")
     return args
 
 
@@ -96,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
     load = LoadGenerator(args.connections, args.duration, use_wrk=not args.no_wrk, engine=args.client)
-    settings = Settings(load, args.fleet_size, args.mixed_size, args.mix, args.duration, args.site_size)
+    settings = Settings(load, args.fleet_size, args.mixed_size, args.mix, args.duration, args.site_size, args.rounds)
     print(f"load generator: {load.describe()}", flush=True)
     started = time.perf_counter()
     rows: list[Row] = []

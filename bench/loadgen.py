@@ -134,6 +134,31 @@ class LoadGenerator:
                           out["p50_ms"], out["p99_ms"], client_cpu_s=out["cpu_s"])  # fmt: skip
 
 
+class Turns:
+    """Two or more sides loaded in turn, `rounds` times each, every server up throughout: a slow
+    spell of a shared machine (one run here moves 5-20 %) then falls on every side alike. Each side
+    is reported by its median run (its latencies and CPU with it); errors are counted over all."""
+
+    def __init__(self, load: LoadGenerator, rounds: int, seed: str) -> None:
+        self.load, self.rounds, self.seed = load, max(1, rounds), seed
+        self.runs: dict[str, list[LoadResult]] = {}
+
+    def measure(self, sides: dict[str, tuple[list[Target], ServerProcess]]) -> dict[str, LoadResult]:
+        for _ in range(self.rounds):
+            for name, (targets, server) in sides.items():
+                self.runs.setdefault(name, []).append(self.load.run(targets, server, seed=self.seed, client=True))
+        return {name: sorted(runs, key=lambda run: run.rate)[len(runs) // 2] for name, runs in self.runs.items()}
+
+    @property
+    def errors(self) -> int:
+        return sum(run.errors for runs in self.runs.values() for run in runs)
+
+    def ratios(self, numerator: str, denominator: str) -> str:
+        """Each round's ratio, for the note: how far one run could have moved the figure."""
+        pairs = zip(self.runs[numerator], self.runs[denominator], strict=True)
+        return ", ".join(f"{a.rate / b.rate:.2f}" for a, b in pairs if b.rate)
+
+
 def wrk_version(wrk: str) -> str:
     done = subprocess.run([wrk, "--version"], capture_output=True, text=True, timeout=10, check=False)
     found = re.search(r"(\d+\.\d+(?:\.\d+)?)", done.stdout + done.stderr)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import aiohttp
 
 from .fleet_start import CONCURRENCY
-from .loadgen import LoadGenerator, LoadResult, cpu_note
+from .loadgen import LoadGenerator, LoadResult, Turns, cpu_note
 from .probe import Target, challenge, expect, probe, with_digest
 from .report import Row, rate
 from .servers import ServerProcess
@@ -60,30 +60,35 @@ async def device_targets(session: aiohttp.ClientSession, devices: list[dict[str,
     return [target for targets in await asyncio.gather(*(one(d) for d in devices)) for target in targets]
 
 
-def mixed(load: LoadGenerator, size: int, mix: str) -> list[Row]:
-    """5: throughput and latency of the mix on axisim, then the same requests on bare listeners."""
-    with ServerProcess("bench.fleetserve", "axisim", "--size", str(size), "--mix", mix, timeout=120) as fleet:
+def mixed(load: LoadGenerator, size: int, mix: str, rounds: int = 3) -> list[Row]:
+    """5: throughput and latency of the mix on axisim and the same requests on bare listeners, both
+    up at once and loaded in turn (`rounds` each, medians)."""
+    with (
+        ServerProcess("bench.fleetserve", "axisim", "--size", str(size), "--mix", mix, timeout=120) as fleet,
+        ServerProcess("bench.fleetserve", "bare", "--size", str(size), timeout=120) as bare,
+    ):
         targets = probe(lambda s: device_targets(s, fleet.info["devices"]), CONCURRENCY)
-        measured = load.run(targets, fleet, seed="mixed", client=True)
-    with ServerProcess("bench.fleetserve", "bare", "--size", str(size), timeout=120) as bare:
         urls = [device["url"] for device in bare.info["devices"]]
         assert len(targets) == len(urls) * len(CALLS)
         # the same requests (headers and bodies included), device i of the fleet -> listener i
         same = [Target(t.method, urls[i // len(CALLS)] + t.uri, t.headers, t.body) for i, t in enumerate(targets)]
         probe(lambda s: asyncio.gather(*(expect(s, t) for t in same[: len(CALLS)])))
-        base = load.run(same, bare, seed="mixed", client=True)
-    errors = measured.errors + base.errors
+        turns = Turns(load, rounds, "mixed")
+        medians = turns.measure({"axisim": (targets, fleet), "baseline": (same, bare)})
+    measured, base = medians["axisim"], medians["baseline"]
+    errors = turns.errors
     throughput = Row(
         "5", f"mixed workload, {size:,} devices ({len(CALLS)} calls, Digest)", rate(measured.rate), rate(base.rate),
         measured.rate / base.rate if base.rate else None, errors=errors,
         client_bound=measured.client_bound or base.client_bound,
-        data={"axisim": measured.as_dict(), "baseline": base.as_dict()},
+        data={"axisim": measured.as_dict(), "baseline": base.as_dict(),
+              "rounds": {name: [run.as_dict() for run in runs] for name, runs in turns.runs.items()}},
     )  # fmt: skip
     latency = Row("5", "  latency p50 / p99", latencies(measured), latencies(base))
-    notes = [cpu_note(measured, base)]
+    notes = [f"median of {turns.rounds} rounds in turn (ratios {turns.ratios('axisim', 'baseline')})",
+             cpu_note(measured, base)]  # fmt: skip
     if errors:
-        notes.append(f"errors: axisim {measured.errors:,} of {measured.requests:,}, "
-                     f"baseline {base.errors:,} of {base.requests:,}")  # fmt: skip
+        notes.append(f"errors over all rounds: {errors:,}")
     throughput.note = "; ".join(note for note in notes if note)
     return [throughput, latency]
 
