@@ -29,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUFFER 65536
+#define BUFFER 65536          /* a worker's first reply buffer; it doubles for larger replies */
+#define MAX_HEAD 65536        /* reply headers longer than this are an error */
+#define MAX_REPLY (64 << 20)  /* and so is a reply larger than this */
 #define MAX_EVENTS 256
 #define REQUEST_TIMEOUT_NS 10000000000LL /* a request unanswered this long after the end: an error */
 
@@ -54,7 +56,7 @@ typedef struct {
     long long started;
     size_t written;
     char *buffer;
-    size_t used;
+    size_t used, capacity;
     int done;
 } Worker;
 
@@ -158,7 +160,7 @@ static int pop_idle(Address *a, int index) {
 static long reply_end(const char *buf, size_t used, int *status, int *closing) {
     const char *head_end = memmem(buf, used, "\r\n\r\n", 4);
     if (!head_end)
-        return used > BUFFER / 2 ? -1 : 0;
+        return used > MAX_HEAD ? -1 : 0;
     size_t head = (size_t)(head_end - buf) + 4;
     if (used < 12 || memcmp(buf, "HTTP/1.", 7) != 0)
         return -1;
@@ -262,7 +264,20 @@ static void on_event(int epoll, Worker *w, int index, uint32_t events, long long
     }
     if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
         return;
-    ssize_t n = read(w->fd, w->buffer + w->used, BUFFER - w->used);
+    if (w->used == w->capacity) { /* a reply larger than the buffer so far */
+        if (w->capacity >= MAX_REPLY) {
+            fail(epoll, w);
+            start(epoll, w, index, deadline);
+            return;
+        }
+        w->capacity *= 2;
+        w->buffer = realloc(w->buffer, w->capacity);
+        if (!w->buffer) {
+            perror("realloc");
+            exit(2);
+        }
+    }
+    ssize_t n = read(w->fd, w->buffer + w->used, w->capacity - w->used);
     if (n < 0 && errno == EAGAIN)
         return;
     if (n <= 0) {
@@ -353,6 +368,7 @@ int main(void) {
         workers[i].fd = -1;
         workers[i].rng = (seed ^ (0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1))) | 1;
         workers[i].buffer = malloc(BUFFER);
+        workers[i].capacity = BUFFER;
         active += start(epoll, &workers[i], i, deadline);
     }
     struct epoll_event events[MAX_EVENTS];

@@ -46,6 +46,10 @@ async def listeners() -> AsyncIterator[tuple[list[str], Counter[str]]]:
         answered["chunked"] += 1
         return reply
 
+    async def large(request: web.Request) -> web.Response:
+        answered["large"] += 1
+        return web.Response(body=b"x" * 300_000)  # past the client's first 64 KB buffer
+
     async def closing(request: web.Request) -> web.Response:
         answered["closing"] += 1
         reply = web.Response(text="bye\n")
@@ -61,6 +65,7 @@ async def listeners() -> AsyncIterator[tuple[list[str], Counter[str]]]:
     app.router.add_post("/echo", echo)
     app.router.add_get("/chunked", chunked)
     app.router.add_get("/closing", closing)
+    app.router.add_get("/large", large)
     app.router.add_get("/missing", missing)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -85,6 +90,7 @@ def targets(urls: list[str]) -> list[dict[str, object]]:
              "body": '{"method":"getAllProperties"}'},
             {"method": "GET", "url": f"{url}/chunked", "headers": {}, "body": None},
             {"method": "GET", "url": f"{url}/closing", "headers": {}, "body": None},
+            {"method": "GET", "url": f"{url}/large", "headers": {}, "body": None},
             {"method": "GET", "url": f"{url}/missing", "headers": {}, "body": None},
         ]  # fmt: skip
     return out
@@ -98,7 +104,7 @@ async def test_every_reply_is_counted_once_by_status(listeners: tuple[list[str],
     assert result["requests"] == sum(answered.values()) > 50
     assert result["statuses"] == {"200": sum(answered.values()) - answered["missing"], "404": answered["missing"]}
     assert result["non2xx"] == answered["missing"] > 0
-    assert set(answered) == {"ok", "echo", "chunked", "closing", "missing"}  # the random mix reached each
+    assert set(answered) == {"ok", "echo", "chunked", "closing", "large", "missing"}  # the mix reached each
     assert 0 < result["p50_ms"] <= result["p99_ms"]
     assert result["cpu_s"] > 0 and result["seconds"] >= DURATION
 
