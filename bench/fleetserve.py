@@ -1,5 +1,5 @@
-"""Fleet subprocesses for benchmarks 4 and 5: N simulated devices, or N bare aiohttp listeners,
-in one process, each on its own free port.
+"""Fleet subprocesses for benchmarks 4 and 5: N simulated devices, or N bare aiohttp listeners
+(or N plain asyncio listeners, the floor of bench/where.py), in one process, each on its own free port.
 
     python -m bench.fleetserve axisim --size 1000 --mix S3008,S3016,S4000,C1410MkII,W401
     python -m bench.fleetserve bare --size 1000
@@ -101,9 +101,47 @@ async def bare_fleet(size: int) -> None:
             await runner.cleanup()
 
 
+class _FloorConnection(asyncio.Protocol):
+    """The least an HTTP/1.1 keep-alive server can do per request: find the head's end and the
+    Content-Length, skip the body, write a fixed reply. No framework: a floor, not a server."""
+
+    REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nServer: floor\r\n\r\n"
+             + BARE_BODY)  # fmt: skip
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport, self.buffer = transport, b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            head = self.buffer[:end].lower()
+            found = head.find(b"\r\ncontent-length:")
+            length = int(head[found + 17 :].split(b"\r\n", 1)[0]) if found >= 0 else 0
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.buffer = self.buffer[end + 4 + length :]
+            self.transport.write(self.REPLY)
+
+
+async def floor_fleet(size: int) -> None:
+    """N plain asyncio listeners answering every request with a fixed reply (bench/where.py): what
+    the socket and the event loop cost per request, under any HTTP framework."""
+    raise_file_limit(size + SPARE_FILES)
+    loop = asyncio.get_running_loop()
+    servers = [await loop.create_server(_FloorConnection, HOST, 0) for _ in range(size)]
+    try:
+        devices = [{"url": f"http://{HOST}:{server.sockets[0].getsockname()[1]}", "serial": f"FLOOR{index:08d}"}
+                   for index, server in enumerate(servers)]  # fmt: skip
+        await announce_and_wait({"kind": "floor", "size": size, "devices": devices})
+    finally:
+        for server in servers:
+            server.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.fleetserve")
-    parser.add_argument("kind", choices=["axisim", "bare"])
+    parser.add_argument("kind", choices=["axisim", "bare", "floor"])
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--mix", default="S3008,S3016,S4000,C1410MkII,W401")
     parser.add_argument("--without", default="", help="comma list of parts switched off (bench/where.py)")
@@ -112,7 +150,9 @@ def main() -> None:
         from .where import switch_off
 
         switch_off(args.without.split(","))
-    asyncio.run(axisim_fleet(args.size, args.mix) if args.kind == "axisim" else bare_fleet(args.size))
+    fleets = {"axisim": lambda: axisim_fleet(args.size, args.mix), "bare": lambda: bare_fleet(args.size),
+              "floor": lambda: floor_fleet(args.size)}  # fmt: skip
+    asyncio.run(fleets[args.kind]())
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ Switches (bench/fleetserve.py --without, measurement only: the replies stay righ
 checked): `digest` answers every Authorization header naming a known user as that user, without
 parsing or hashing; `journal` records nothing. The difference to the full server is what that part
 costs per request in the server (caches and all), which timing it in isolation understates 2-3x.
+The floor is plain asyncio listeners answering a fixed reply without any HTTP framework: what the
+sockets and the event loop cost, so bare aiohttp minus the floor is aiohttp's own share.
 Every server runs at once and they are measured in turns, `--repeat` rounds, medians shown: on a
 shared machine one run moves 5-20 %, and a slow spell then falls on every variant alike.
 """
@@ -73,12 +75,14 @@ def main(argv: list[str] | None = None) -> int:
             command = ["axisim", "--size", str(args.size), "--mix", args.mix, *switches]
             servers[without] = running.enter_context(ServerProcess("bench.fleetserve", *command, timeout=120))
         servers["bare"] = running.enter_context(ServerProcess("bench.fleetserve", "bare", "--size", str(args.size)))
+        servers["floor"] = running.enter_context(ServerProcess("bench.fleetserve", "floor", "--size", str(args.size)))
         targets = {without: probe(lambda s, w=without: device_targets(s, servers[w].info["devices"]))
                    for without in variants}  # fmt: skip
-        urls = [device["url"] for device in servers["bare"].info["devices"]]
         per_call = len(CALLS)
-        targets["bare"] = [Target(t.method, urls[i // per_call] + t.uri, t.headers, t.body)
-                           for i, t in enumerate(targets[""])]  # fmt: skip
+        for plain in ("bare", "floor"):
+            urls = [device["url"] for device in servers[plain].info["devices"]]
+            targets[plain] = [Target(t.method, urls[i // per_call] + t.uri, t.headers, t.body)
+                              for i, t in enumerate(targets[""])]  # fmt: skip
         mixed: dict[str, list[float]] = {name: [] for name in servers}
         alone: dict[tuple[str, int], list[float]] = {}
         for _ in range(args.repeat):
@@ -92,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     full = statistics.median(mixed[""])
     print(f"\nmixed workload, {args.size} devices        server CPU per request (median)   vs axisim")
     for name, values in mixed.items():
-        label = "bare aiohttp (baseline)" if name == "bare" else f"axisim without {name}" if name else "axisim"
+        labels = {"bare": "bare aiohttp (baseline)", "floor": "plain asyncio, no framework (floor)", "": "axisim"}
+        label = labels.get(name, f"axisim without {name}")
         cpu = statistics.median(values)
         print(f"{label:36s} {cpu:8.1f} µs   {cpu - full:+7.1f} µs   (runs {', '.join(f'{v:.0f}' for v in values)})")
     print("\neach call alone                                     axisim µs   bare µs   ratio")
