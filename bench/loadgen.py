@@ -87,8 +87,8 @@ class LoadGenerator:
         return f"{wrk_version(self.wrk)} for one URL ({self.connections} connections, {self.wrk_seconds} s); {client}"
 
     def client_name(self) -> str:
-        kind = {"c": "C client (bench/cclient.c)", "aiohttp": "aiohttp client"}.get(
-            self.engine, "raw asyncio HTTP/1.1 client")
+        kinds = {"c": "C client (bench/cclient.c)", "aiohttp": "aiohttp client", "raw": "raw asyncio HTTP/1.1 client"}
+        kind = kinds[self.engine]
         return f"{kind} in its own process"
 
     def run(
@@ -152,6 +152,10 @@ class Turns:
     @property
     def errors(self) -> int:
         return sum(run.errors for runs in self.runs.values() for run in runs)
+
+    def as_json(self) -> dict[str, list[dict[str, object]]]:
+        """Every run of every side, for --json."""
+        return {name: [run.as_dict() for run in runs] for name, runs in self.runs.items()}
 
     def ratios(self, numerator: str, denominator: str) -> str:
         """Each round's ratio, for the note: how far one run could have moved the figure."""

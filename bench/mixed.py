@@ -60,6 +60,13 @@ async def device_targets(session: aiohttp.ClientSession, devices: list[dict[str,
     return [target for targets in await asyncio.gather(*(one(d) for d in devices)) for target in targets]
 
 
+def retargeted(targets: list[Target], listeners: list[dict[str, Any]]) -> list[Target]:
+    """The same requests (headers and bodies included) sent elsewhere: device i's -> listener i."""
+    urls = [listener["url"] for listener in listeners]
+    assert len(targets) == len(urls) * len(CALLS)
+    return [Target(t.method, urls[i // len(CALLS)] + t.uri, t.headers, t.body) for i, t in enumerate(targets)]
+
+
 def mixed(load: LoadGenerator, size: int, mix: str, rounds: int = 3) -> list[Row]:
     """5: throughput and latency of the mix on axisim and the same requests on bare listeners, both
     up at once and loaded in turn (`rounds` each, medians)."""
@@ -68,10 +75,7 @@ def mixed(load: LoadGenerator, size: int, mix: str, rounds: int = 3) -> list[Row
         ServerProcess("bench.fleetserve", "bare", "--size", str(size), timeout=120) as bare,
     ):
         targets = probe(lambda s: device_targets(s, fleet.info["devices"]), CONCURRENCY)
-        urls = [device["url"] for device in bare.info["devices"]]
-        assert len(targets) == len(urls) * len(CALLS)
-        # the same requests (headers and bodies included), device i of the fleet -> listener i
-        same = [Target(t.method, urls[i // len(CALLS)] + t.uri, t.headers, t.body) for i, t in enumerate(targets)]
+        same = retargeted(targets, bare.info["devices"])
         probe(lambda s: asyncio.gather(*(expect(s, t) for t in same[: len(CALLS)])))
         turns = Turns(load, rounds, "mixed")
         medians = turns.measure({"axisim": (targets, fleet), "baseline": (same, bare)})
@@ -82,7 +86,7 @@ def mixed(load: LoadGenerator, size: int, mix: str, rounds: int = 3) -> list[Row
         measured.rate / base.rate if base.rate else None, errors=errors,
         client_bound=measured.client_bound or base.client_bound,
         data={"axisim": measured.as_dict(), "baseline": base.as_dict(),
-              "rounds": {name: [run.as_dict() for run in runs] for name, runs in turns.runs.items()}},
+              "rounds": turns.as_json()},
     )  # fmt: skip
     latency = Row("5", "  latency p50 / p99", latencies(measured), latencies(base))
     notes = [f"median of {turns.rounds} rounds in turn (ratios {turns.ratios('axisim', 'baseline')})",

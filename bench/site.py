@@ -71,7 +71,7 @@ def workers_speedup(load: LoadGenerator, size: int, mix: str, workers: int = 2, 
         f"request: {many.cpu_per_request_us or 0:.0f} µs ({workers} workers) vs {one.cpu_per_request_us or 0:.0f} µs "
         f"(1); p99 {many.p99_ms or 0:.1f} vs {one.p99_ms or 0:.1f} ms",
         data={"workers": many.as_dict(), "one": one.as_dict(),
-              "rounds": {name: [run.as_dict() for run in runs] for name, runs in turns.runs.items()}},
+              "rounds": turns.as_json()},
     )]  # fmt: skip
 
 

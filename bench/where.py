@@ -45,9 +45,9 @@ def switch_off(names: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .loadgen import LoadGenerator
-    from .mixed import CALLS, device_targets
-    from .probe import Target, probe
+    from .loadgen import LoadGenerator, Turns
+    from .mixed import CALLS, device_targets, retargeted
+    from .probe import probe
     from .servers import ServerProcess
 
     parser = argparse.ArgumentParser(prog="python3 -m bench.where", description=__doc__.split("\n\n")[0])
@@ -61,15 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     load = LoadGenerator(args.connections, args.duration, use_wrk=False, engine=args.client)
     print(f"load generator: {load.describe()}; {args.repeat} rounds, medians", flush=True)
 
-    def cpu_per_request(targets: list[Target], server: ServerProcess) -> float:
-        result = load.run(targets, server, seed="where", client=True)
-        if result.errors:
-            raise SystemExit(f"{result.errors} errors under load: the figures would not mean anything")
-        return result.cpu_per_request_us or 0.0
-
     variants = ["", "digest", "journal", "digest,journal"]
-    with contextlib.ExitStack() as running:  # every server up at once, measured in turns: a slow spell of
-        servers: dict[str, ServerProcess] = {}  # the machine falls on every variant alike
+    with contextlib.ExitStack() as running:  # every server up at once, measured in turns (Turns)
+        servers: dict[str, ServerProcess] = {}
         for without in variants:
             switches = ["--without", without] if without else []
             command = ["axisim", "--size", str(args.size), "--mix", args.mix, *switches]
@@ -78,31 +72,31 @@ def main(argv: list[str] | None = None) -> int:
         servers["floor"] = running.enter_context(ServerProcess("bench.fleetserve", "floor", "--size", str(args.size)))
         targets = {without: probe(lambda s, w=without: device_targets(s, servers[w].info["devices"]))
                    for without in variants}  # fmt: skip
-        per_call = len(CALLS)
         for plain in ("bare", "floor"):
-            urls = [device["url"] for device in servers[plain].info["devices"]]
-            targets[plain] = [Target(t.method, urls[i // per_call] + t.uri, t.headers, t.body)
-                              for i, t in enumerate(targets[""])]  # fmt: skip
-        mixed: dict[str, list[float]] = {name: [] for name in servers}
-        alone: dict[tuple[str, int], list[float]] = {}
-        for _ in range(args.repeat):
-            for name, server in servers.items():
-                mixed[name].append(cpu_per_request(targets[name], server))
-            for number in range(per_call):
-                for name in ("", "bare"):
-                    alone.setdefault((name, number), []).append(
-                        cpu_per_request(targets[name][number::per_call], servers[name]))  # fmt: skip
+            targets[plain] = retargeted(targets[""], servers[plain].info["devices"])
+        sides = {f"mix {name}": (targets[name], server) for name, server in servers.items()}
+        for number in range(len(CALLS)):
+            for name in ("", "bare"):
+                sides[f"call {number} {name}"] = (targets[name][number :: len(CALLS)], servers[name])
+        turns = Turns(load, args.repeat, "where")
+        turns.measure(sides)
+    if turns.errors:
+        raise SystemExit(f"{turns.errors} errors under load: the figures would not mean anything")
 
+    def cpu(side: str) -> list[float]:
+        return [run.cpu_per_request_us or 0.0 for run in turns.runs[side]]
+
+    mixed = {name: cpu(f"mix {name}") for name in servers}
     full = statistics.median(mixed[""])
     print(f"\nmixed workload, {args.size} devices        server CPU per request (median)   vs axisim")
     for name, values in mixed.items():
         labels = {"bare": "bare aiohttp (baseline)", "floor": "plain asyncio, no framework (floor)", "": "axisim"}
         label = labels.get(name, f"axisim without {name}")
-        cpu = statistics.median(values)
-        print(f"{label:36s} {cpu:8.1f} µs   {cpu - full:+7.1f} µs   (runs {', '.join(f'{v:.0f}' for v in values)})")
+        median, runs = statistics.median(values), ", ".join(f"{value:.0f}" for value in values)
+        print(f"{label:36s} {median:8.1f} µs   {median - full:+7.1f} µs   (runs {runs})")
     print("\neach call alone                                     axisim µs   bare µs   ratio")
     for number, call in enumerate(CALLS):
-        mine, bare = statistics.median(alone["", number]), statistics.median(alone["bare", number])
+        mine, bare = statistics.median(cpu(f"call {number} ")), statistics.median(cpu(f"call {number} bare"))
         print(f"{call.path[:50]:50s}  {mine:8.1f}  {bare:8.1f}   {bare / mine if mine else 0:5.2f}")
     return 0
 
