@@ -2,8 +2,9 @@
 header, its pages for requests that cannot be parsed, and a client's faults logged as one line.
 
 aiohttp's RequestHandler does the HTTP; DeviceProtocol adds what it lacks (a request-header
-deadline) and routes its error paths to Apache's pages and to quiet log lines. DeviceRunner is
-the AppRunner that makes these connections (server.start_device uses it).
+deadline) and routes its error paths to Apache's pages and to quiet log lines. A device's
+connections start as LeanConnections (axisim/lean_connection.py), which hand a connection to a
+DeviceProtocol when a request needs aiohttp's handler; axisim/device_runner.py picks.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from cgi_handlers.apache_pages import APACHE_PAGES, apache_page
-from cgi_handlers.request_context import DEVICE_KEY
 
 from .device import Device
 
@@ -37,7 +37,7 @@ REQUEST_TIMEOUT_PAGE = (
 )
 
 
-def _request_timeout_reply(server: str) -> bytes:
+def request_timeout_reply(server: str) -> bytes:
     head = (
         f"HTTP/1.1 408 Request Timeout\r\nDate: {formatdate(usegmt=True)}\r\nServer: {server}\r\n"
         f"Content-Length: {len(REQUEST_TIMEOUT_PAGE)}\r\nConnection: close\r\n"
@@ -103,6 +103,23 @@ class DeviceProtocol(RequestHandler):
         else:
             self.force_close()
 
+    def accept_handed(
+        self, transport: asyncio.Transport, messages: list[Any], upgraded: bool, tail: bytes
+    ) -> None:
+        """Take over a connection a LeanConnection (axisim/lean_connection.py) has read so far: its
+        parsed, unanswered requests (the first is one only aiohttp's handler serves: an upgrade, or
+        one the parser refused) and what came after an upgrade request, as if this handler had read
+        them itself."""
+        self.connection_made(transport)
+        if self.transport is None:  # the firewall dropped it
+            return
+        transport.set_protocol(self)
+        for message in messages:
+            self._request_count += 1
+            self._messages.append(message)
+        self._upgraded, self._message_tail = upgraded, tail
+        self._stop_header_clock()
+
     def _idle(self) -> bool:
         return self._waiter is not None and not self._waiter.done()
 
@@ -123,7 +140,7 @@ class DeviceProtocol(RequestHandler):
         if self.transport is None or self._force_close or self._messages or not self._idle():
             return
         if self._header_bytes:
-            self.transport.write(_request_timeout_reply(self._server_header))
+            self.transport.write(request_timeout_reply(self._server_header))
         LOG.debug("%s: no complete request within %g s, connection closed", self._peer(), self._header_timeout)
         self.force_close()
 
@@ -178,28 +195,6 @@ def admitted(device: Device, transport: asyncio.BaseTransport) -> bool:
     if packet_filter is None or not isinstance(peer, tuple) or not isinstance(local, tuple):
         return True
     return packet_filter(str(peer[0]), int(local[1]))
-
-
-class _DeviceServer(web.Server):
-    """aiohttp's low-level server making DeviceProtocol connections."""
-
-    device: Device | None = None
-
-    def __call__(self) -> RequestHandler:
-        return DeviceProtocol(self, loop=self._loop, device=self.device, **self._kwargs)
-
-
-class DeviceRunner(web.AppRunner):
-    """An AppRunner whose connections are DeviceProtocols (kwargs: keepalive_timeout, header_timeout,
-    server_header, ...). The control API uses it too, with its own Server header: the same limits
-    and quiet refusals of malformed requests."""
-
-    async def _make_server(self) -> web.Server:
-        server = await super()._make_server()
-        server.__class__ = _DeviceServer  # the same server, with the one method that picks the protocol
-        assert isinstance(server, _DeviceServer)
-        server.device = self.app.get(DEVICE_KEY)  # a device's application (the control API's has none)
-        return server
 
 
 class _AcceptLimit(logging.Filter):

@@ -29,6 +29,7 @@ from .access_policy import (
     port_of,
 )
 from .connection import DeviceProtocol
+from .lean_connection import LeanConnection
 from .lifecycle import State
 from .logs import Severity
 
@@ -207,7 +208,9 @@ class ListenerMoves:
         if server is None:
             return
         for connection in server.connections:
-            if isinstance(connection, DeviceProtocol) and _local_port(connection.transport) == old_port:
+            if not isinstance(connection, (DeviceProtocol, LeanConnection)):
+                continue
+            if _local_port(connection.transport) == old_port:
                 connection.close_when_answered()
 
     def _failed(self, name: str, value: str, exc: BaseException) -> None:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from .access_policy import HTTP_PORT, HTTPS_ENABLED, HTTPS_PORT, RTSP_ENABLED, RTSP_PORT
-from .connection import HEADER_TIMEOUT, KEEPALIVE_TIMEOUT, DeviceRunner, quiet_accept_errors
+from .connection import HEADER_TIMEOUT, KEEPALIVE_TIMEOUT, quiet_accept_errors
 from .control.faults import Faults
 from .control.journal import Journal
 from .control.stream_hooks import STREAM_HOOKS_KEY
 from .device import Device
+from .device_runner import DeviceRunner
 from .https_certificates import Certificates
 from .lifecycle import State
 from .listen_site import DeviceSite

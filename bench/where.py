@@ -5,8 +5,10 @@ axisim switched off in the server process, then each call alone against the bare
 
 Switches (bench/fleetserve.py --without, measurement only: the replies stay right, nothing is
 checked): `digest` answers every Authorization header naming a known user as that user, without
-parsing or hashing; `journal` records nothing. The difference to the full server is what that part
-costs per request in the server (caches and all), which timing it in isolation understates 2-3x.
+parsing or hashing; `journal` records nothing; `lean` serves every connection with aiohttp's own
+handler (DeviceProtocol) instead of the lean connection (axisim/lean_connection.py). The
+difference to the full server is what that part costs per request in the server (caches and
+all), which timing it in isolation understates 2-3x.
 The floor is plain asyncio listeners answering a fixed reply without any HTTP framework: what the
 sockets and the event loop cost, so bare aiohttp minus the floor is aiohttp's own share.
 Every server runs at once and they are measured in turns, `--repeat` rounds, medians shown: on a
@@ -20,7 +22,7 @@ import contextlib
 import statistics
 from typing import Any
 
-SWITCHES = ("digest", "journal")
+SWITCHES = ("digest", "journal", "lean")
 
 
 def switch_off(names: list[str]) -> None:
@@ -42,6 +44,10 @@ def switch_off(names: list[str]) -> None:
         from axisim.control.journal import Journal
 
         Journal.record = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+    if "lean" in names:
+        import axisim.device_runner
+
+        axisim.device_runner.LEAN = False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     load = LoadGenerator(args.connections, args.duration, use_wrk=False, engine=args.client)
     print(f"load generator: {load.describe()}; {args.repeat} rounds, medians", flush=True)
 
-    variants = ["", "digest", "journal", "digest,journal"]
+    variants = ["", "lean", "digest", "journal", "digest,journal"]
     with contextlib.ExitStack() as running:  # every server up at once, measured in turns (Turns)
         servers: dict[str, ServerProcess] = {}
         for without in variants:

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from axisim.connection import DeviceRunner
 from axisim.device import DEFAULT_ACCOUNT, Device, make_device
+from axisim.device_runner import DeviceRunner
 from axisim.digest_client import authorization
 from axisim.pipeline import build_app
 from tests.mqtt_broker import broker, subscriber  # noqa: F401 - the MQTT tests' Mosquitto broker and subscriber fixtures

@@ -14,7 +14,8 @@ from bench import where
 def test_the_breakdown_measures_every_variant_and_call(capsys: pytest.CaptureFixture[str]) -> None:
     assert where.main(["--duration", "0.2", "--repeat", "1", "--size", "3", "--client", "raw"]) == 0
     out = capsys.readouterr().out
-    for row in ("axisim ", "axisim without digest ", "axisim without journal ", "axisim without digest,journal ",
+    for row in ("axisim ", "axisim without lean ", "axisim without digest ", "axisim without journal ",
+                "axisim without digest,journal ",
                 "bare aiohttp (baseline) ", "plain asyncio, no framework (floor) "):  # fmt: skip
         assert re.search(rf"^{re.escape(row)}\s+[\d.]+ µs\s+[-+][\d.]+ µs", out, re.MULTILINE), (row, out)
     assert len(re.findall(r"^/axis-cgi/\S+\s+[\d.]+\s+[\d.]+\s+[\d.]+$", out, re.MULTILINE)) == 5, out

@@ -17,7 +17,8 @@ from aiohttp import web
 
 from param_tree import whole_number
 
-from ..connection import KEEPALIVE_TIMEOUT, DeviceRunner
+from ..connection import KEEPALIVE_TIMEOUT
+from ..device_runner import DeviceRunner
 from ..fleet import Fleet
 from ..jsonread import JsonError, read_json_object
 from ..simulated import SimulatedDevice
