@@ -24,11 +24,12 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.base_protocol import BaseProtocol
-from aiohttp.helpers import ceil_timeout
-from aiohttp.http import HttpRequestParser, StreamWriter
+from aiohttp.helpers import ceil_timeout, rfc822_formatted_time
+from aiohttp.http import SERVER_SOFTWARE, HttpRequestParser, HttpVersion10, HttpVersion11, StreamWriter
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_writer import _serialize_headers
 from aiohttp.log import access_logger as aiohttp_access_logger
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.tcp_helpers import tcp_keepalive
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("axisim")
 QUEUE_LIMIT = 32  # pipelined requests parsed ahead of their answers before reading pauses (aiohttp's limit)
 _IDLE, _KEEPALIVE, _HEADERS = 0, 1, 2  # what the connection's one timer is counting down to
+_EMPTY_BODY = frozenset({204, 304})  # with HEAD and 1xx: no body, and aiohttp's rules for Content-Length
 
 
 class LeanConnection(BaseProtocol):
@@ -277,6 +279,13 @@ class LeanConnection(BaseProtocol):
             response = _failed(request, 500, None)
         if not response.prepared:
             response.headers["Server"] = self._server_header
+            reply = plain_reply(request, response) if self._access is None else None
+            if reply is not None:
+                transport = self.transport
+                if transport is None or transport.is_closing():
+                    raise ConnectionResetError("Cannot write to closing transport")  # as aiohttp's StreamWriter
+                transport.write(reply)
+                return bool(response.keep_alive)
         await response.prepare(request)
         await response.write_eof()
         return bool(response.keep_alive)
@@ -338,6 +347,51 @@ class LeanConnection(BaseProtocol):
         handler.accept_handed(transport, messages, self._upgraded, self._tail)  # type: ignore[attr-defined]
         self._tail = b""
         self.transport = None  # a payload of this connection's parser must not pause or resume the new handler's
+
+
+def plain_reply(request: web.BaseRequest, response: web.StreamResponse) -> bytes | None:
+    """The bytes aiohttp's `prepare` and `write_eof` would write for a plain reply (a web.Response
+    with a bytes body, neither compressed nor chunked, no cookies, no Content-Length of its own, to
+    a request other than HEAD, status 200-599 but 204 and 304, no on_response_prepare signal), with
+    the response marked as sent; None for any other reply, which goes through aiohttp's own path.
+    The header rules are Response._start's and StreamResponse._prepare_headers': one write instead
+    of a chain of five coroutines and the writer's buffers. tests/test_lean_connection.py checks
+    the bytes against aiohttp's, so an aiohttp that changes them fails there, not on a client."""
+    if type(response) is not web.Response or response._payload_writer is not None or response._eof_sent:
+        return None
+    body = response._body
+    status = response._status
+    if (
+        (body is not None and type(body) is not bytes) or response._compression or response._chunked
+        or response._cookies or status < 200 or status in _EMPTY_BODY or request.method == "HEAD"
+    ):  # fmt: skip
+        return None
+    headers = response._headers
+    if hdrs.CONTENT_LENGTH in headers:
+        return None
+    match_info = request.match_info
+    if any(app.on_response_prepare for app in match_info.apps):
+        return None
+    headers[hdrs.CONTENT_LENGTH] = str(len(body)) if body else "0"
+    if body:
+        headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")
+    if hdrs.DATE not in headers:
+        headers[hdrs.DATE] = rfc822_formatted_time()
+    headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
+    keep_alive = response._keep_alive
+    if keep_alive is None:
+        keep_alive = response._keep_alive = request.keep_alive
+    version = request.version
+    if hdrs.CONNECTION not in headers:
+        if keep_alive:
+            if version == HttpVersion10:
+                headers[hdrs.CONNECTION] = "keep-alive"
+        elif version == HttpVersion11:
+            headers[hdrs.CONNECTION] = "close"
+    head = _serialize_headers(f"HTTP/{version[0]}.{version[1]} {status} {response._reason}", headers)
+    response._eof_sent = True  # prepared, and its write_eof does nothing
+    response._body_length = len(body) if body else 0
+    return head + body if body else head
 
 
 def _failed(request: web.BaseRequest, status: int, exc: BaseException | None) -> web.Response:
