@@ -36,6 +36,7 @@ from .accounts import Account, AccountStore
 
 NONCE_LIFETIME = 300.0
 MAX_KNOWN_NONCES = 1024
+MAX_KNOWN_A2 = 64  # request lines whose HA2 is kept: a client polls a few paths (~150 bytes each)
 NC_TABLE_SIZE = 4096  # strict mode: nonces whose highest nc is remembered; older ones go stale
 _ONCE = 1 << 32  # the nc recorded for a qop-less request: above any 8-hex-digit nc
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("[^"\\]*(?:\\.[^"\\]*)*"|[^,]*?)\s*(?:,|$)')  # unrolled: fast
@@ -177,6 +178,8 @@ class DigestAuthority:
         self._seen_nc: OrderedDict[str, tuple[float, int]] = OrderedDict()  # nonce -> (issued, highest nc)
         self._floor = float("-inf")  # strict: nonces issued at or before this and not in the table are stale
         self._known: dict[str, float] | None = None  # nonces checked this boot -> when issued (lazy: fleets)
+        self._ha2: dict[str, str] | None = None  # "method:uri" -> its MD5: a client asks the same few (lazy: fleets)
+        self._granted: dict[str, AuthResult] | None = None  # user -> the OK result (frozen: one per account)
 
     def new_secret(self) -> None:
         """A reboot: nonces issued before it are no longer valid."""
@@ -239,7 +242,7 @@ class DigestAuthority:
             return AuthResult(Outcome.INVALID, username=username, reason="invalid nonce")
         qop = get("qop")
         ha1 = account.ha1  # MD5(user:realm:password), all the device keeps of a password
-        ha2 = _md5(f"{method}:{uri}")
+        ha2 = self._hash_a2(f"{method}:{uri}")
         if qop is None:
             expected = _md5(f"{ha1}:{nonce}:{ha2}")
         elif qop == "auth" and _NC.match(nc := get("nc", "")) and (cnonce := get("cnonce")):
@@ -253,7 +256,27 @@ class DigestAuthority:
             return AuthResult(Outcome.STALE, username=username)
         if self.strict_nc:
             return self._strict(nonce, issued, int(nc, 16) if qop else None, account, username)
-        return AuthResult(Outcome.OK, account=account, username=username)
+        return self._grant(account, username)
+
+    def _hash_a2(self, a2: str) -> str:
+        memo = self._ha2
+        if memo is None or len(memo) >= MAX_KNOWN_A2:
+            memo = self._ha2 = {}
+        ha2 = memo.get(a2)
+        if ha2 is None:
+            ha2 = memo[a2] = _md5(a2)
+        return ha2
+
+    def _grant(self, account: Account, username: str) -> AuthResult:
+        """The OK result for an account: made once (a frozen dataclass costs more to make than the
+        rest of a check), made again when the account was replaced (a new password, a reset)."""
+        granted = self._granted
+        if granted is None:
+            granted = self._granted = {}  # one per account that ever logged in: bounded by the accounts
+        result = granted.get(username)
+        if result is None or result.account is not account:
+            result = granted[username] = AuthResult(Outcome.OK, account=account, username=username)
+        return result
 
     def _strict(self, nonce: str, issued: float, nc: int | None, account: Account, username: str) -> AuthResult:
         """Each nc of a nonce once, increasing; a nonce the bounded table let go is stale, not new."""
@@ -265,13 +288,13 @@ class DigestAuthority:
             while len(self._seen_nc) > self.nc_table_size:
                 _, (dropped, _) = self._seen_nc.popitem(last=False)
                 self._floor = max(self._floor, dropped)
-            return AuthResult(Outcome.OK, account=account, username=username)
+            return self._grant(account, username)
         if nc is None:  # a qop-less request has no count: its nonce served once; ask for a new one
             return AuthResult(Outcome.STALE, username=username)
         if nc <= seen[1]:
             return AuthResult(Outcome.INVALID, username=username, reason="nonce count replayed")
         self._seen_nc[nonce] = (seen[0], nc)
-        return AuthResult(Outcome.OK, account=account, username=username)
+        return self._grant(account, username)
 
 
 def _same_target(uri: str, target: str) -> bool:

@@ -369,9 +369,9 @@ def plain_reply(request: web.BaseRequest, response: web.StreamResponse) -> bytes
     headers = response._headers
     if hdrs.CONTENT_LENGTH in headers:
         return None
-    match_info = request.match_info
-    if any(app.on_response_prepare for app in match_info.apps):
-        return None
+    for app in request.match_info.apps:
+        if app.on_response_prepare:
+            return None
     headers[hdrs.CONTENT_LENGTH] = str(len(body)) if body else "0"
     if body:
         headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")

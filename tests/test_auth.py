@@ -298,3 +298,34 @@ def test_a_client_sending_a_new_shape_each_time_makes_one_pattern_per_interval(
         text = ", ".join(f'{key}="{rng.randrange(10**6)}"' if rng.random() < 0.5 else f"{key}=x" for key in fields)
         assert auth.parse_digest_params(text) == auth._parse_general(text)
     assert len(auth._SHAPES) == 1
+
+
+def test_a_granted_result_follows_the_account_it_names() -> None:
+    """DigestAuthority keeps one OK result per account (and each request line's HA2): a changed
+    password refuses the old one at once, and an account removed and added again is the new one."""
+    from axisim.accounts import AccountStore
+    from axisim.auth import DigestAuthority, Outcome
+
+    realm = "AXIS_ACCC8E000001"
+    authority = DigestAuthority(realm)
+    accounts = AccountStore(realm)
+    accounts.add("root", "pass", frozenset({"admin", "operator", "viewer"}))
+    accounts.add("op", "first", frozenset({"operator", "viewer"}))
+    uri = "/axis-cgi/param.cgi?action=list"
+
+    def check(user: str, password: str) -> object:
+        header = authorization(authority.challenge(), user=user, password=password, method="GET", uri=uri)
+        return authority.verify(header.partition(" ")[2], "GET", uri, accounts)
+
+    first = check("op", "first")
+    assert first.outcome is Outcome.OK and first.account is accounts.get("op")
+    assert check("op", "first") is first  # made once
+    accounts.update("op", password="second")
+    assert check("op", "first").outcome is Outcome.INVALID
+    assert check("op", "second").outcome is Outcome.OK
+    accounts.remove("op")
+    assert check("op", "second").outcome is Outcome.INVALID
+    accounts.add("op", "third", frozenset({"viewer"}))
+    again = check("op", "third")
+    assert again.outcome is Outcome.OK and again.account is accounts.get("op") and again is not first
+    assert again.account.role < first.account.role  # type: ignore[union-attr]
