@@ -59,7 +59,8 @@ class LeanConnection(BaseProtocol):
     __slots__ = (
         "_access", "_closing", "_device", "_due", "_header_bytes", "_header_timeout", "_keepalive_timeout",
         "_lingering_time", "_manager", "_queue", "_request", "_server_header", "_tail", "_task_handler",
-        "_tcp_keepalive", "_timer", "_timing", "max_field_size", "max_headers", "max_line_size",
+        "_tcp_keepalive", "_timer", "_timing", "max_field_size", "max_headers", "max_line_size", "peername",
+        "sockname", "ssl_context",
     )  # fmt: skip
 
     def __init__(
@@ -96,6 +97,9 @@ class LeanConnection(BaseProtocol):
         self._timing = _IDLE
         self._due = 0.0
         self._header_bytes = False  # some of a request came while the header clock runs (408, not silence)
+        self.ssl_context: Any = None
+        self.peername: Any = None
+        self.sockname: Any = None
 
     # -- the connection
 
@@ -105,6 +109,10 @@ class LeanConnection(BaseProtocol):
         if self._tcp_keepalive:
             tcp_keepalive(self.transport)
         self._manager.connection_made(self, self.transport)  # type: ignore[arg-type]  (duck-typed: shutdown, close)
+        # aiohttp's Request reads these from its protocol, three per request: asked of the transport once
+        self.ssl_context = transport.get_extra_info("sslcontext")
+        self.peername = transport.get_extra_info("peername")
+        self.sockname = transport.get_extra_info("sockname")
         device = self._device
         if device is not None and device.packet_filter is not None and not admitted(device, transport):
             transport.abort()  # the device's firewall drops it: no answer, as a real DROP
@@ -194,20 +202,6 @@ class LeanConnection(BaseProtocol):
             if not task.done():
                 task.cancel()
         self.force_close()
-
-    # -- aiohttp's Request reads these from its protocol
-
-    @property
-    def ssl_context(self) -> Any:
-        return self.transport.get_extra_info("sslcontext") if self.transport is not None else None
-
-    @property
-    def peername(self) -> Any:
-        return self.transport.get_extra_info("peername") if self.transport is not None else None
-
-    @property
-    def sockname(self) -> Any:
-        return self.transport.get_extra_info("sockname") if self.transport is not None else None
 
     # -- requests, one at a time in order
 
