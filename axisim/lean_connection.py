@@ -303,10 +303,17 @@ class LeanConnection(BaseProtocol):
     # -- the one timer: keep-alive between requests, the header deadline while a request arrives
 
     def _count_down(self, timing: int, seconds: float) -> None:
+        """One timer for the connection: moved later by reading `_due` when it fires (every request
+        moves the keep-alive deadline later), set again only when the new deadline is earlier (the
+        5 s keep-alive after the first request, while the 20 s header clock of the connection's
+        start is still pending)."""
         self._timing = timing
-        self._due = self._loop.time() + seconds
-        if self._timer is None:
-            self._timer = self._loop.call_at(self._due, self._expired)
+        due = self._due = self._loop.time() + seconds
+        timer = self._timer
+        if timer is None or timer.when() > due:
+            if timer is not None:
+                timer.cancel()
+            self._timer = self._loop.call_at(due, self._expired)
 
     def _expired(self) -> None:
         self._timer = None

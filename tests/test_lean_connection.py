@@ -408,3 +408,61 @@ async def test_plain_replies_are_aiohttps_bytes_for_every_kind_of_response(monke
     finally:
         await runner.cleanup()
     assert taken.count(True) == 24 and taken.count(False) == 24, taken  # 6 plain paths x 4 requests; HEADs and the rest
+
+
+async def test_requests_cut_anywhere_read_the_same_on_both_paths(
+    served: RunningDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream of requests (signed and not, bodies, pipelined) cut at random points into separate
+    writes: lean and aiohttp's handler read it the same and answer byte for byte alike. Seeded and
+    bounded: 12 streams of 4-7 requests."""
+    import random
+
+    probe = await Wire.open(served.port)
+    await probe.send(request("GET", "/axis-cgi/param.cgi?action=list&group=root.Brand"))
+    challenge = await probe.reply()
+    probe.close()
+    pool = [
+        request("POST", "/axis-cgi/systemready.cgi", b'{"apiVersion":"1.2","method":"systemready"}',
+                f"Content-Type: {JSON}\r\n"),
+        request("GET", "/axis-cgi/param.cgi?action=list&group=root.Brand",
+                headers=signed(challenge, "GET", "/axis-cgi/param.cgi?action=list&group=root.Brand")),
+        request("POST", "/axis-cgi/basicdeviceinfo.cgi", BASICDEVICEINFO,
+                f"Content-Type: {JSON}\r\n" + signed(challenge, "POST", "/axis-cgi/basicdeviceinfo.cgi")),
+        request("GET", "/axis-cgi/param.cgi?action=list&group=root.Network"),  # 401
+        request("GET", "/axis-cgi/nothing-here.cgi"),
+    ]  # fmt: skip
+    chooser = random.Random(2026)
+    for _ in range(12):
+        stream = b"".join(chooser.choice(pool) for _ in range(chooser.randint(4, 7)))
+        cuts = sorted(chooser.sample(range(1, len(stream)), chooser.randint(1, 6)))
+        pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+        count = stream.count(b" HTTP/1.1\r\n")
+        seen = []
+        for lean in (True, False):
+            wire = await connect(served.port, lean, monkeypatch)
+            for piece in pieces:
+                await wire.send(piece)
+                await asyncio.sleep(0.002)  # each piece its own read on the server
+            seen.append([masked(await wire.reply()) for _ in range(count)])
+            wire.close()
+        assert seen[0] == seen[1]
+
+
+async def test_the_keep_alive_timeout_follows_the_first_request_not_the_header_clock() -> None:
+    """A connection's header clock (20 s on a device; 3 s here) runs from its start; once its first
+    request is answered the keep-alive timeout (5 s; 0.3 s here) governs, and the idle connection
+    closes then, not when the header clock would have run out."""
+    running = await start_device(
+        make_device("S3008"), "127.0.0.1", 0, https_port=None, keepalive_timeout=0.3, header_timeout=3.0
+    )
+    try:
+        wire = await Wire.open(running.port)
+        await wire.send(request("GET", "/axis-cgi/systemready.cgi"))
+        await wire.reply()
+        answered = asyncio.get_running_loop().time()
+        assert await wire.closed()
+        assert asyncio.get_running_loop().time() - answered < 2.0
+        wire.close()
+    finally:
+        await running.stop()
