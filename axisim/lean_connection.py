@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import hdrs, web
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("axisim")
 QUEUE_LIMIT = 32  # pipelined requests parsed ahead of their answers before reading pauses (aiohttp's limit)
 _IDLE, _KEEPALIVE, _HEADERS = 0, 1, 2  # what the connection's one timer is counting down to
+SWITCHING_UPGRADES = frozenset({"websocket"})  # aiohttp's ALLOWED_UPGRADES
 _EMPTY_BODY = frozenset({204, 304})  # with HEAD and 1xx: no body, and aiohttp's rules for Content-Length
 
 
@@ -147,8 +149,10 @@ class LeanConnection(BaseProtocol):
             messages, upgraded, tail = self._parser.feed_data(data)
         except HttpProcessingError as exc:
             messages, upgraded, tail = [(_ErrInfo(status=400, exc=exc, message=exc.message), EMPTY_PAYLOAD)], False, b""
-        if upgraded:
+        if upgraded:  # the parser stopped after an upgrade request and its body: what follows is the new protocol's
             self._upgraded, self._tail = True, tail
+            if not messages and self._task_handler is None:
+                self._next()  # the upgrade request waiting for its body can go over now
         if messages:
             self._queue.extend(messages)
             self._timing = _IDLE  # the headers are in: no deadline while a request is answered
@@ -212,8 +216,15 @@ class LeanConnection(BaseProtocol):
         if not queue or self._closing:
             return
         message = queue[0][0]
-        if type(message) is _ErrInfo or message.upgrade:
+        if type(message) is _ErrInfo:
             self._hand_over()
+            return
+        if message.method == "CONNECT" or (message.upgrade and _switches(message)):
+            if self._upgraded:  # its body (if any) is in: aiohttp's handler takes the connection
+                self._hand_over()
+            else:  # its body is still coming: due like a request's headers (mod_reqtimeout), then over
+                self._header_bytes = True
+                self._count_down(_HEADERS, self._header_timeout)
             return
         _message, payload = queue.popleft()
         if self._buffer_paused and len(queue) <= QUEUE_LIMIT // 2:
@@ -243,8 +254,9 @@ class LeanConnection(BaseProtocol):
             keep_alive = await self._send(request, response)
             if self._access is not None:
                 self._access.log(request, response, loop.time() - started)
-            if not payload.is_eof():
-                keep_alive = keep_alive and await self._linger(payload)
+            if not payload.is_eof():  # drained even when the connection closes next: closing on unread
+                drained = await self._linger(payload)  # data would reset it and lose the reply
+                keep_alive = keep_alive and drained
             payload.set_exception(_PAYLOAD_ACCESS_ERROR)
         except ConnectionError:
             LOG.debug("%s: client gone before its reply was written", _peer(self))
@@ -269,8 +281,7 @@ class LeanConnection(BaseProtocol):
         """Write the reply as aiohttp's finish_response does; whether the connection stays open."""
         request._finish()
         if not isinstance(response, web.StreamResponse):
-            LOG.error("a handler returned %r instead of a response", response)
-            response = _failed(request, 500, None)
+            response = _not_a_response(response)
         if not response.prepared:
             response.headers["Server"] = self._server_header
             reply = plain_reply(request, response) if self._access is None else None
@@ -287,7 +298,7 @@ class LeanConnection(BaseProtocol):
     async def _linger(self, payload: StreamReader) -> bool:
         """A body the handler did not read: drained (for up to lingering_time), so the next request
         starts where it should; False when it did not end in time."""
-        if self._lingering_time <= 0:
+        if self._lingering_time <= 0 or self.transport is None:
             return False
         end = self._loop.time() + self._lingering_time
         try:
@@ -338,16 +349,28 @@ class LeanConnection(BaseProtocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._buffer_paused:  # the new handler starts reading with flags of its own
-            self._resume_reading_for_buffer()
+        if self._buffer_paused or self._reading_paused:  # the new handler starts reading with flags of its own
+            self._buffer_paused = self._reading_paused = False
+            self._resume_transport_reading()
         handler: RequestHandler = manager.handover()  # type: ignore[attr-defined]
         manager.connection_lost(self, None)  # type: ignore[arg-type]
         self._manager = None
         self._closing = True
         messages, self._queue = list(self._queue), deque()
+        for _message, payload in messages:  # their bodies now ask the new handler for flow control and
+            if payload is not EMPTY_PAYLOAD:  # whether the connection is still there
+                payload._protocol = handler
         handler.accept_handed(transport, messages, self._upgraded, self._tail)  # type: ignore[attr-defined]
         self._tail = b""
-        self.transport = None  # a payload of this connection's parser must not pause or resume the new handler's
+        self.transport = None
+
+
+def _switches(message: RawRequestMessage) -> bool:
+    """Whether aiohttp's parser switches protocols after this request: an Upgrade it supports
+    (only `websocket`), as aiohttp's _http_parser.pyx decides (its set is not importable); CONNECT
+    is tested by the caller. A request naming another upgrade (h2c) is an ordinary request."""
+    value = message.headers.get(hdrs.UPGRADE, "")
+    return value.isascii() and value.lower() in SWITCHING_UPGRADES
 
 
 def plain_reply(request: web.BaseRequest, response: web.StreamResponse) -> bytes | None:
@@ -397,13 +420,28 @@ def plain_reply(request: web.BaseRequest, response: web.StreamResponse) -> bytes
 
 def _failed(request: web.BaseRequest, status: int, exc: BaseException | None) -> web.Response:
     """A handler that raised (the pipeline answers every failure itself, so this is a simulator bug):
-    aiohttp's plain reply for the status, the traceback in the log."""
+    the reply aiohttp's RequestHandler.handle_error gives (not in debug mode), the traceback in the log."""
     if exc is not None:
         LOG.error("error answering %s %s", request.method, request.path, exc_info=exc)
-    text = "500 Internal Server Error\n\nServer got itself in trouble" if status == 500 else None
-    response = web.Response(status=status, text=text, content_type="text/plain")
+    content_type, text = "text/plain", None
+    if status == HTTPStatus.INTERNAL_SERVER_ERROR:
+        title = f"{HTTPStatus.INTERNAL_SERVER_ERROR.value} {HTTPStatus.INTERNAL_SERVER_ERROR.phrase}"
+        description = HTTPStatus.INTERNAL_SERVER_ERROR.description
+        if "text/html" in request.headers.get("Accept", ""):
+            content_type = "text/html"
+            text = f"<html><head><title>{title}</title></head><body>\n<h1>{title}</h1>\n{description}\n</body></html>\n"
+        else:
+            text = f"{title}\n\n{description}"
+    response = web.Response(status=status, text=text, content_type=content_type)
     response.force_close()
     return response
+
+
+def _not_a_response(returned: object) -> web.Response:
+    """A handler that returned something else than a response: aiohttp's 500 for it."""
+    LOG.error("a handler returned %r instead of a response", returned)
+    error = web.HTTPInternalServerError()
+    return web.Response(status=error.status, reason=error.reason, text=error.text, headers=error.headers)
 
 
 def _peer(source: Any) -> str:

@@ -466,3 +466,106 @@ async def test_the_keep_alive_timeout_follows_the_first_request_not_the_header_c
         wire.close()
     finally:
         await running.stop()
+
+
+async def both_paths(
+    port: int, monkeypatch: pytest.MonkeyPatch, *writes: bytes, pause: float = 0.05, pauses: tuple[float, ...] = ()
+) -> list[bytes]:
+    """What each path sends back for the same writes (with a pause after each: `pauses`, else
+    `pause`), read until it closes or goes quiet for 1.5 s, status lines only."""
+    seen = []
+    for lean in (True, False):
+        monkeypatch.setattr(device_runner, "LEAN", lean)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for number, data in enumerate(writes):
+            writer.write(data)
+            await writer.drain()
+            await asyncio.sleep(pauses[number] if pauses else pause)
+        received = b""
+        while True:
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), 1.5)
+            except (TimeoutError, ConnectionError):
+                break
+            if not chunk:
+                break
+            received += chunk
+        writer.close()
+        seen.append(b"\n".join(re.findall(rb"HTTP/1\.[01] \d{3}[^\r]*", received)))
+    return seen
+
+
+async def test_an_upgrade_aiohttp_does_not_switch_for_is_an_ordinary_request(
+    served: RunningDevice, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`Upgrade: h2c` is answered as a plain request, and a body still arriving behind it is read
+    by the connection that parsed it (found by a hostile test: it was handed over with the body
+    half read, a 500 and a traceback)."""
+    served.runner.app[WIRING_KEY].faults.add({"path": "/axis-cgi/basicdeviceinfo.cgi", "latency_ms": 500})
+    ready = b'{"apiVersion":"1.2","method":"systemready"}'
+    seen = await both_paths(
+        served.port, monkeypatch,
+        request("POST", "/axis-cgi/basicdeviceinfo.cgi", BASICDEVICEINFO),  # held 0.5 s: the next two queue
+        request("GET", "/axis-cgi/systemready.cgi", headers="Connection: Upgrade\r\nUpgrade: h2c\r\n"),
+        request("POST", "/axis-cgi/systemready.cgi", ready)[:-10], ready[-10:], pauses=(0.05, 0.05, 1.0, 0.05),
+    )  # fmt: skip
+    assert seen[0] == seen[1] == b"HTTP/1.1 401 Unauthorized\nHTTP/1.1 200 OK\nHTTP/1.1 200 OK"
+    assert "Traceback" not in caplog.text and "ERROR" not in caplog.text
+
+
+async def test_a_websocket_upgrade_with_a_body_goes_over_once_its_body_is_in(
+    served: RunningDevice, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    head = upgrade("/vapix/ws-data-stream?sources=events", "Content-Length: 5\r\n")
+    seen = await both_paths(served.port, monkeypatch, head, b"hello", pause=0.3)
+    assert seen[0] == seen[1] == b"HTTP/1.1 401 Unauthorized"
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_closing_request_with_an_unread_body_still_gets_its_reply(
+    served: RunningDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connection: close (or HTTP/1.0) and a large body no handler reads (401): the body is drained
+    before the close, so the reply is not lost to a reset (found by a hostile test)."""
+    body = b"x" * 400_000
+    for version, extra in (("1.1", "Connection: close\r\n"), ("1.0", "")):
+        head = f"POST /axis-cgi/param.cgi HTTP/{version}\r\nHost: device\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
+        seen = await both_paths(served.port, monkeypatch, head.encode() + body[:200_000], body[200_000:])
+        assert seen[0] == seen[1] == f"HTTP/{version} 401 Unauthorized".encode()
+
+
+async def test_a_handler_that_fails_gets_aiohttps_500_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not reachable through the pipeline (it answers every failure itself): a raising handler, and
+    one returning no response, get aiohttp's replies on the lean path too."""
+
+    async def raising(_request: web.Request) -> web.Response:
+        raise ValueError("a simulator bug")
+
+    async def nothing(_request: web.Request) -> web.Response:
+        return None  # type: ignore[return-value]
+
+    app = web.Application()
+    app.router.add_get("/raise", raising)
+    app.router.add_get("/none", nothing)
+    app[DEVICE_KEY] = make_device("S3008")
+    runner = DeviceRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        for path, extra in (("/raise", ""), ("/raise", "Accept: text/html\r\n"), ("/none", "")):
+            seen = []
+            for lean in (True, False):
+                monkeypatch.setattr(device_runner, "LEAN", lean)
+                wire = await Wire.open(port)
+                await wire.send(request("GET", path, headers=extra))
+                seen.append(masked(await wire.reply()))
+                wire.close()
+            if path == "/none":  # aiohttp's own handler sends its own Server header here; the lean path the device's
+                assert seen[0].endswith(b"\r\n\r\n500: Internal Server Error") and b"Server: Apache" in seen[0]
+                assert seen[1].endswith(b"\r\n\r\n500: Internal Server Error")
+            else:
+                assert seen[0] == seen[1] and seen[0].startswith(b"HTTP/1.1 500"), (path, extra, seen)
+    finally:
+        await runner.cleanup()
