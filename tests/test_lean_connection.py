@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import re
 import struct
@@ -569,3 +570,27 @@ async def test_a_handler_that_fails_gets_aiohttps_500_on_both_paths(monkeypatch:
                 assert seen[0] == seen[1] and seen[0].startswith(b"HTTP/1.1 500"), (path, extra, seen)
     finally:
         await runner.cleanup()
+
+
+async def test_the_access_log_of_serve_verbose_has_the_same_line_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`axisim serve -v` logs each request through aiohttp's AccessLogger: one line per request,
+    the same on the lean path (which then writes every reply through aiohttp's own path)."""
+    caplog.set_level(logging.INFO, logger="axisim")
+    running = await start_device(make_device("S3008"), "127.0.0.1", 0, https_port=None, access_log=True)
+    lines = []
+    try:
+        for lean in (True, False):
+            caplog.clear()
+            monkeypatch.setattr(device_runner, "LEAN", lean)
+            wire = await Wire.open(running.port)
+            await wire.send(request("GET", "/axis-cgi/param.cgi?action=list&group=root.Brand"))
+            await wire.reply()
+            wire.close()
+            logged = [r.getMessage() for r in caplog.records if "GET /axis-cgi/param.cgi" in r.getMessage()]
+            assert len(logged) == 1, logged
+            lines.append(re.sub(r"\[[^\]]*\]|\d+\.\d+", "-", logged[0]))  # the time and the duration differ
+    finally:
+        await running.stop()
+    assert lines[0] == lines[1] and '" 401 ' in lines[0], lines
