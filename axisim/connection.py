@@ -145,8 +145,7 @@ class DeviceProtocol(RequestHandler):
         self.force_close()
 
     def _peer(self) -> str:
-        peer = self.transport.get_extra_info("peername") if self.transport is not None else None
-        return str(peer[0]) if isinstance(peer, tuple) and peer else "-"
+        return peer_host(self.transport.get_extra_info("peername") if self.transport is not None else None)
 
     def finish_response(
         self, request: web.BaseRequest, resp: web.StreamResponse, start_time: float | None
@@ -186,6 +185,11 @@ def one_line(exc: BaseException) -> str:
     """An exception as a short single line for the log (aiohttp's messages span lines)."""
     text = " ".join(str(getattr(exc, "message", "") or exc).split())
     return text[:200]
+
+
+def peer_host(peername: object) -> str:
+    """A connection's client address for a log line ("-" when the transport has none)."""
+    return str(peername[0]) if isinstance(peername, tuple) and peername else "-"
 
 
 def admitted(device: Device, transport: asyncio.BaseTransport) -> bool:

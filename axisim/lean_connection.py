@@ -37,7 +37,14 @@ from aiohttp.tcp_helpers import tcp_keepalive
 from aiohttp.web_log import AccessLogger
 from aiohttp.web_protocol import _PAYLOAD_ACCESS_ERROR, RequestPayloadError, _ErrInfo
 
-from .connection import HEADER_TIMEOUT, KEEPALIVE_TIMEOUT, SERVER_HEADER, admitted, request_timeout_reply
+from .connection import (
+    HEADER_TIMEOUT,
+    KEEPALIVE_TIMEOUT,
+    SERVER_HEADER,
+    admitted,
+    peer_host,
+    request_timeout_reply,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from aiohttp.http_parser import RawRequestMessage
@@ -200,8 +207,7 @@ class LeanConnection(BaseProtocol):
                 async with ceil_timeout(timeout):
                     await asyncio.shield(task)
             except (TimeoutError, asyncio.CancelledError):
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
+                if _cancelled_by_caller():
                     raise
             if not task.done():
                 task.cancel()
@@ -259,7 +265,7 @@ class LeanConnection(BaseProtocol):
                 keep_alive = keep_alive and drained
             payload.set_exception(_PAYLOAD_ACCESS_ERROR)
         except ConnectionError:
-            LOG.debug("%s: client gone before its reply was written", _peer(self))
+            LOG.debug("%s: client gone before its reply was written", peer_host(self.peername))
         except asyncio.CancelledError:
             self.force_close()
             raise
@@ -306,8 +312,7 @@ class LeanConnection(BaseProtocol):
                 async with ceil_timeout(end - now):
                     await payload.readany()
         except (TimeoutError, asyncio.CancelledError):
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
+            if _cancelled_by_caller():
                 raise
         return payload.is_eof()
 
@@ -336,7 +341,8 @@ class LeanConnection(BaseProtocol):
         if self._timing == _HEADERS:
             if self._header_bytes:
                 self.transport.write(request_timeout_reply(self._server_header))
-            LOG.debug("%s: no complete request within %g s, connection closed", _peer(self), self._header_timeout)
+            client, seconds = peer_host(self.peername), self._header_timeout
+            LOG.debug("%s: no complete request within %g s, connection closed", client, seconds)
         self.force_close()
 
     # -- handing over to aiohttp's handler
@@ -444,7 +450,8 @@ def _not_a_response(returned: object) -> web.Response:
     return web.Response(status=error.status, reason=error.reason, text=error.text, headers=error.headers)
 
 
-def _peer(source: Any) -> str:
-    transport = source.transport
-    peer = transport.get_extra_info("peername") if transport is not None else None
-    return str(peer[0]) if isinstance(peer, tuple) and peer else "-"
+def _cancelled_by_caller() -> bool:
+    """After a timeout or cancellation around an inner wait: whether it was the current task itself
+    that was cancelled (which must go on), not only the wait (aiohttp's shutdown and linger rule)."""
+    current = asyncio.current_task()
+    return current is not None and current.cancelling() > 0
